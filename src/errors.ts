@@ -1,0 +1,72 @@
+/**
+ * The one catalogue of Faultline's errors.
+ *
+ * Every error that crosses a module boundary is a `FaultlineError` carrying a
+ * stable `code` from this table, so scripts, logs and the API can match on the
+ * code rather than on message text (which may be reworded). Codes are never
+ * renamed or reused; add new ones at the end of their group.
+ *
+ * Like fastify's `lib/errors.js`: the key is the code, the value is the
+ * one-line meaning used in docs; `test/errors.test.ts` checks both stay unique.
+ */
+export const ERROR_CODES = {
+  // ── data (src/data) ────────────────────────────────────────────────────────
+  FL_ERR_MAT_FORMAT: 'the file is not a readable MATLAB level-5 MAT-file',
+  FL_ERR_MAT_TRUNCATED: 'the MAT-file ends before its declared contents',
+  FL_ERR_MAT_VARIABLE: 'a variable the reader needs is missing or of the wrong type',
+  FL_ERR_DATASET_MANIFEST: 'a data-set manifest row is malformed',
+  FL_ERR_DATASET_FILE: 'a data file named by a manifest cannot be read',
+  FL_ERR_DATASET_EMPTY: 'a data set holds no usable recordings',
+  FL_ERR_WAV_FORMAT: 'a WAV file is malformed or uses an unsupported encoding',
+  FL_ERR_NPY_FORMAT: 'a .npy file is malformed or uses an unsupported dtype',
+  FL_ERR_CSV_FORMAT: 'a CSV signal file is malformed',
+  FL_ERR_SPLIT: 'a recording is too short for the requested windows and splits',
+  // ── dsp (src/dsp) ─────────────────────────────────────────────────────────
+  FL_ERR_SIGNAL_EMPTY: 'a signal has no samples',
+  FL_ERR_SIGNAL_NONFINITE: 'a signal holds NaN or infinite samples',
+  FL_ERR_SIGNAL_TOO_SHORT: 'a signal is shorter than the transform needs',
+  FL_ERR_SIGNAL_TOO_LONG: 'a signal is longer than the configured bound',
+  FL_ERR_DSP_PARAMS: 'signal-processing parameters are invalid',
+  FL_ERR_SPEED_UNKNOWN: 'the shaft speed is neither given nor estimable from the spectrum',
+  // ── ingest (src/ingest) ─────────────────────────────────────────────────────
+  FL_ERR_FRAME_MAGIC: 'a frame does not start with the Faultline magic',
+  FL_ERR_FRAME_VERSION: 'a frame uses a protocol version this gateway does not speak',
+  FL_ERR_FRAME_CRC: 'a frame failed its CRC check',
+  FL_ERR_FRAME_LENGTH: 'a frame is shorter or longer than its header says',
+  FL_ERR_FRAME_FIELD: 'a frame header field is out of range',
+  FL_ERR_COBS: 'a serial packet is not valid COBS',
+  FL_ERR_SERIAL_OPEN: 'the serial device cannot be opened',
+  FL_ERR_SERIAL_PERMISSION: 'no permission to open the serial device',
+  FL_ERR_MQTT_CONNECT: 'the MQTT broker cannot be reached',
+  // ── model (src/model) ──────────────────────────────────────────────────────
+  FL_ERR_BACKEND: 'no tfjs backend could be initialised',
+  FL_ERR_MODEL_FILE: 'a model file is missing, corrupt or not a Faultline model',
+  FL_ERR_MODEL_MISMATCH: "a model's front-end metadata does not match the stream",
+  FL_ERR_TRAIN: 'training failed',
+  FL_ERR_ADAPT_GUARD: 'an adapted model failed a promotion guard',
+  // ── daemon / cli ─────────────────────────────────────────────────────────
+  FL_ERR_CONFIG: 'a configuration file or option is invalid',
+  FL_ERR_CLI_USAGE: 'a command-line argument is invalid',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Base class of every error Faultline raises on purpose. */
+export class FaultlineError extends Error {
+  readonly code: ErrorCode;
+
+  /**
+   * @param code stable code from {@link ERROR_CODES}
+   * @param message what went wrong, naming the bad value and what to do about it
+   */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FaultlineError';
+    this.code = code;
+  }
+}
+
+/** True when `err` is a FaultlineError, optionally with the given code. */
+export function isFaultlineError(err: unknown, code?: ErrorCode): err is FaultlineError {
+  return err instanceof FaultlineError && (code === undefined || err.code === code);
+}
