@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   FL_ERR_SIGNAL_TOO_LONG: 'a signal is longer than the configured bound',
   FL_ERR_DSP_PARAMS: 'signal-processing parameters are invalid',
   FL_ERR_SPEED_UNKNOWN: 'the shaft speed is neither given nor estimable from the spectrum',
+  FL_ERR_SIM_PARAMS: 'signal-simulator parameters are invalid',
   // ── ingest (src/ingest) ─────────────────────────────────────────────────────
   FL_ERR_FRAME_MAGIC: 'a frame does not start with the Faultline magic',
   FL_ERR_FRAME_VERSION: 'a frame uses a protocol version this gateway does not speak',
@@ -44,6 +45,12 @@ export const ERROR_CODES = {
   FL_ERR_MODEL_MISMATCH: "a model's front-end metadata does not match the stream",
   FL_ERR_TRAIN: 'training failed',
   FL_ERR_ADAPT_GUARD: 'an adapted model failed a promotion guard',
+  // ── diagnose / alerts / store (src/diagnose, src/alerts, src/store) ──────
+  FL_ERR_DIAGNOSIS_INPUT:
+    'a window diagnosis or stream statistic handed to the health state machine is malformed',
+  FL_ERR_ALERT_SCHEMA: 'an alert, health state or acknowledgement does not match its schema',
+  FL_ERR_STORE_QUEUE: 'the store-and-forward queue directory cannot be used',
+  FL_ERR_STORE_CLOSED: 'a history store was used after close()',
   // ── daemon / cli ─────────────────────────────────────────────────────────
   FL_ERR_CONFIG: 'a configuration file or option is invalid',
   FL_ERR_CLI_USAGE: 'a command-line argument is invalid',

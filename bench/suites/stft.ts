@@ -1,0 +1,98 @@
+/**
+ * STFT throughput on one core: 1 s windows at 12 kHz with the default STFT
+ * (64 frames of 512-point FFTs → 64 × 64), next to the bound set by the same
+ * FFTs alone (same count, size and buffers, no windowing/pooling/log), plus
+ * the order-mode front end (envelope + angular resampling + STFT, rpm given).
+ * Target: stft_windows_per_s ≥ 60 % of fft_bound_windows_per_s (64 real
+ * 512-point FFTs). The STFT packs two real frames into one complex FFT, so
+ * it can beat that bound; fft_packed_bound_windows_per_s is the bound of the
+ * FFTs it really runs (32 complex 512-point FFTs).
+ */
+import FFT from 'fft.js';
+import { createFrontEnd, createStft } from '../../src/dsp/index.js';
+
+export const name = 'stft';
+
+const FS = 12000;
+
+/** Runs `fn` repeatedly for ≥ `ms` after a warm-up; returns calls per second. */
+function rate(fn: () => void, ms: number): number {
+  const warmUntil = performance.now() + ms / 4;
+  while (performance.now() < warmUntil) fn();
+  let calls = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 10; i++) fn();
+    calls += 10;
+    t = performance.now();
+  }
+  return (calls * 1000) / (t - t0);
+}
+
+/** Median of `runs` measurements (the machine is shared: the median resists a neighbour's burst). */
+function median(runs: number, f: () => number): number {
+  const v = Array.from({ length: runs }, f).sort((a, b) => a - b);
+  return v[runs >> 1];
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const x = new Float32Array(FS);
+  let seed = 1;
+  for (let i = 0; i < FS; i++) {
+    seed = (seed * 16807) % 2147483647;
+    x[i] = Math.sin((2 * Math.PI * 157 * i) / FS) + (seed / 2147483647 - 0.5);
+  }
+  const plan = createStft({}, FS, FS);
+  const out = new Float32Array(plan.shape[0] * plan.shape[1]);
+  const { nfft, frames } = plan.params;
+
+  const fft = new FFT(nfft);
+  const frame = new Float64Array(nfft);
+  const spec = new Float64Array(2 * nfft);
+  for (let i = 0; i < nfft; i++) frame[i] = x[i];
+  const fftOnly = () => {
+    for (let t = 0; t < frames; t++) fft.realTransform(spec, frame);
+  };
+  // What the STFT actually runs: two real frames packed per complex FFT.
+  const packed = new Float64Array(2 * nfft);
+  for (let i = 0; i < 2 * nfft; i++) packed[i] = x[i];
+  const fftPacked = () => {
+    for (let t = 0; t < frames; t += 2) fft.transform(spec, packed);
+  };
+
+  const fe = createFrontEnd({ mode: 'order' });
+  const feOut = new Float32Array(fe.inputShape[0] * fe.inputShape[1]);
+  const rpms = [1797, 1772, 1750, 1730];
+  let k = 0;
+  const order = () => {
+    fe.process(x, rpms[k++ & 3], feOut);
+  };
+  const time = createFrontEnd({ mode: 'time' });
+
+  // Interleave the measurements so both see the same machine load.
+  const stftRuns: number[] = [];
+  const fftRuns: number[] = [];
+  const packedRuns: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    stftRuns.push(rate(() => plan.compute(x, out), 400));
+    fftRuns.push(rate(fftOnly, 400));
+    packedRuns.push(rate(fftPacked, 400));
+  }
+  const med = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1];
+  const stftRate = med(stftRuns);
+  const fftRate = med(fftRuns);
+  const packedRate = med(packedRuns);
+  const timeRate = median(3, () => rate(() => time.process(x, undefined, out), 400));
+  const orderRate = median(3, () => rate(order, 400));
+  return {
+    stft_windows_per_s: Math.round(stftRate),
+    fft_bound_windows_per_s: Math.round(fftRate),
+    stft_vs_fft_bound_pct: Math.round((1000 * stftRate) / fftRate) / 10,
+    fft_packed_bound_windows_per_s: Math.round(packedRate),
+    stft_vs_packed_bound_pct: Math.round((1000 * stftRate) / packedRate) / 10,
+    frontend_time_windows_per_s: Math.round(timeRate),
+    frontend_order_windows_per_s: Math.round(orderRate),
+    rss_mb: Math.round((process.memoryUsage().rss / 2 ** 20) * 10) / 10,
+  };
+}

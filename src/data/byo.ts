@@ -1,0 +1,339 @@
+/**
+ * Bring-your-own data: a folder of signal files described by a manifest.
+ *
+ * `manifest.csv` (header row required):
+ *
+ *   file,label,domain,sample_rate,channel,rpm
+ *   pump3/run1.wav,normal,pumpA,,0,1480
+ *   pump3/run2.csv,OR,pumpA,25600,accel_x,
+ *
+ * or `manifest.json`: an array of objects with the same keys (or
+ * `{ "recordings": [ … ] }`). Columns:
+ * - file: path relative to the folder (.csv, .wav, .npy, .mat), must stay inside it
+ * - label: class name; domain: operating condition / machine (both non-empty)
+ * - sample_rate: Hz; may be empty for .wav (taken from the file; must agree if given)
+ * - channel: optional; column index or header name (csv), channel index (wav),
+ *   column of a 2-D array (npy), variable name (mat) — see signals.ts
+ * - rpm: optional shaft speed
+ *
+ * All row problems are collected and reported together, each with its line
+ * number, in one FL_ERR_DATASET_MANIFEST — fixing a manifest one error per
+ * run is tedious.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { FaultlineError } from '../errors.js';
+import type { Recording } from '../types.js';
+import { designResampler, type ResampleOptions, resample } from './resample.js';
+import { readSignalChannel, SIGNAL_FORMATS, signalFormatOf } from './signals.js';
+
+export const BYO_MANIFESTS = ['manifest.csv', 'manifest.json'] as const;
+
+/** One validated manifest row. */
+export interface ManifestRow {
+  /** 1-based line in the manifest (JSON: line where the entry starts). */
+  line: number;
+  /** Path relative to the data folder, '/'-separated. */
+  file: string;
+  label: string;
+  domain: string;
+  /** Hz; undefined only for .wav rows that take the file's rate. */
+  sampleRate?: number;
+  channel?: string;
+  rpm?: number;
+}
+
+export interface ByoManifest {
+  /** Absolute path of the manifest file. */
+  path: string;
+  rows: ManifestRow[];
+}
+
+export interface LoadByoOptions {
+  /** Bring every recording to this rate, Hz. Default: keep each file's own rate. */
+  targetRate?: number;
+  /** Anti-alias filter settings when resampling. */
+  resample?: ResampleOptions;
+}
+
+/** Path of the folder's manifest (csv preferred), or undefined when it has none. */
+export async function findByoManifest(dir: string): Promise<string | undefined> {
+  for (const name of BYO_MANIFESTS) {
+    const p = path.join(dir, name);
+    if (await isFile(p)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Reads and validates the folder's manifest, including that each file exists.
+ * @throws FaultlineError FL_ERR_DATASET_MANIFEST listing every bad row with its line,
+ *   FL_ERR_DATASET_EMPTY when there is no manifest or it has no rows
+ */
+export async function readByoManifest(dir: string): Promise<ByoManifest> {
+  const manifestPath = await findByoManifest(dir);
+  if (!manifestPath) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_EMPTY',
+      `${dir} has neither ${BYO_MANIFESTS.join(' nor ')}; add one (see docs in src/data/byo.ts)`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (err) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_MANIFEST',
+      `cannot read ${manifestPath}: ${(err as Error).message}`,
+    );
+  }
+  const raw = manifestPath.endsWith('.json')
+    ? jsonEntries(text, manifestPath)
+    : csvEntries(text, manifestPath);
+  if (raw.length === 0) {
+    throw new FaultlineError('FL_ERR_DATASET_EMPTY', `${manifestPath} lists no recordings`);
+  }
+
+  const errors: string[] = [];
+  const rows: ManifestRow[] = [];
+  const seen = new Map<string, number>();
+  for (const { line, entry } of raw) {
+    const problems: string[] = [];
+    const str = (key: string): string => {
+      const v = entry[key];
+      return v === undefined || v === null ? '' : String(v).trim();
+    };
+    const num = (key: string, required: boolean): number | undefined => {
+      const s = str(key);
+      if (s === '') {
+        if (required) problems.push(`${key} is empty`);
+        return undefined;
+      }
+      const n = Number(s);
+      if (!Number.isFinite(n) || n <= 0) {
+        problems.push(`${key} ${JSON.stringify(s)} is not a positive number`);
+        return undefined;
+      }
+      return n;
+    };
+    const file = str('file').replaceAll('\\', '/');
+    const format = signalFormatOf(file);
+    if (file === '') problems.push('file is empty');
+    else if (path.isAbsolute(file) || path.posix.normalize(file).startsWith('../')) {
+      problems.push(`file '${file}' must be a path inside ${dir}`);
+    } else if (!format) {
+      problems.push(
+        `file '${file}' has an unsupported extension (use ${SIGNAL_FORMATS.map((f) => `.${f}`).join(', ')})`,
+      );
+    } else if (!(await isFile(path.join(dir, file)))) {
+      problems.push(`file '${file}' not found in ${dir}`);
+    }
+    const label = str('label');
+    if (label === '') problems.push('label is empty');
+    const domain = str('domain');
+    if (domain === '') problems.push('domain is empty');
+    const sampleRate = num('sample_rate', format !== 'wav');
+    const rpm = num('rpm', false);
+    const channel = str('channel') || undefined;
+    const key = `${path.posix.normalize(file)}#${channel ?? ''}`;
+    const dup = seen.get(key);
+    if (file !== '' && dup !== undefined) {
+      problems.push(`file '${file}' channel '${channel ?? ''}' repeats line ${dup}`);
+    }
+    if (dup === undefined) seen.set(key, line);
+    if (problems.length > 0) {
+      errors.push(`line ${line}: ${problems.join('; ')}`);
+    } else {
+      rows.push({
+        line,
+        file: path.posix.normalize(file),
+        label,
+        domain,
+        sampleRate,
+        channel,
+        rpm,
+      });
+    }
+  }
+  if (errors.length > 0) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_MANIFEST',
+      `${manifestPath}: ${errors.length} bad row(s):\n  ${errors.join('\n  ')}`,
+    );
+  }
+  return { path: manifestPath, rows };
+}
+
+/**
+ * Loads every recording a bring-your-own folder's manifest lists.
+ *
+ * Each Recording has id `byo:<file>` (`byo:<file>#<channel>` when a channel is
+ * named), the row's label/domain/rpm, and `meta` with source 'byo', file,
+ * path, channel, manifestLine, scale, originalSampleRate, originalSamples,
+ * resampled and, when resampled, resampler.
+ *
+ * @throws FaultlineError FL_ERR_DATASET_MANIFEST (bad rows, or a .wav whose rate
+ *   disagrees with its row), FL_ERR_DATASET_FILE, FL_ERR_CSV_FORMAT,
+ *   FL_ERR_WAV_FORMAT, FL_ERR_NPY_FORMAT, FL_ERR_MAT_*
+ */
+export async function loadByo(dir: string, options: LoadByoOptions = {}): Promise<Recording[]> {
+  const manifest = await readByoManifest(dir);
+  const out: Recording[] = [];
+  const mismatches: string[] = [];
+  for (const row of manifest.rows) {
+    const filePath = path.join(dir, row.file);
+    let ch: Awaited<ReturnType<typeof readSignalChannel>>;
+    try {
+      ch = await readSignalChannel(filePath, row.channel);
+    } catch (err) {
+      if (err instanceof FaultlineError) {
+        throw new FaultlineError(err.code, `${manifest.path} line ${row.line}: ${err.message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    if (
+      ch.fileSampleRate !== undefined &&
+      row.sampleRate !== undefined &&
+      ch.fileSampleRate !== row.sampleRate
+    ) {
+      mismatches.push(
+        `line ${row.line}: sample_rate ${row.sampleRate} Hz but ${row.file} says ${ch.fileSampleRate} Hz; fix the row or leave it empty`,
+      );
+      continue;
+    }
+    const rate = (ch.fileSampleRate ?? row.sampleRate) as number;
+    const target = options.targetRate ?? rate;
+    const resampled = target !== rate;
+    const meta: Recording['meta'] = {
+      source: 'byo',
+      file: row.file,
+      path: filePath,
+      channel: ch.channel,
+      manifestLine: row.line,
+      scale: ch.scale,
+      originalSampleRate: rate,
+      originalSamples: ch.samples.length,
+      resampled,
+    };
+    if (resampled) meta.resampler = designResampler(rate, target, options.resample).describe;
+    out.push({
+      id: row.channel === undefined ? `byo:${row.file}` : `byo:${row.file}#${row.channel}`,
+      label: row.label,
+      domain: row.domain,
+      sampleRate: target,
+      samples: resampled ? resample(ch.samples, rate, target, options.resample) : ch.samples,
+      ...(row.rpm !== undefined ? { rpm: row.rpm } : {}),
+      meta,
+    });
+  }
+  if (mismatches.length > 0) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_MANIFEST',
+      `${manifest.path}: ${mismatches.length} bad row(s):\n  ${mismatches.join('\n  ')}`,
+    );
+  }
+  return out;
+}
+
+// ── manifest parsing ────────────────────────────────────────────────────────
+
+interface RawEntry {
+  line: number;
+  entry: Record<string, unknown>;
+}
+
+const REQUIRED_COLUMNS = ['file', 'label', 'domain', 'sample_rate'];
+
+function csvEntries(text: string, file: string): RawEntry[] {
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parseCsv(text, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      info: true,
+      skip_empty_lines: true,
+      trim: true,
+      comment: '#',
+      bom: true,
+    }) as unknown as typeof records;
+  } catch (err) {
+    throw new FaultlineError('FL_ERR_DATASET_MANIFEST', `${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (records.length > 0) {
+    const missing = REQUIRED_COLUMNS.filter((c) => !(c in records[0].record));
+    if (missing.length > 0) {
+      throw new FaultlineError(
+        'FL_ERR_DATASET_MANIFEST',
+        `${file} line 1: header lacks column(s) ${missing.join(', ')}; expected file,label,domain,sample_rate,channel[,rpm]`,
+      );
+    }
+  }
+  return records.map((r) => ({ line: r.info.lines, entry: r.record }));
+}
+
+function jsonEntries(text: string, file: string): RawEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_MANIFEST',
+      `${file}: not valid JSON (${(err as Error).message})`,
+    );
+  }
+  const isObj = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const list = Array.isArray(doc) ? doc : isObj(doc) ? doc.recordings : undefined;
+  if (!Array.isArray(list)) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_MANIFEST',
+      `${file}: expected an array of entries or { "recordings": [ … ] }`,
+    );
+  }
+  const lines = elementLines(text, Array.isArray(doc) ? 1 : 2);
+  const exact = lines.length === list.length;
+  const errors: string[] = [];
+  const out: RawEntry[] = [];
+  list.forEach((entry, i) => {
+    const line = exact ? lines[i] : 0;
+    if (!isObj(entry)) errors.push(`line ${line} (entry ${i}): entry is not an object`);
+    else out.push({ line, entry });
+  });
+  if (errors.length > 0) {
+    throw new FaultlineError('FL_ERR_DATASET_MANIFEST', `${file}:\n  ${errors.join('\n  ')}`);
+  }
+  return out;
+}
+
+/** 1-based line numbers of each `{` opening at bracket depth `depth` (outside strings). */
+function elementLines(text: string, depth: number): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let d = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') {
+      if (c === '{' && d === depth) lines.push(line);
+      d++;
+    } else if (c === '}' || c === ']') d--;
+  }
+  return lines;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}

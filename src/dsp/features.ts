@@ -1,0 +1,155 @@
+/**
+ * The condition indicators a vibration analyst reads first, computed on
+ * acceleration in g: RMS, crest factor, kurtosis, and broadband velocity RMS
+ * (mm/s, the quantity ISO 20816 zones are defined on).
+ */
+import { fftPlan } from './fftutil.js';
+import { type Foundation, type IsoZone, isoZone, type MachineGroup } from './iso20816.js';
+import { checkSignal, MAX_FFT_SIGNAL_SAMPLES, nextPow2, requireParam } from './signal.js';
+
+/** Standard gravity, m/s² per g (ISO 80000-3). */
+export const STANDARD_GRAVITY = 9.80665;
+
+/** Root mean square of `x` (g), mean included. */
+export function rms(x: ArrayLike<number>): number {
+  checkSignal(x, 'RMS input');
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s / x.length);
+}
+
+/**
+ * Crest factor: peak |x − mean| / RMS(x − mean). The mean (sensor offset) is
+ * removed because it says nothing about impacts. 0 for a constant signal.
+ */
+export function crestFactor(x: ArrayLike<number>): number {
+  checkSignal(x, 'crest-factor input');
+  const m = mean(x);
+  let peak = 0;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i] - m;
+    s += d * d;
+    const a = d < 0 ? -d : d;
+    if (a > peak) peak = a;
+  }
+  const r = Math.sqrt(s / x.length);
+  return r > 0 ? peak / r : 0;
+}
+
+/**
+ * Kurtosis (Pearson, not excess): E[(x−μ)⁴]/σ⁴. 3 for Gaussian noise, 1.5 for
+ * a sine; impacts from a bearing defect push it well above 3. 0 for a
+ * constant signal.
+ */
+export function kurtosis(x: ArrayLike<number>): number {
+  checkSignal(x, 'kurtosis input');
+  const m = mean(x);
+  let m2 = 0;
+  let m4 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d2 = (x[i] - m) ** 2;
+    m2 += d2;
+    m4 += d2 * d2;
+  }
+  m2 /= x.length;
+  m4 /= x.length;
+  return m2 > 0 ? m4 / (m2 * m2) : 0;
+}
+
+export interface VelocityOptions {
+  /** Lower band edge, Hz; default 10 (ISO 20816-3 for machines above 600 rpm; use 2 below). */
+  lowHz?: number;
+  /** Upper band edge, Hz; default 1000. */
+  highHz?: number;
+}
+
+/**
+ * Broadband velocity RMS, mm/s, from acceleration `x` in g sampled at `fs`
+ * Hz, by integration in the frequency domain: FFT, keep the bins in
+ * [lowHz, highHz], divide by jω (so |V| = |A|/(2πf)), and sum the energy
+ * (Parseval). The mean-removed signal is zero-padded to a power of two and not
+ * windowed; leakage of a tone stays next to it, where 1/ω² changes little.
+ * A sine of amplitude a g at f Hz gives a·g₀/(2πf)/√2 · 1000 mm/s.
+ */
+export function velocityRms(
+  x: ArrayLike<number>,
+  fs: number,
+  options: VelocityOptions = {},
+): number {
+  requireParam(Number.isFinite(fs) && fs > 0, `fs must be > 0 Hz, got ${fs}`);
+  checkSignal(x, 'velocity input', MAX_FFT_SIGNAL_SAMPLES);
+  const lowHz = options.lowHz ?? 10;
+  const highHz = Math.min(options.highHz ?? 1000, fs / 2);
+  requireParam(
+    lowHz > 0 && highHz > lowHz,
+    `velocity band ${lowHz}…${highHz} Hz must satisfy 0 < low < high ≤ fs/2`,
+  );
+  const n = x.length;
+  const N = nextPow2(n);
+  const fft = fftPlan(N);
+  const buf = new Float64Array(N);
+  const m = mean(x);
+  for (let i = 0; i < n; i++) buf[i] = (x[i] - m) * STANDARD_GRAVITY * 1000; // mm/s²
+  const spec = new Float64Array(2 * N);
+  fft.realTransform(spec, buf);
+  const kLo = Math.max(1, Math.ceil((lowHz * N) / fs));
+  const kHi = Math.min(N / 2, Math.floor((highHz * N) / fs));
+  let energy = 0;
+  for (let k = kLo; k <= kHi; k++) {
+    const w = 2 * Math.PI * ((k * fs) / N);
+    const p = (spec[2 * k] ** 2 + spec[2 * k + 1] ** 2) / (w * w);
+    energy += k === N / 2 ? p : 2 * p; // single-sided: count the mirrored bin
+  }
+  // Parseval: Σ|x|² = (1/N)Σ|X|²; mean square over the n real samples.
+  return Math.sqrt(energy / N / n);
+}
+
+export interface VibrationSummary {
+  /** Acceleration RMS, g (mean removed). */
+  rmsG: number;
+  /** Peak |a − mean|, g. */
+  peakG: number;
+  crestFactor: number;
+  kurtosis: number;
+  /** Velocity RMS over the ISO band, mm/s. */
+  velocityRmsMmS: number;
+  /** ISO 20816-3 zone of velocityRmsMmS. */
+  isoZone: IsoZone;
+}
+
+/**
+ * The usual one-line summary of a window of acceleration (g) at `fs` Hz.
+ * @param iso machine group and foundation for the zone (defaults: group 2, rigid)
+ */
+export function vibrationSummary(
+  x: ArrayLike<number>,
+  fs: number,
+  iso: { group?: MachineGroup; foundation?: Foundation; lowHz?: number; highHz?: number } = {},
+): VibrationSummary {
+  checkSignal(x, 'vibration window', MAX_FFT_SIGNAL_SAMPLES);
+  const m = mean(x);
+  let s = 0;
+  let peak = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i] - m;
+    s += d * d;
+    if (Math.abs(d) > peak) peak = Math.abs(d);
+  }
+  const rmsG = Math.sqrt(s / x.length);
+  const v = velocityRms(x, fs, { lowHz: iso.lowHz, highHz: iso.highHz });
+  return {
+    rmsG,
+    peakG: peak,
+    crestFactor: rmsG > 0 ? peak / rmsG : 0,
+    kurtosis: kurtosis(x),
+    velocityRmsMmS: v,
+    isoZone: isoZone(v, iso.group ?? 2, iso.foundation ?? 'rigid'),
+  };
+}
+
+function mean(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return s / x.length;
+}
