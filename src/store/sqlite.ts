@@ -1,0 +1,244 @@
+/**
+ * Embedded history in one SQLite file (better-sqlite3): alerts with their
+ * acknowledgements, and recent points, kept across restarts. For gateways
+ * without InfluxDB. WAL journal; synchronous=NORMAL (a power cut may lose the
+ * last transactions, never corrupt the file).
+ *
+ * Retention: points older than `pointRetentionMs` (default 7 d) and alerts
+ * older than `alertRetentionMs` (default 90 d) are deleted by `prune()`, which
+ * runs at open and then every `pruneEveryWrites` writes (default 1000).
+ */
+import Database from 'better-sqlite3';
+import type { Alert } from '../alerts/schema.js';
+import { FaultlineError } from '../errors.js';
+import {
+  type AlertQuery,
+  assertPoint,
+  type HistoryPoint,
+  type HistoryQuery,
+  type HistoryStore,
+  type StoreStats,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Database file (created if missing); `:memory:` for a throw-away store. */
+  file: string;
+  /** Points older than this are pruned, ms. Default 7 days. */
+  pointRetentionMs?: number;
+  /** Alerts older than this are pruned, ms. Default 90 days. */
+  alertRetentionMs?: number;
+  /** Writes between automatic prunes. Default 1000. */
+  pruneEveryWrites?: number;
+  /** Clock, ms since the epoch. Default Date.now. */
+  now?: () => number;
+}
+
+const DAY = 86_400_000;
+
+export class SqliteHistoryStore implements HistoryStore {
+  private readonly db: Database.Database;
+  private readonly pointRetentionMs: number;
+  private readonly alertRetentionMs: number;
+  private readonly pruneEvery: number;
+  private readonly now: () => number;
+  private writesSincePrune = 0;
+  private written = 0;
+  private closed = false;
+  private readonly insertPoint: Database.Statement;
+  private readonly insertAlert: Database.Statement;
+
+  constructor(o: SqliteStoreOptions) {
+    if (!o?.file) throw new TypeError('SqliteHistoryStore needs a file');
+    this.pointRetentionMs = o.pointRetentionMs ?? 7 * DAY;
+    this.alertRetentionMs = o.alertRetentionMs ?? 90 * DAY;
+    this.pruneEvery = o.pruneEveryWrites ?? 1000;
+    this.now = o.now ?? Date.now;
+    try {
+      this.db = new Database(o.file);
+    } catch (e) {
+      throw new FaultlineError(
+        'FL_ERR_STORE_QUEUE',
+        `cannot open history database ${o.file}: ${(e as Error).message}; check the path is writable`,
+        { cause: e },
+      );
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS points (
+        measurement TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        machine TEXT NOT NULL,
+        sensor TEXT,
+        tags TEXT NOT NULL,
+        fields TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS points_machine_time ON points (machine, measurement, time_ms);
+      CREATE INDEX IF NOT EXISTS points_time ON points (time_ms);
+      CREATE TABLE IF NOT EXISTS alerts (
+        id TEXT PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        site TEXT NOT NULL,
+        machine TEXT NOT NULL,
+        json TEXT NOT NULL,
+        ack_by TEXT,
+        ack_time_ms INTEGER,
+        ack_comment TEXT
+      );
+      CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time_ms);
+    `);
+    this.insertPoint = this.db.prepare(
+      'INSERT INTO points (measurement, time_ms, site, machine, sensor, tags, fields) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    // Re-publication of the same alert (same id) keeps the first copy and its ack.
+    this.insertAlert = this.db.prepare(
+      'INSERT OR IGNORE INTO alerts (id, time_ms, site, machine, json) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.prune();
+  }
+
+  async writePoints(points: HistoryPoint[]): Promise<void> {
+    this.assertOpen();
+    for (const p of points) assertPoint(p);
+    this.db.transaction((ps: HistoryPoint[]) => {
+      for (const p of ps) {
+        this.insertPoint.run(
+          p.measurement,
+          Math.trunc(p.time),
+          p.tags.site,
+          p.tags.machine,
+          p.tags.sensor ?? null,
+          JSON.stringify(p.tags),
+          JSON.stringify(p.fields),
+        );
+      }
+    })(points);
+    this.written += points.length;
+    this.maybePrune(points.length);
+  }
+
+  async writeAlert(alert: Alert): Promise<void> {
+    this.assertOpen();
+    const { acknowledged: _ignored, ...rest } = alert;
+    this.insertAlert.run(
+      alert.id,
+      Date.parse(alert.time),
+      alert.site,
+      alert.machine,
+      JSON.stringify(rest),
+    );
+    this.maybePrune(1);
+  }
+
+  async ack(id: string, by: string, comment?: string): Promise<void> {
+    this.assertOpen();
+    this.db
+      .prepare('UPDATE alerts SET ack_by = ?, ack_time_ms = ?, ack_comment = ? WHERE id = ?')
+      .run(by, this.now(), comment ?? null, id);
+  }
+
+  async queryAlerts(q: AlertQuery = {}): Promise<Alert[]> {
+    this.assertOpen();
+    const where = ['time_ms >= ?'];
+    const args: unknown[] = [q.since ?? 0];
+    if (q.until !== undefined) {
+      where.push('time_ms < ?');
+      args.push(q.until);
+    }
+    if (q.site !== undefined) {
+      where.push('site = ?');
+      args.push(q.site);
+    }
+    if (q.machine !== undefined) {
+      where.push('machine = ?');
+      args.push(q.machine);
+    }
+    if (q.unacknowledged) where.push('ack_by IS NULL');
+    args.push(q.limit ?? 100);
+    const rows = this.db
+      .prepare(
+        `SELECT json, ack_by, ack_time_ms, ack_comment FROM alerts WHERE ${where.join(' AND ')} ORDER BY time_ms DESC, rowid DESC LIMIT ?`,
+      )
+      .all(...args) as Array<{
+      json: string;
+      ack_by: string | null;
+      ack_time_ms: number | null;
+      ack_comment: string | null;
+    }>;
+    return rows.map((r) => {
+      const a = JSON.parse(r.json) as Alert;
+      if (r.ack_by !== null) {
+        a.acknowledged = { by: r.ack_by, time: new Date(r.ack_time_ms ?? 0).toISOString() };
+        if (r.ack_comment !== null) a.acknowledged.comment = r.ack_comment;
+      }
+      return a;
+    });
+  }
+
+  async recentHistory(machine: string, q: HistoryQuery): Promise<HistoryPoint[]> {
+    this.assertOpen();
+    const rows = this.db
+      .prepare(
+        'SELECT time_ms, tags, fields FROM points WHERE machine = ? AND measurement = ? AND time_ms >= ? ORDER BY time_ms DESC, rowid DESC LIMIT ?',
+      )
+      .all(machine, q.measurement, q.since ?? this.now() - 3_600_000, q.limit ?? 1000) as Array<{
+      time_ms: number;
+      tags: string;
+      fields: string;
+    }>;
+    return rows.reverse().map((r) => ({
+      measurement: q.measurement,
+      time: r.time_ms,
+      tags: JSON.parse(r.tags),
+      fields: JSON.parse(r.fields),
+    }));
+  }
+
+  /** Deletes points and alerts beyond their retention; returns the rows deleted. */
+  prune(): { points: number; alerts: number } {
+    this.assertOpen();
+    const now = this.now();
+    const points = this.db
+      .prepare('DELETE FROM points WHERE time_ms < ?')
+      .run(now - this.pointRetentionMs).changes;
+    const alerts = this.db
+      .prepare('DELETE FROM alerts WHERE time_ms < ?')
+      .run(now - this.alertRetentionMs).changes;
+    this.writesSincePrune = 0;
+    return { points, alerts };
+  }
+
+  stats(): StoreStats {
+    return {
+      queued: 0,
+      queuedBytes: 0,
+      written: this.written,
+      flushed: 0,
+      dropped: 0,
+      rejected: 0,
+      lastError: null,
+      connected: !this.closed,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private maybePrune(n: number): void {
+    this.writesSincePrune += n;
+    if (this.writesSincePrune >= this.pruneEvery) this.prune();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new FaultlineError(
+        'FL_ERR_STORE_CLOSED',
+        'SqliteHistoryStore is closed; open a new one',
+      );
+    }
+  }
+}

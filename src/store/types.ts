@@ -1,0 +1,179 @@
+/**
+ * The history store contract shared by the InfluxDB and the embedded
+ * (SQLite) implementations, and the points they hold.
+ */
+import type { Alert } from '../alerts/schema.js';
+import type { HealthState, IsoZone } from '../diagnose/types.js';
+import { SEVERITIES } from '../diagnose/types.js';
+
+/** Measurement names (InfluxDB measurements, SQLite `points.measurement`). */
+export const MEASUREMENTS = {
+  /** Health state per window/transition: state, severity, fault_class, confidence. */
+  health: 'health',
+  /** Class probabilities per window: one field per class. */
+  probs: 'class_probs',
+  /** RMS acceleration (g), RMS velocity (mm/s), ISO zone, rpm. */
+  vibration: 'vibration',
+  /** Link statistics: frames, crc_errors, gaps, bytes. */
+  ingest: 'ingest',
+  /** Alerts (one point per alert; the full JSON in field `json`). */
+  alerts: 'alerts',
+  /** Acknowledgements (field `id` names the alert). */
+  acks: 'alert_acks',
+} as const;
+
+export type FieldValue = number | string | boolean;
+
+/** One time-series point. Tags are indexed strings; fields are values. */
+export interface HistoryPoint {
+  measurement: string;
+  /** ms since the Unix epoch (stored at ms precision). */
+  time: number;
+  /** Always site and machine; sensor where one sensor is meant. */
+  tags: { site: string; machine: string; sensor?: string } & Record<string, string>;
+  fields: Record<string, FieldValue>;
+}
+
+export interface AlertQuery {
+  site?: string;
+  machine?: string;
+  /** Only alerts at or after this time, ms. */
+  since?: number;
+  /** Only alerts before this time, ms. */
+  until?: number;
+  /** Only alerts nobody acknowledged yet. */
+  unacknowledged?: boolean;
+  /** Most recent first; default 100. */
+  limit?: number;
+}
+
+export interface HistoryQuery {
+  measurement: string;
+  /** From this time on, ms; default the last hour. */
+  since?: number;
+  /** At most this many points (the most recent); default 1000. */
+  limit?: number;
+}
+
+export interface StoreStats {
+  /** Points waiting in the store-and-forward queue (0 for SQLite). */
+  queued: number;
+  /** Bytes of the queue on disk. */
+  queuedBytes: number;
+  /** Points written straight to the database. */
+  written: number;
+  /** Points written from the queue after an outage. */
+  flushed: number;
+  /** Points lost to the queue bound or to a failed append (ENOSPC…). */
+  dropped: number;
+  /** Points the database refused (e.g. field type conflict): not retried. */
+  rejected: number;
+  /** Latest error message, or null. */
+  lastError: string | null;
+  /** Whether the last exchange with the database succeeded. */
+  connected: boolean;
+}
+
+/** Long-lived history of points, alerts and acknowledgements. */
+export interface HistoryStore {
+  /** Stores points in time order of arrival; never rejects for an unreachable database. */
+  writePoints(points: HistoryPoint[]): Promise<void>;
+  writeAlert(alert: Alert): Promise<void>;
+  /** Records an operator acknowledgement of alert `id`. */
+  ack(id: string, by: string, comment?: string): Promise<void>;
+  /** Alerts, most recent first, with `acknowledged` filled in. */
+  queryAlerts(q?: AlertQuery): Promise<Alert[]>;
+  /** Recent points of one machine in one measurement, oldest first. */
+  recentHistory(machine: string, q: HistoryQuery): Promise<HistoryPoint[]>;
+  stats(): StoreStats;
+  close(): Promise<void>;
+}
+
+interface Where {
+  site: string;
+  machine: string;
+  sensor?: string;
+}
+
+function tags(w: Where): HistoryPoint['tags'] {
+  return w.sensor === undefined
+    ? { site: w.site, machine: w.machine }
+    : { site: w.site, machine: w.machine, sensor: w.sensor };
+}
+
+/** Health point: `severity` is the rank 0–3 of ok…alarm (−1 for stream states). */
+export function healthPoint(
+  w: Where,
+  time: number,
+  h: { state: HealthState; faultClass: string; confidence: number },
+): HistoryPoint {
+  return {
+    measurement: MEASUREMENTS.health,
+    time,
+    tags: tags(w),
+    fields: {
+      state: h.state,
+      severity: SEVERITIES.indexOf(h.state as (typeof SEVERITIES)[number]),
+      fault_class: h.faultClass,
+      confidence: h.confidence,
+    },
+  };
+}
+
+/** Class-probability point: one field per class name. */
+export function probsPoint(w: Where, time: number, probs: Record<string, number>): HistoryPoint {
+  return { measurement: MEASUREMENTS.probs, time, tags: tags(w), fields: { ...probs } };
+}
+
+/** Vibration point: RMS acceleration g, RMS velocity mm/s, ISO zone, rpm. */
+export function vibrationPoint(
+  w: Where,
+  time: number,
+  v: { rmsG: number; velocityRmsMmS: number; isoZone: IsoZone; rpm?: number },
+): HistoryPoint {
+  const fields: Record<string, FieldValue> = {
+    rms_g: v.rmsG,
+    velocity_rms_mm_s: v.velocityRmsMmS,
+    iso_zone: v.isoZone,
+  };
+  if (v.rpm !== undefined) fields.rpm = v.rpm;
+  return { measurement: MEASUREMENTS.vibration, time, tags: tags(w), fields };
+}
+
+/** Ingest statistics point for an interval ending at `time`. */
+export function ingestPoint(
+  w: Where,
+  time: number,
+  s: { frames: number; crcErrors: number; gaps: number; bytes?: number },
+): HistoryPoint {
+  const fields: Record<string, FieldValue> = {
+    frames: s.frames,
+    crc_errors: s.crcErrors,
+    gaps: s.gaps,
+  };
+  if (s.bytes !== undefined) fields.bytes = s.bytes;
+  return { measurement: MEASUREMENTS.ingest, time, tags: tags(w), fields };
+}
+
+/** Checks a point enough that a bad one cannot poison a queue. */
+export function assertPoint(p: HistoryPoint): void {
+  const ok =
+    p !== null &&
+    typeof p === 'object' &&
+    typeof p.measurement === 'string' &&
+    p.measurement.length > 0 &&
+    Number.isFinite(p.time) &&
+    typeof p.tags?.site === 'string' &&
+    typeof p.tags?.machine === 'string' &&
+    p.fields !== null &&
+    typeof p.fields === 'object' &&
+    Object.keys(p.fields).length > 0 &&
+    Object.values(p.fields).every(
+      (v) => typeof v === 'string' || typeof v === 'boolean' || Number.isFinite(v),
+    );
+  if (!ok) {
+    throw new TypeError(
+      `history point is malformed (measurement ${String(p?.measurement)}, time ${String(p?.time)}): it needs a measurement, a finite ms time, site and machine tags and ≥ 1 finite field`,
+    );
+  }
+}
