@@ -1,16 +1,55 @@
 /**
- * A minimal MATLAB level-5 MAT-file writer for test fixtures: real double and
- * uint16 arrays, char arrays (UTF-16 code units or raw UTF-8 bytes) and cell
- * arrays, little- or big-endian, optionally zlib-compressed per variable.
- * Its output was checked once against scipy.io.loadmat. It does not check
- * that `data` matches `dims`, so tests can write inconsistent files on purpose.
+ * A minimal MATLAB level-5 MAT-file writer for test fixtures: real numeric
+ * arrays of every class (optionally stored in a narrower data type, as MATLAB
+ * does: `{ kind: 'double', storage: 'uint8' }`), char arrays (UTF-16 code
+ * units or raw UTF-8 bytes) and cell arrays, little- or big-endian, optionally
+ * zlib-compressed per variable. Its output was checked against
+ * scipy.io.loadmat (narrowed storage included). It does not check that `data`
+ * matches `dims`, and `dataType` overrides the data tag's type number, so
+ * tests can write inconsistent files on purpose.
  */
 import { deflateSync } from 'node:zlib';
 
+export type NumericKind =
+  | 'double'
+  | 'single'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64';
+
 export type FixtureVar =
-  | { name: string; kind: 'double' | 'uint16'; dims: number[]; data: number[] }
-  | { name: string; kind: 'char'; text: string; utf8?: boolean }
+  | {
+      name: string;
+      kind: NumericKind;
+      dims: number[];
+      data: number[];
+      /** Data type the values are stored in; default: the class's own. */
+      storage?: NumericKind;
+      /** Type number written in the data tag instead of the storage type's. */
+      dataType?: number;
+    }
+  /** `text` in column-major order; `dims` default `[1, length]`. */
+  | { name: string; kind: 'char'; text: string; utf8?: boolean; dims?: number[]; dataType?: number }
   | { name: string; kind: 'cell'; items: FixtureVar[] };
+
+/** mxCLASS number and storage data type (miXXX) of each numeric kind. */
+const NUMERIC: Record<NumericKind, { classNo: number; type: number }> = {
+  double: { classNo: 6, type: 9 },
+  single: { classNo: 7, type: 7 },
+  int8: { classNo: 8, type: 1 },
+  uint8: { classNo: 9, type: 2 },
+  int16: { classNo: 10, type: 3 },
+  uint16: { classNo: 11, type: 4 },
+  int32: { classNo: 12, type: 5 },
+  uint32: { classNo: 13, type: 6 },
+  int64: { classNo: 14, type: 12 },
+  uint64: { classNo: 15, type: 13 },
+};
 
 export interface WriteMatOptions {
   bigEndian?: boolean;
@@ -28,7 +67,19 @@ const MI = {
   COMPRESSED: 15,
   UTF8: 16,
 };
-const SIZE: Record<number, number> = { 1: 1, 4: 2, 5: 4, 6: 4, 9: 8, 16: 1 };
+const SIZE: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 2,
+  5: 4,
+  6: 4,
+  7: 4,
+  9: 8,
+  12: 8,
+  13: 8,
+  16: 1,
+};
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -47,9 +98,13 @@ function encode(type: number, values: number[], le: boolean): Uint8Array {
   values.forEach((x, i) => {
     const o = i * size;
     if (type === MI.DOUBLE) v.setFloat64(o, x, le);
+    else if (type === 7) v.setFloat32(o, x, le);
+    else if (type === 3) v.setInt16(o, x, le);
     else if (type === MI.UINT16) v.setUint16(o, x, le);
     else if (type === MI.INT32) v.setInt32(o, x, le);
     else if (type === MI.UINT32) v.setUint32(o, x, le);
+    else if (type === 12) v.setBigInt64(o, BigInt(x), le);
+    else if (type === 13) v.setBigUint64(o, BigInt(x), le);
     else v.setUint8(o, x & 0xff);
   });
   return b;
@@ -76,28 +131,26 @@ function matrix(variable: FixtureVar, le: boolean, name: string): Uint8Array {
   let classNo: number;
   let dims: number[];
   let body: Uint8Array[];
-  if (variable.kind === 'double' || variable.kind === 'uint16') {
-    classNo = variable.kind === 'double' ? 6 : 11;
-    dims = variable.dims;
-    const type = variable.kind === 'double' ? MI.DOUBLE : MI.UINT16;
-    body = [dataElement(type, encode(type, variable.data, le), le)];
-  } else if (variable.kind === 'char') {
+  if (variable.kind === 'char') {
     classNo = 4;
     if (variable.utf8) {
       const bytes = new Uint8Array(Buffer.from(variable.text, 'utf8'));
-      dims = [1, bytes.length];
-      body = [dataElement(MI.UTF8, bytes, le)];
+      dims = variable.dims ?? [1, variable.text.length];
+      body = [dataElement(variable.dataType ?? MI.UTF8, bytes, le)];
     } else {
       const codes = [...variable.text].map((c) => c.charCodeAt(0));
-      dims = [1, codes.length];
-      body = [dataElement(MI.UINT16, encode(MI.UINT16, codes, le), le)];
+      dims = variable.dims ?? [1, codes.length];
+      body = [dataElement(variable.dataType ?? MI.UINT16, encode(MI.UINT16, codes, le), le)];
     }
   } else if (variable.kind === 'cell') {
     classNo = 1;
     dims = [1, variable.items.length];
     body = variable.items.map((item) => matrix(item, le, ''));
   } else {
-    throw new Error('unknown fixture kind');
+    classNo = NUMERIC[variable.kind].classNo;
+    dims = variable.dims;
+    const type = NUMERIC[variable.storage ?? variable.kind].type;
+    body = [dataElement(variable.dataType ?? type, encode(type, variable.data, le), le)];
   }
   const flags = dataElement(MI.UINT32, encode(MI.UINT32, [classNo, 0], le), le);
   const dimsEl = dataElement(MI.INT32, encode(MI.INT32, dims, le), le);

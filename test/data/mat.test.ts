@@ -288,17 +288,174 @@ test('inconsistent sizes are caught before decoding (no huge allocations, no loo
   assertMatError(() => parseMat(z), 'FL_ERR_MAT_FORMAT', 'bad zlib');
 });
 
-test('an exception inside mat-for-js surfaces as FL_ERR_MAT_FORMAT, not a raw error', () => {
-  // The library decodes UTF-8 text byte-by-byte as signed chars; 'é' makes it throw a RangeError.
+/**
+ * Every channel of four CWRU files per scipy.io.loadmat 1.17.1: [0], [1000], [last], and the
+ * sum added in file order (so it must match bit for bit). The RPM scalars are mxDOUBLE stored
+ * as miUINT16 (SciPy reports uint16 storage), the real case of a narrowed storage type.
+ */
+const SCIPY_CHANNELS: Record<string, [first: number, at1000: number, last: number, sum: number]> = {
+  X097_DE_time: [0.05319692307692307, 0.07802215384615384, 0.04693846153846153, 3063.424923692273],
+  X097_FE_time: [0.14566727272727273, -0.07971636363636364, 0.09019454545454544, 7653.753392727382],
+  X105_BA_time: [
+    0.06466148367952523, -4.023738872403561e-5, -0.020158931750741845, 739.4182696736087,
+  ],
+  X105_DE_time: [
+    -0.08300435129740519, -0.1739680239520958, 0.26736822355289425, 1630.2332358881986,
+  ],
+  X105_FE_time: [
+    -0.40207454545454546, -0.19641454545454545, 0.03307818181818182, 4004.067270909136,
+  ],
+  X130_BA_time: [
+    -4.023738872403561e-5, 0.09222409495548962, -0.010501958456973295, 643.7772156676632,
+  ],
+  X130_DE_time: [
+    0.008527844311377245, 0.09136976047904191, -0.10274021956087824, 2826.711559081802,
+  ],
+  X130_FE_time: [-0.40700545454545456, 0.4458363636363636, 0.027325454545454545, 3971.456498181836],
+  X237_BA_time: [
+    0.04934316518298714, -0.057634104846686456, 0.08733659742828882, 682.3824082492572,
+  ],
+  X237_DE_time: [-0.27613972055888225, -0.1868003992015968, 0.12954201596806386, 433.0666750499029],
+  X237_FE_time: [0.3069490909090909, -0.23216363636363635, 0.08875636363636363, 3990.3439345454826],
+};
+
+test('every CWRU channel decodes bit-identically to SciPy (first, [1000], last, in-order sum)', async (t) => {
+  const dir = requireCwru(t);
+  if (!dir) return;
+  const rpm: Record<string, number> = { '97': 1796, '105': 1797, '130': 1796, '237': 1721 };
+  for (const num of ['97', '105', '130', '237']) {
+    const key = `X${num.padStart(3, '0')}`;
+    const vars = await readMat(path.join(dir, `${num}.mat`));
+    assert.equal(vars.get(`${key}RPM`)?.mxClass, 'double');
+    assert.equal(matScalar(vars, `${key}RPM`, num), rpm[num]);
+    for (const [name, v] of vars) {
+      if (name.endsWith('RPM')) continue;
+      const ref = SCIPY_CHANNELS[name];
+      assert.ok(ref, `${num}.mat: unexpected variable ${name}`);
+      const x = matVector(vars, name, num);
+      let sum = 0;
+      for (const y of x) sum += y;
+      assert.deepEqual([x[0], x[1000], x[x.length - 1], sum], ref, name);
+      assert.equal(v.mxClass, 'double');
+    }
+  }
+});
+
+/** Numeric arrays stored as MATLAB narrows them; values checked against scipy.io.loadmat 1.17.1. */
+const NARROWED: FixtureVar[] = [
+  { name: 'd_u8', kind: 'double', storage: 'uint8', dims: [2, 3], data: [0, 1, 2, 200, 254, 255] },
+  { name: 'd_i8', kind: 'double', storage: 'int8', dims: [1, 3], data: [-128, -5, 127] },
+  { name: 'd_i16', kind: 'double', storage: 'int16', dims: [1, 4], data: [-32768, -1, 0, 32767] },
+  { name: 'd_u16', kind: 'double', storage: 'uint16', dims: [1, 1], data: [1797] },
+  {
+    name: 'd_i32',
+    kind: 'double',
+    storage: 'int32',
+    dims: [3, 1],
+    data: [-(2 ** 31), 7, 2 ** 31 - 1],
+  },
+  { name: 'd_u32', kind: 'double', storage: 'uint32', dims: [1, 2], data: [0, 2 ** 32 - 1] },
+  { name: 'd_f32', kind: 'double', storage: 'single', dims: [1, 2], data: [0.5, -1.25] },
+  { name: 'u32_u8', kind: 'uint32', storage: 'uint8', dims: [1, 2], data: [9, 250] },
+  { name: 's', kind: 'single', dims: [1, 2], data: [0.1, 3] },
+  { name: 'i8', kind: 'int8', dims: [2, 2], data: [-1, 2, -3, 4] },
+  { name: 'i64', kind: 'int64', dims: [1, 2], data: [-(2 ** 53 - 1), 5] },
+  { name: 'u64', kind: 'uint64', dims: [1, 2], data: [0, 2 ** 53 - 1] },
+];
+
+for (const [label, options] of [
+  ['little-endian', {}],
+  ['big-endian', { bigEndian: true }],
+  ['big-endian compressed', { bigEndian: true, compress: true }],
+] as const) {
+  test(`${label}: numeric arrays stored in a narrower data type than their class decode to their values`, () => {
+    const vars = parseMat(writeMat(NARROWED, options));
+    assert.equal(vars.size, NARROWED.length);
+    for (const f of NARROWED) {
+      if (f.kind === 'char' || f.kind === 'cell') continue;
+      const v = vars.get(f.name);
+      assert.equal(v?.mxClass, f.kind, f.name);
+      assert.deepEqual(v?.dims, f.dims, f.name);
+      // Float32 storage holds 0.1 as its nearest float32; everything else is exact.
+      const want = f.kind === 'single' ? f.data.map(Math.fround) : f.data;
+      assert.deepEqual([...(v?.data ?? [])], want, f.name);
+      assert.ok(v?.data instanceof Float64Array);
+    }
+  });
+}
+
+test('a data sub-element whose type cannot hold the array is FL_ERR_MAT_FORMAT, even when not requested', () => {
+  const cases: [FixtureVar, RegExp][] = [
+    // Numeric class, char (miUTF8) data: before, this was silently listed undecoded.
+    [{ name: 'x', kind: 'double', dims: [1, 8], data: [1], dataType: 16 }, /data type 16/],
+    // Numeric class, nested miMATRIX / miCOMPRESSED / reserved (8) type as data.
+    [{ name: 'x', kind: 'double', dims: [1, 1], data: [1], dataType: 14 }, /unknown data type 14/],
+    [{ name: 'x', kind: 'double', dims: [1, 1], data: [1], dataType: 15 }, /unknown data type 15/],
+    [{ name: 'x', kind: 'double', dims: [1, 1], data: [1], dataType: 8 }, /unknown data type 8/],
+    // Char class, miDOUBLE data (8 bytes = 4 UTF-16 units relabelled as one double).
+    [{ name: 'x', kind: 'char', text: 'abcd', dataType: 9 }, /char array has data type 9/],
+    // Narrowed storage whose tag type disagrees with the byte count the dims need.
+    [
+      {
+        name: 'x',
+        kind: 'double',
+        storage: 'uint8',
+        dims: [1, 4],
+        data: [1, 2, 3, 4],
+        dataType: 4,
+      },
+      /need 8 bytes of data type 4 .* holds 4/,
+    ],
+  ];
+  for (const [fixture, message] of cases) {
+    for (const bigEndian of [false, true]) {
+      const file = writeMat([fixture, FIXTURE[0]], { bigEndian });
+      for (const variables of [undefined, ['M']]) {
+        assert.throws(
+          () => parseMat(file, { variables }),
+          (e) => isFaultlineError(e, 'FL_ERR_MAT_FORMAT') && message.test((e as Error).message),
+          `${JSON.stringify(fixture)} be=${bigEndian} variables=${variables}`,
+        );
+      }
+    }
+  }
+});
+
+test('char arrays: UTF-8, UTF-16 and a multi-row matrix (stored column-major); bad UTF-8 is rejected', () => {
+  const vars = parseMat(
+    writeMat(
+      [
+        { name: 'u8', kind: 'char', text: 'café ✓', utf8: true },
+        { name: 'u16', kind: 'char', text: 'naïve' },
+        { name: 'rows', kind: 'char', text: 'adbecf', dims: [2, 3] },
+        { name: 'col', kind: 'char', text: 'xyz', dims: [3, 1] },
+        { name: 'empty', kind: 'char', text: '', dims: [0, 0] },
+        // UTF-8 bytes relabelled miUINT8 (Latin-1).
+        { name: 'latin', kind: 'char', text: 'abc', utf8: true, dataType: 2 },
+      ],
+      { bigEndian: true },
+    ),
+  );
+  assert.equal(vars.get('u8')?.text, 'café ✓');
+  assert.equal(vars.get('u16')?.text, 'naïve');
+  assert.equal(vars.get('rows')?.text, 'abc\ndef');
+  assert.equal(vars.get('col')?.text, 'xyz');
+  assert.equal(vars.get('empty')?.text, '');
+  assert.equal(vars.get('latin')?.text, 'abc');
+  assert.equal(vars.get('u8')?.decoded, true);
+  // Little-endian UTF-16 units 'a', NUL relabelled miUTF32 read as U+0061; 'ab' as 0x00620061,
+  // beyond Unicode.
+  const u32 = writeMat([{ name: 's', kind: 'char', text: 'a\u0000', dims: [1, 1], dataType: 18 }]);
+  assert.equal(parseMat(u32).get('s')?.text, 'a');
+  const beyond = writeMat([{ name: 's', kind: 'char', text: 'ab', dims: [1, 1], dataType: 18 }]);
+  assert.throws(() => parseMat(beyond), /beyond Unicode/);
+
+  // 'é' is C3 A9 in UTF-8; C3 28 is not valid UTF-8.
   const file = writeMat([{ name: 's', kind: 'char', text: 'café', utf8: true }]);
-  assert.throws(
-    () => parseMat(file),
-    (e) =>
-      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') && /decoder rejected/.test((e as Error).message),
-  );
-  // ASCII UTF-8 text is fine.
-  assert.equal(
-    parseMat(writeMat([{ name: 's', kind: 'char', text: 'abc', utf8: true }])).get('s')?.text,
-    'abc',
-  );
+  const at = Buffer.from(file).indexOf(Buffer.from([0xc3, 0xa9]));
+  file[at + 1] = 0x28;
+  assertMatError(() => parseMat(file), 'FL_ERR_MAT_FORMAT', 'invalid UTF-8');
+  // UTF-8 text holding more characters than its dimensions.
+  const long = writeMat([{ name: 's', kind: 'char', text: 'abcdef', utf8: true, dims: [2, 2] }]);
+  assert.throws(() => parseMat(long), /need 4 characters but the data holds 6/);
 });
