@@ -1,0 +1,47 @@
+/**
+ * Fast gradient kernels for the wasm backend, registered for `'wasm'` only:
+ * the model files stay the same on every backend, only the kernels differ.
+ *
+ * - `Conv2DBackpropFilter`: missing upstream (tensorflow/tfjs#8474), so without
+ *   it a conv net cannot train on wasm at all.
+ * - `Conv2DBackpropInput`: upstream is a scalar loop; ours is one XNNPACK conv.
+ * - `MaxPoolGrad`: upstream is a generic loop; ours is a direct pass over the heap.
+ * - `Tile`: upstream computes an index per element; ours copies blocks (batch-norm gradient).
+ * - `BatchMatMul`: upstream's transposed cases are a scalar loop; ours transposes first.
+ */
+import * as tf from '../tf.js';
+import { batchMatMulWasm } from './batch_mat_mul.js';
+import { conv2DBackpropFilterWasm } from './conv2d_backprop_filter.js';
+import { conv2DBackpropInputWasm } from './conv2d_backprop_input.js';
+import { captureWasmKernel } from './kernel_scope.js';
+import { maxPoolGradWasm } from './max_pool_grad.js';
+import { tileWasm } from './tile.js';
+
+/** The kernels {@link registerWasmGradKernels} installs, by tfjs kernel name. */
+export const WASM_GRAD_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
+  [tf.Conv2DBackpropFilter]: conv2DBackpropFilterWasm as tf.KernelFunc,
+  [tf.Conv2DBackpropInput]: conv2DBackpropInputWasm as tf.KernelFunc,
+  [tf.MaxPoolGrad]: maxPoolGradWasm as tf.KernelFunc,
+  [tf.Tile]: tileWasm as tf.KernelFunc,
+  [tf.BatchMatMul]: batchMatMulWasm as tf.KernelFunc,
+};
+
+let registered: string[] | undefined;
+
+/**
+ * Installs {@link WASM_GRAD_KERNELS} for the wasm backend, replacing the stock
+ * kernels of the same name (they stay callable through `wasmKernelFunc`).
+ * Call after the wasm backend is initialised; idempotent. Returns the names.
+ */
+export function registerWasmGradKernels(): string[] {
+  if (registered) return registered;
+  const names: string[] = [];
+  for (const [kernelName, kernelFunc] of Object.entries(WASM_GRAD_KERNELS)) {
+    // Keep the stock kernel reachable (fallbacks, benchmarks) before replacing it.
+    if (captureWasmKernel(kernelName)) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+    names.push(kernelName);
+  }
+  registered = names;
+  return names;
+}
