@@ -7,10 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { startMosquitto } from '../../test/helpers/mosquitto.js';
 import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import { rawTopic } from '../../src/ingest/topics.js';
+import { startMosquitto } from '../../test/helpers/mosquitto.js';
 
 export const name = 'mqtt';
 
@@ -24,8 +24,17 @@ export async function run(): Promise<Record<string, number>> {
   // throws "mosquitto not found …" when absent: the harness skips the suite
   const broker = await startMosquitto({ persistence: false });
   const tag = randomUUID().slice(0, 8);
-  const source = new MqttSource({ url: broker.url, clientId: `bench-sub-${tag}`, site: 'bench', machine: 'm', clean: true });
-  const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: `bench-pub-${tag}` });
+  const source = new MqttSource({
+    url: broker.url,
+    clientId: `bench-sub-${tag}`,
+    site: 'bench',
+    machine: 'm',
+    clean: true,
+  });
+  const pub = await mqtt.connectAsync(broker.url, {
+    protocolVersion: 5,
+    clientId: `bench-pub-${tag}`,
+  });
   try {
     await source.start();
     // pre-encode: the bench measures ingest, not the simulator
@@ -38,7 +47,16 @@ export async function run(): Promise<Record<string, number>> {
       frames.push(
         Buffer.from(
           encodeFrame(
-            { sensorId, seq, t0Us: BigInt(seq) * 42_667n, sampleRate: 12_000, channels: 1, format: 'int16', scale: 16 / 32768, rpm: 1797 },
+            {
+              sensorId,
+              seq,
+              t0Us: BigInt(seq) * 42_667n,
+              sampleRate: 12_000,
+              channels: 1,
+              format: 'int16',
+              scale: 16 / 32768,
+              rpm: 1797,
+            },
             samples,
           ),
         ),
@@ -73,7 +91,9 @@ export async function run(): Promise<Record<string, number>> {
     const seconds = (performance.now() - tStart) / 1000;
     const st = source.stats();
     if (st.badFrames > 0 || st.missingFrames > 0) {
-      throw new Error(`bench saw ${st.badFrames} bad and ${st.missingFrames} missing frames: the link is broken`);
+      throw new Error(
+        `bench saw ${st.badFrames} bad and ${st.missingFrames} missing frames: the link is broken`,
+      );
     }
     return {
       mqtt_ingest_samples_per_s: Math.round(samplesIn / seconds),

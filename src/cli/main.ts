@@ -5,12 +5,32 @@
  */
 import { Command, CommanderError } from 'commander';
 import { FaultlineError } from '../errors.js';
+import { registerAdaptCommand } from './commands/adapt.js';
+import { registerBridgeCommand } from './commands/bridge.js';
+import { registerDatasetCommand } from './commands/dataset.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerIngestCommand } from './commands/ingest.js';
+import { registerSimulateCommand } from './commands/simulate.js';
+import { registerSimulateSensorCommand } from './commands/simulate-sensor.js';
+import { registerSpectrogramCommand } from './commands/spectrogram.js';
+import { registerTrainCommand } from './commands/train.js';
 
 export function buildProgram(): Command {
   const program = new Command('faultline')
     .description('Vibration fault diagnosis for rotating machines: ingest → spectrogram → CNN')
     .version('0.1.0')
     .showHelpAfterError();
+  registerDemoCommand(program);
+  registerDatasetCommand(program);
+  registerSpectrogramCommand(program);
+  registerSimulateCommand(program);
+  registerSimulateSensorCommand(program);
+  registerIngestCommand(program);
+  registerBridgeCommand(program);
+  registerEvalCommand(program);
+  registerTrainCommand(program);
+  registerAdaptCommand(program);
   return program;
 }
 

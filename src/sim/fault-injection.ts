@@ -35,7 +35,10 @@ export const NO_LINK_FAULTS: LinkFaultSpec = { bitflip: 0, drop: 0, dup: 0, trun
 export function parseDurationS(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) {
-    throw new FaultlineError('FL_ERR_CLI_USAGE', `duration ${JSON.stringify(text)} is invalid: write e.g. 30s, 500ms or 2m`);
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      `duration ${JSON.stringify(text)} is invalid: write e.g. 30s, 500ms or 2m`,
+    );
   }
   const v = Number(m[1]);
   return m[2] === 'ms' ? v / 1000 : m[2] === 'm' ? v * 60 : v;
@@ -51,7 +54,10 @@ export function parseLinkFaultSpec(text: string): LinkFaultSpec {
     if (part === '') continue;
     const [key, value, extra] = part.split('=');
     if (value === undefined || extra !== undefined) {
-      throw new FaultlineError('FL_ERR_CLI_USAGE', `fault ${JSON.stringify(part)} is not key=value (e.g. bitflip=0.01)`);
+      throw new FaultlineError(
+        'FL_ERR_CLI_USAGE',
+        `fault ${JSON.stringify(part)} is not key=value (e.g. bitflip=0.01)`,
+      );
     }
     if (key === 'disconnect') {
       spec.disconnectEveryS = parseDurationS(value);
@@ -68,7 +74,10 @@ export function parseLinkFaultSpec(text: string): LinkFaultSpec {
     }
     const p = Number(value);
     if (!(p >= 0 && p <= 1)) {
-      throw new FaultlineError('FL_ERR_CLI_USAGE', `fault rate ${key}=${value} must be a probability in 0…1`);
+      throw new FaultlineError(
+        'FL_ERR_CLI_USAGE',
+        `fault rate ${key}=${value} must be a probability in 0…1`,
+      );
     }
     spec[key as LinkByteFault] = p;
   }
@@ -91,11 +100,19 @@ export interface LinkFaultCounts {
 export class LinkFaultInjector {
   readonly spec: LinkFaultSpec;
   private readonly rng: Rng;
-  private readonly c: LinkFaultCounts = { frames: 0, corrupted: 0, bitflip: 0, drop: 0, dup: 0, truncate: 0 };
+  private readonly c: LinkFaultCounts = {
+    frames: 0,
+    corrupted: 0,
+    bitflip: 0,
+    drop: 0,
+    dup: 0,
+    truncate: 0,
+  };
 
   constructor(spec: LinkFaultSpec, seed = 1) {
     for (const k of LINK_BYTE_FAULTS) {
-      if (!(spec[k] >= 0 && spec[k] <= 1)) throw new TypeError(`fault rate ${k}=${spec[k]} is not in 0…1`);
+      if (!(spec[k] >= 0 && spec[k] <= 1))
+        throw new TypeError(`fault rate ${k}=${spec[k]} is not in 0…1`);
     }
     this.spec = spec;
     // its own sub-stream: the fault pattern must not shift the signal's noise
@@ -115,7 +132,8 @@ export class LinkFaultInjector {
   apply(bytes: Uint8Array, protectTail = 0): { bytes: Uint8Array; faults: LinkByteFault[] } {
     this.c.frames++;
     const faults: LinkByteFault[] = [];
-    for (const k of LINK_BYTE_FAULTS) if (this.spec[k] > 0 && this.rng.uniform() < this.spec[k]) faults.push(k);
+    for (const k of LINK_BYTE_FAULTS)
+      if (this.spec[k] > 0 && this.rng.uniform() < this.spec[k]) faults.push(k);
     const bodyLen = bytes.length - protectTail;
     if (faults.length === 0 || bodyLen < 2) return { bytes, faults: [] };
     let body = Array.from(bytes.subarray(0, bodyLen));

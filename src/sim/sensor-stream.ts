@@ -120,7 +120,12 @@ export function formatScale(format: 'int16' | 'float32', fullScaleG = 16): numbe
  * decoder will reconstruct into `decoded` (float32 of q · scale, as PROTOCOL.md
  * defines). int16 saturates at ±full scale.
  */
-export function quantise(x: Float32Array, out: Int16Array | Float32Array, scale: number, decoded?: Float32Array): void {
+export function quantise(
+  x: Float32Array,
+  out: Int16Array | Float32Array,
+  scale: number,
+  decoded?: Float32Array,
+): void {
   if (out instanceof Float32Array) {
     out.set(x);
     decoded?.set(x);
@@ -160,24 +165,38 @@ export async function runSensorStream(o: SensorStreamOptions): Promise<SensorStr
   const speed = o.speed ?? 1;
   const clock = o.clock ?? systemClock;
   if (o.sensors.length === 0) throw new TypeError('runSensorStream: no sensors');
-  if (!(o.sampleRate > 0)) throw new TypeError(`runSensorStream: sampleRate must be > 0 Hz, got ${o.sampleRate}`);
+  if (!(o.sampleRate > 0))
+    throw new TypeError(`runSensorStream: sampleRate must be > 0 Hz, got ${o.sampleRate}`);
   if (!(Number.isInteger(frameSamples) && frameSamples >= 1)) {
-    throw new TypeError(`runSensorStream: frameSamples must be an integer ≥ 1, got ${frameSamples}`);
+    throw new TypeError(
+      `runSensorStream: frameSamples must be an integer ≥ 1, got ${frameSamples}`,
+    );
   }
   if (!(speed > 0)) throw new TypeError(`runSensorStream: speed must be > 0, got ${speed}`);
   const scale = formatScale(format, o.fullScaleG);
   const framePeriodUs = (frameSamples * 1e6) / o.sampleRate;
   const framePeriodMs = framePeriodUs / 1000 / speed;
   let limit = o.maxFrames ?? Number.POSITIVE_INFINITY;
-  if (o.durationS !== undefined) limit = Math.min(limit, Math.ceil((o.durationS * o.sampleRate) / frameSamples));
+  if (o.durationS !== undefined)
+    limit = Math.min(limit, Math.ceil((o.durationS * o.sampleRate) / frameSamples));
   const t0Us = o.t0Us ?? BigInt(Date.now()) * 1000n;
   const firstSeq = o.firstSeq ?? 0;
   // one wire buffer per stream, reused: encode() copies it into the frame
   const wire = format === 'int16' ? new Int16Array(frameSamples) : new Float32Array(frameSamples);
 
-  const res: SensorStreamResult = { frames: 0, bytes: 0, corrupted: 0, disconnects: 0, elapsedMs: 0, maxLateMs: 0 };
+  const res: SensorStreamResult = {
+    frames: 0,
+    bytes: 0,
+    corrupted: 0,
+    disconnects: 0,
+    elapsedMs: 0,
+    maxLateMs: 0,
+  };
   const start = clock.now();
-  const dropEveryMs = o.faults?.spec.disconnectEveryS !== undefined ? o.faults.spec.disconnectEveryS * 1000 : undefined;
+  const dropEveryMs =
+    o.faults?.spec.disconnectEveryS !== undefined
+      ? o.faults.spec.disconnectEveryS * 1000
+      : undefined;
   let nextDrop = dropEveryMs !== undefined ? start + dropEveryMs : Number.POSITIVE_INFINITY;
 
   for (let k = 0; k < limit && !o.signal?.aborted; k++) {
@@ -198,7 +217,9 @@ export async function runSensorStream(o: SensorStreamOptions): Promise<SensorStr
     for (const s of o.sensors) {
       const x = s.source.next(frameSamples);
       if (x.length !== frameSamples) {
-        throw new TypeError(`runSensorStream: sensor ${s.sensorId} source gave ${x.length} samples, wanted ${frameSamples}`);
+        throw new TypeError(
+          `runSensorStream: sensor ${s.sensorId} source gave ${x.length} samples, wanted ${frameSamples}`,
+        );
       }
       const decoded = o.onFrame ? new Float32Array(frameSamples) : undefined;
       quantise(x, wire, scale, decoded);
@@ -220,7 +241,8 @@ export async function runSensorStream(o: SensorStreamOptions): Promise<SensorStr
       await o.sink.send(s.sensorId, bytes);
       res.frames++;
       res.bytes += bytes.length;
-      if (o.onFrame && decoded) o.onFrame({ header, samples: decoded, faults, bytes: bytes.length });
+      if (o.onFrame && decoded)
+        o.onFrame({ header, samples: decoded, faults, bytes: bytes.length });
     }
   }
   res.elapsedMs = clock.now() - start;

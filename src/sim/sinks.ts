@@ -10,7 +10,11 @@ import type { MqttClient } from 'mqtt';
 import { SerialPort } from 'serialport';
 import { encodeFrame, encodeSerialPacket } from '../ingest/frame.js';
 import { connectMqttLink, endMqttLink, type MqttLinkOptions } from '../ingest/mqtt-link.js';
-import { openSerialPort, type SerialPortFactory, type SerialPortLike } from '../ingest/serial-source.js';
+import {
+  openSerialPort,
+  type SerialPortFactory,
+  type SerialPortLike,
+} from '../ingest/serial-source.js';
 import { rawTopic } from '../ingest/topics.js';
 import type { FrameSink } from './sensor-stream.js';
 
@@ -28,7 +32,8 @@ export interface SerialSinkOptions {
 export async function openSerialSink(o: SerialSinkOptions): Promise<FrameSink> {
   const baudRate = o.baudRate ?? 921600;
   const create: SerialPortFactory =
-    o.createPort ?? ((p) => new SerialPort({ path: p.path, baudRate: p.baudRate, autoOpen: false }));
+    o.createPort ??
+    ((p) => new SerialPort({ path: p.path, baudRate: p.baudRate, autoOpen: false }));
   let port: SerialPortLike = await openSerialPort(create, o.path, baudRate);
   return {
     protectTail: 1,
@@ -66,7 +71,8 @@ export interface MqttSinkOptions extends MqttLinkOptions {
 /** A sink publishing raw frames to `faultline/<site>/<machine>/<sensorId>/raw`, QoS 1. */
 export async function openMqttSink(o: MqttSinkOptions): Promise<FrameSink & { errors(): number }> {
   const window = o.inflight ?? 64;
-  if (!(Number.isInteger(window) && window >= 1)) throw new TypeError(`inflight must be an integer ≥ 1, got ${window}`);
+  if (!(Number.isInteger(window) && window >= 1))
+    throw new TypeError(`inflight must be an integer ≥ 1, got ${window}`);
   rawTopic(o.site, o.machine, 0); // validates the topic levels up front
   const client: MqttClient = await connectMqttLink(o, `sim-${o.site}-${o.machine}`);
   let inflight = 0;
@@ -85,10 +91,15 @@ export async function openMqttSink(o: MqttSinkOptions): Promise<FrameSink & { er
     async send(sensorId, bytes) {
       while (inflight >= window) await new Promise<void>((r) => waiters.push(r));
       inflight++;
-      client.publish(rawTopic(o.site, o.machine, sensorId), Buffer.from(bytes), { qos: 1 }, (err) => {
-        if (err) errors++;
-        release();
-      });
+      client.publish(
+        rawTopic(o.site, o.machine, sensorId),
+        Buffer.from(bytes),
+        { qos: 1 },
+        (err) => {
+          if (err) errors++;
+          release();
+        },
+      );
     },
     async drop() {
       // cut the socket as a network outage would; MQTT.js reconnects and
