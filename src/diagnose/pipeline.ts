@@ -1,0 +1,860 @@
+/**
+ * The live diagnosis pipeline of the gateway: sample blocks in, one
+ * diagnosis per window out, per-machine health on top.
+ *
+ *   push(block) ─► per sensor: ring buffer → windows (model's windowLength / hop)
+ *               ─► InferencePool (worker threads: the model's own front end,
+ *                  vibration summary, envelope evidence, CNN, micro-batched)
+ *               ─► per sensor, in window order: MachineDiagnosis ('diagnosis')
+ *               ─► per machine: MachineHealth ('health' on each transition)
+ *
+ * Speed per window: the frame's rpm, else the machine's nominal rpm, else
+ * estimated from the window (./speed-source.ts); every diagnosis says which.
+ *
+ * Health for models without a normal class (the CWRU cross-load model knows
+ * 9 fault classes only, so 1 − p(normal) would always be 1): a window counts
+ * as faulty only when the vibration evidence agrees with the CNN — the
+ * envelope spectrum's strongest defect line (BPFI / BPFO / 2·BSF at the
+ * current speed) is the one of the CNN's fault location. Then the fault
+ * probability is the CNN's confidence, otherwise 0. A CNN that can only say
+ * "which fault" is thus never allowed to raise an alarm on its own.
+ *
+ * Stream faults are the health machine's diagnostic states, never a fault:
+ * silence (a tick timer), CRC errors and sequence gaps (`noteStream`), and
+ * saturation (fraction of samples at the sensor's full scale, per window).
+ *
+ * Dropped, and counted (stats().dropped): blocks of unknown or refused
+ * sensors, windows refused by a full queue (the newest are dropped, queued
+ * ones keep their place), windows whose front end failed (bad samples, no
+ * speed for an order-mode model).
+ */
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
+import { FaultlineError, isFaultlineError } from '../errors.js';
+import type { IngestedBlock } from '../ingest/source.js';
+import {
+  checkStreamCompatibility,
+  type ModelMetadata,
+  readModelMetadata,
+} from '../model/artifact.js';
+import type { BackendName } from '../model/backend.js';
+import {
+  defectOf,
+  hasNormalClass,
+  NORMAL,
+  type OperatorClass,
+  operatorClass,
+  operatorProbs,
+} from './fault-names.js';
+import { type HealthConfig, type HealthSnapshot, MachineHealth } from './health.js';
+import {
+  InferencePool,
+  type PoolJob,
+  type PoolStats,
+  type WindowResult,
+} from './inference-pool.js';
+import { knownSpeed, type RpmSource } from './speed-source.js';
+import type { HealthChange, HealthState, IsoZone, WindowDiagnosis } from './types.js';
+import { Windower } from './windower.js';
+
+export interface SensorSpec {
+  /** Sensor key, e.g. '1' (the MQTT topic level / the serial frame's sensor id). */
+  id: string;
+  /** Samples per second the sensor sends, Hz; must equal the model's. */
+  sampleRate: number;
+  /** Which interleaved channel of the blocks, default 0. */
+  channel?: number;
+  /** Full scale of the sensor, g; samples at ≥ 99.9 % of it count as clipped. Default 16. */
+  fullScaleG?: number;
+}
+
+export interface MachineSpec {
+  site: string;
+  machine: string;
+  sensors: SensorSpec[];
+  /** Model folder (model.json, weights.bin, faultline.json). */
+  modelDir: string;
+  /** Bearing geometry for the defect frequencies; default CWRU_DE_BEARING. */
+  bearing?: BearingGeometry;
+  /** ISO 20816-3 machine group and foundation; default group 2, rigid. */
+  iso?: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
+  /** Speed source when frames carry none, rpm. */
+  nominalRpm?: number;
+  /** No data for this long → health `silent`, s; default the health config's (10 s). */
+  silentAfterS?: number;
+}
+
+export type DefectLine = 'BPFO' | 'BPFI' | 'BSF';
+
+/** One diagnosis per window. */
+export interface MachineDiagnosis {
+  site: string;
+  machine: string;
+  sensor: string;
+  /** Time of the window's last sample, ms since the epoch (sensor clock, from the frame's t0). */
+  t: number;
+  /** Operator-facing: 'normal' | 'inner race' | 'outer race' | 'ball' | the model's name if unknown. */
+  faultClass: string;
+  /** Defect size when the model's class name carries one, e.g. '0.007 in'. */
+  severity?: string;
+  /** The model's own class name (argmax), e.g. 'IR007'. */
+  modelClass: string;
+  /** Probability of modelClass, 0–1. */
+  confidence: number;
+  /** Probability of every model class, keyed by the model's names. */
+  probs: Record<string, number>;
+  rpm: number | null;
+  rpmSource: RpmSource;
+  /** Acceleration RMS, g. */
+  rmsG: number;
+  /** Velocity RMS over 10–1000 Hz, mm/s. */
+  velocityRmsMmS: number;
+  isoZone: IsoZone;
+  crestFactor: number;
+  kurtosis: number;
+  /**
+   * The envelope evidence: the defect line that stands out (null when none
+   * does, or no speed is known). Computed every `evidenceEvery` windows; in
+   * between, the sensor's latest is repeated.
+   */
+  evidence: { defect: DefectLine | null; frequencyHz?: number; score?: number };
+  /** contentHash prefix (12 hex digits) of the model that made it. */
+  modelVersion: string;
+  /** Arrival of the window's last sample → this diagnosis, ms. */
+  latencyMs: number;
+  /** Coarse spectrogram (≤ 32 × 32, `[freq, time]` row-major), only when requested. */
+  spectrogram?: { freqBins: number; frames: number; data: number[] };
+}
+
+export interface PipelineOptions {
+  machines: MachineSpec[];
+  /** Worker threads; default: the number of cores. */
+  workers?: number;
+  /** Windows per CNN call at most; default 64. */
+  maxBatch?: number;
+  /** Longest a window waits for its batch to fill, ms; default 50. */
+  maxLatencyMs?: number;
+  /** Windows waiting for a worker at most; default workers × maxBatch × 4. */
+  maxQueue?: number;
+  /** Envelope evidence every Nth window of each sensor; default 1 (every window). */
+  evidenceEvery?: number;
+  /**
+   * Signal the envelope evidence (and a speed estimate) looks at, s, ending
+   * with the window's last sample; default 1 (0.17 s model windows give
+   * 6 Hz lines, too coarse to tell BPFO from BPFI reliably). Never shorter
+   * than the window.
+   */
+  evidenceSeconds?: number;
+  /** Health options (debounce, thresholds, silence…). */
+  health?: Partial<HealthConfig>;
+  /** Clock, ms since the epoch; default performance.timeOrigin + performance.now(). */
+  now?: () => number;
+  /** Health tick (silence check, ingest rates) period, ms; default 1000. */
+  tickMs?: number;
+  /** tfjs backend of the workers; default the fastest available. */
+  backend?: BackendName;
+}
+
+/** Why something was dropped. */
+export type DropReason =
+  | 'unknown-sensor'
+  | 'refused'
+  | 'not-running'
+  | 'bad-block'
+  | 'queue-full'
+  | 'speed-unknown'
+  | 'error';
+
+export interface WindowDropped {
+  site: string;
+  machine: string;
+  sensor: string;
+  reason: DropReason;
+  /** 'block' for a whole block refused before windowing, else 'window'. */
+  what: 'block' | 'window';
+  message?: string;
+}
+
+export interface SensorStatus {
+  id: string;
+  /** 'running', or 'refused' (model mismatch / model not loadable; see error). */
+  state: 'running' | 'refused';
+  error?: string;
+  sampleRate: number;
+  blocks: number;
+  samples: number;
+  /** Ingest rate over the last tick, samples/s. */
+  samplesPerS: number;
+  windowsIn: number;
+  windowsOut: number;
+  dropped: number;
+  /** Times a sequence gap restarted the windowing. */
+  gapRestarts: number;
+  lastBlockAt: number | null;
+  /** Totals noted through noteStream. */
+  stream: { frames: number; crcErrors: number; gaps: number };
+}
+
+export interface MachineStatus {
+  site: string;
+  machine: string;
+  state: HealthState;
+  health: HealthSnapshot;
+  lastDiagnosis: MachineDiagnosis | null;
+  rpm: number | null;
+  rpmSource: RpmSource;
+  model: { dir: string; version: string; classes: string[] } | null;
+  sensors: SensorStatus[];
+}
+
+export interface PipelineStats {
+  backend: string;
+  workers: number;
+  windowsIn: number;
+  windowsOut: number;
+  dropped: {
+    blocks: Partial<Record<DropReason, number>>;
+    windows: Partial<Record<DropReason, number>>;
+  };
+  /** Windows queued / in workers / awaiting their turn (per-sensor order). */
+  queueDepth: number;
+  inFlight: number;
+  reorderHeld: number;
+  batches: number;
+  meanBatchSize: number;
+  maxBatchSize: number;
+  batchSizes: Record<string, number>;
+  sealedFull: number;
+  sealedTimer: number;
+  maxFormWaitMs: number;
+  maxDispatchWaitMs: number;
+  /** Last-sample arrival → diagnosis, over the last 4096 diagnoses, ms. */
+  latencyMs: { p50: number; p99: number; max: number; n: number };
+  /** Worker time per window by stage, ms. */
+  perWindowMs: PoolStats['perWindowMs'];
+  /** Ingest rate per sensor (`site/machine/sensor`), samples/s over the last tick. */
+  ingestSamplesPerS: Record<string, number>;
+}
+
+export interface DiagnosisPipelineEvents {
+  diagnosis: (d: MachineDiagnosis) => void;
+  health: (c: HealthChange & { site: string }) => void;
+  'window-dropped': (d: WindowDropped) => void;
+  error: (err: Error) => void;
+}
+
+export interface DiagnosisPipeline {
+  on<K extends keyof DiagnosisPipelineEvents>(event: K, listener: DiagnosisPipelineEvents[K]): this;
+  once<K extends keyof DiagnosisPipelineEvents>(
+    event: K,
+    listener: DiagnosisPipelineEvents[K],
+  ): this;
+  off<K extends keyof DiagnosisPipelineEvents>(
+    event: K,
+    listener: DiagnosisPipelineEvents[K],
+  ): this;
+  emit<K extends keyof DiagnosisPipelineEvents>(
+    event: K,
+    ...args: Parameters<DiagnosisPipelineEvents[K]>
+  ): boolean;
+}
+
+interface ModelBinding {
+  key: string;
+  dir: string;
+  meta: ModelMetadata;
+  version: string;
+  hasNormal: boolean;
+  names: OperatorClass[];
+}
+
+interface MachineState {
+  spec: MachineSpec;
+  id: string;
+  health: MachineHealth;
+  model: ModelBinding | null;
+  sensors: Map<string, SensorState>;
+  lastDiagnosis: MachineDiagnosis | null;
+  bearing: BearingGeometry;
+  iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
+}
+
+interface SensorState {
+  spec: SensorSpec;
+  key: string;
+  machine: MachineState;
+  windower: Windower | null;
+  refused: string | null;
+  nextSeq: number;
+  emitSeq: number;
+  /** Finished windows waiting for an earlier one (per-sensor order), by sequence number. */
+  done: Map<number, { d: MachineDiagnosis; arrivedAt: number } | null>;
+  windowCount: number;
+  lastEvidence: MachineDiagnosis['evidence'];
+  lastEstimate: { rpm: number; window: number } | null;
+  spectrogram: boolean;
+  st: Omit<SensorStatus, 'id' | 'state' | 'error' | 'sampleRate'>;
+  tickSamples: number;
+}
+
+interface JobCtx {
+  sensor: SensorState;
+  seq: number;
+  model: ModelBinding;
+  t: number;
+  arrivedAt: number;
+}
+
+type SensorKey = { site: string; machine: string; sensor: string };
+
+const LATENCY_SAMPLES = 4096;
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
+export class DiagnosisPipeline extends EventEmitter {
+  private readonly o: PipelineOptions;
+  private readonly now: () => number;
+  private readonly machines = new Map<string, MachineState>();
+  private readonly sensors = new Map<string, SensorState>();
+  private readonly pool: InferencePool<JobCtx>;
+  private readonly evidenceEvery: number;
+  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
+  private latencyCount = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastTick = 0;
+  private backend = 'none';
+  private readonly counts = {
+    windowsIn: 0,
+    windowsOut: 0,
+    blocks: {} as Partial<Record<DropReason, number>>,
+    windows: {} as Partial<Record<DropReason, number>>,
+  };
+
+  /** @throws TypeError on bad options (duplicate ids, bad sample rates…) */
+  constructor(o: PipelineOptions) {
+    super();
+    if (!o || !Array.isArray(o.machines)) throw new TypeError('options.machines must be an array');
+    this.o = o;
+    this.now = o.now ?? (() => performance.timeOrigin + performance.now());
+    this.evidenceEvery = o.evidenceEvery ?? 1;
+    if (!Number.isInteger(this.evidenceEvery) || this.evidenceEvery < 1) {
+      throw new TypeError(`evidenceEvery must be a positive integer, got ${o.evidenceEvery}`);
+    }
+    for (const spec of o.machines) {
+      const id = `${spec.site}/${spec.machine}`;
+      if (!spec.site || !spec.machine)
+        throw new TypeError(`machine ${id} needs a site and a machine name`);
+      if (this.machines.has(id)) throw new TypeError(`machine ${id} is listed twice`);
+      if (!spec.modelDir) throw new TypeError(`machine ${id} has no modelDir`);
+      const health = new MachineHealth(spec.machine, {
+        ...(o.health ?? {}),
+        ...(spec.silentAfterS !== undefined ? { silentAfterMs: spec.silentAfterS * 1000 } : {}),
+      });
+      const m: MachineState = {
+        spec,
+        id,
+        health,
+        model: null,
+        sensors: new Map(),
+        lastDiagnosis: null,
+        bearing: spec.bearing ?? CWRU_DE_BEARING,
+        iso: spec.iso ?? { group: 2, foundation: 'rigid' },
+      };
+      this.machines.set(id, m);
+      for (const s of spec.sensors) {
+        const key = `${id}/${s.id}`;
+        if (this.sensors.has(key)) throw new TypeError(`sensor ${key} is listed twice`);
+        if (!(Number.isFinite(s.sampleRate) && s.sampleRate > 0)) {
+          throw new TypeError(`sensor ${key}: sampleRate must be > 0 Hz, got ${s.sampleRate}`);
+        }
+        const st: SensorState = {
+          spec: s,
+          key,
+          machine: m,
+          windower: null,
+          refused: 'not started',
+          nextSeq: 0,
+          emitSeq: 0,
+          done: new Map(),
+          windowCount: 0,
+          lastEvidence: { defect: null },
+          lastEstimate: null,
+          spectrogram: false,
+          st: {
+            blocks: 0,
+            samples: 0,
+            samplesPerS: 0,
+            windowsIn: 0,
+            windowsOut: 0,
+            dropped: 0,
+            gapRestarts: 0,
+            lastBlockAt: null,
+            stream: { frames: 0, crcErrors: 0, gaps: 0 },
+          },
+          tickSamples: 0,
+        };
+        m.sensors.set(s.id, st);
+        this.sensors.set(key, st);
+      }
+    }
+    const workers = o.workers ?? os.availableParallelism?.() ?? os.cpus().length;
+    this.pool = new InferencePool<JobCtx>({
+      workers,
+      maxBatch: o.maxBatch ?? 64,
+      maxLatencyMs: o.maxLatencyMs ?? 50,
+      maxQueue: o.maxQueue,
+      backend: o.backend,
+      onResult: (job, r) => this.onResult(job, r),
+      onError: (err) => this.report(err),
+    });
+  }
+
+  /**
+   * Starts the workers and loads every machine's model. A machine whose model
+   * cannot be loaded, or a sensor it does not fit, is refused (an 'error'
+   * event, state 'refused' in snapshot()); the others run.
+   * @throws FaultlineError FL_ERR_BACKEND when no worker can start a backend
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.backend = await this.pool.start();
+    const t = this.now();
+    for (const m of this.machines.values()) {
+      m.health = new MachineHealth(m.spec.machine, m.health.config, t);
+      try {
+        await this.bind(m, m.spec.modelDir, false);
+      } catch (err) {
+        for (const s of m.sensors.values()) s.refused = (err as Error).message;
+        this.report(err as Error);
+      }
+    }
+    this.running = true;
+    this.lastTick = t;
+    const tickMs = this.o.tickMs ?? 1000;
+    this.timer = setInterval(() => this.tick(), tickMs);
+    this.timer.unref();
+  }
+
+  /** Stops the tick and the workers. Windows in flight get no diagnosis. */
+  async close(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.pool.close();
+  }
+
+  /**
+   * Feeds one block of `key`'s sensor. Returns false when something was
+   * dropped: the whole block (unknown or refused sensor, pipeline not
+   * running, channel not in the block) or a window it completed (queue full).
+   */
+  push(block: IngestedBlock, key: SensorKey): boolean {
+    const s = this.sensors.get(`${key.site}/${key.machine}/${key.sensor}`);
+    if (!s) return this.dropBlock(key, 'unknown-sensor');
+    if (!this.running) return this.dropBlock(key, 'not-running');
+    const m = s.machine;
+    const model = m.model;
+    if (s.refused || !model || !s.windower) return this.dropBlock(key, 'refused', s);
+    const channel = s.spec.channel ?? 0;
+    if (
+      !(block.channels >= 1) ||
+      channel >= block.channels ||
+      !(block.samples instanceof Float32Array)
+    ) {
+      return this.dropBlock(
+        key,
+        'bad-block',
+        s,
+        `sensor ${s.key} reads channel ${channel} but the block has ${block.channels}`,
+      );
+    }
+    if (block.sampleRate !== model.meta.sampleRate) {
+      const err = new FaultlineError(
+        'FL_ERR_MODEL_MISMATCH',
+        `sensor ${s.key} sends ${block.sampleRate} Hz but model ${model.version} expects ${model.meta.sampleRate} Hz; ` +
+          'fix the sensor rate or give this machine a model trained at that rate',
+      );
+      s.refused = err.message;
+      this.report(err);
+      return this.dropBlock(key, 'refused', s);
+    }
+    const arrivedAt = this.now();
+    const frames = Math.floor(block.samples.length / block.channels);
+    s.st.blocks++;
+    s.st.samples += frames;
+    s.tickSamples += frames;
+    s.st.lastBlockAt = arrivedAt;
+    if (block.gap > 0) {
+      s.windower.restart();
+      s.st.gapRestarts++;
+    }
+    const every = this.evidenceEvery;
+    const windows = s.windower.push(
+      block.samples,
+      block.channels,
+      channel,
+      frames,
+      (k) => k % every === 0,
+    );
+    if (windows.length === 0) return true;
+    const t0Ms = Number(block.t0Us) / 1000;
+    const fs = block.sampleRate;
+    const speed = knownSpeed(block.rpm, m.spec.nominalRpm);
+    let ok = true;
+    for (const w of windows) {
+      this.counts.windowsIn++;
+      s.st.windowsIn++;
+      const n = s.windowCount++;
+      const evidence = n % this.evidenceEvery === 0;
+      const job: PoolJob<JobCtx> = {
+        key: model.key,
+        window: w.samples,
+        ...(w.history ? { history: w.history } : {}),
+        task: {
+          rpm: speed.rpm,
+          rpmSource: speed.source,
+          evidence,
+          spectrogram: s.spectrogram,
+          bearing: m.bearing,
+          iso: m.iso,
+          fullScaleG: s.spec.fullScaleG ?? 16,
+        },
+        ctx: {
+          sensor: s,
+          seq: s.nextSeq,
+          model,
+          t: t0Ms + (w.lastInBlock * 1000) / fs,
+          arrivedAt,
+        },
+      };
+      if (this.pool.submit(job)) {
+        s.nextSeq++;
+      } else {
+        ok = false;
+        this.dropWindow(s, 'queue-full');
+      }
+    }
+    return ok;
+  }
+
+  /**
+   * Switches `machine` (its name, or `site/machine`) to the model in
+   * `modelDir` without dropping a window: the model is loaded in every
+   * worker first; then, between two windows, new windows go to it while
+   * windows already queued finish on the old one. If the window length or hop
+   * changes, the partial window in progress restarts.
+   * @throws FaultlineError FL_ERR_MODEL_FILE / FL_ERR_MODEL_MISMATCH (nothing switched)
+   */
+  async setModel(machine: string, modelDir: string): Promise<void> {
+    const targets = [...this.machines.values()].filter(
+      (m) => m.spec.machine === machine || m.id === machine,
+    );
+    if (targets.length === 0) {
+      throw new FaultlineError(
+        'FL_ERR_CONFIG',
+        `no machine '${machine}' in the pipeline; use one of ${[...this.machines.keys()].join(', ')}`,
+      );
+    }
+    for (const m of targets) await this.bind(m, modelDir, true);
+  }
+
+  /** Asks (or stops asking) for a coarse spectrogram in `key`'s diagnoses. */
+  requestSpectrogram(key: SensorKey, on = true): boolean {
+    const s = this.sensors.get(`${key.site}/${key.machine}/${key.sensor}`);
+    if (s) s.spectrogram = on;
+    return s !== undefined;
+  }
+
+  /**
+   * Link counters of a sensor since the previous call (deltas, not totals):
+   * frames received intact, CRC errors, frames missing by sequence number.
+   * They drive the machine's `stream-errors` state.
+   */
+  noteStream(key: SensorKey, s: { crcErrors: number; gaps: number; frames: number }): void {
+    const m = this.machines.get(`${key.site}/${key.machine}`);
+    if (!m) return;
+    const sensor = m.sensors.get(key.sensor);
+    if (sensor) {
+      sensor.st.stream.frames += s.frames;
+      sensor.st.stream.crcErrors += s.crcErrors;
+      sensor.st.stream.gaps += s.gaps;
+    }
+    try {
+      const change = m.health.updateStream({ t: this.now(), ...s });
+      if (change) this.emit('health', { ...change, site: m.spec.site });
+    } catch (err) {
+      this.report(err as Error);
+    }
+  }
+
+  /**
+   * Advances health clocks (silence) and ingest rates. Runs every `tickMs`;
+   * public so a caller with its own clock can drive it.
+   */
+  tick(nowMs = this.now()): void {
+    const dt = (nowMs - this.lastTick) / 1000;
+    if (dt > 0) {
+      for (const s of this.sensors.values()) {
+        s.st.samplesPerS = s.tickSamples / dt;
+        s.tickSamples = 0;
+      }
+      this.lastTick = nowMs;
+    }
+    for (const m of this.machines.values()) {
+      const change = m.health.tick(nowMs);
+      if (change) this.emit('health', { ...change, site: m.spec.site });
+    }
+  }
+
+  snapshot(): MachineStatus[] {
+    return [...this.machines.values()].map((m) => ({
+      site: m.spec.site,
+      machine: m.spec.machine,
+      state: m.health.state,
+      health: m.health.snapshot(),
+      lastDiagnosis: m.lastDiagnosis,
+      rpm: m.lastDiagnosis?.rpm ?? null,
+      rpmSource: m.lastDiagnosis?.rpmSource ?? 'none',
+      model: m.model
+        ? { dir: m.model.dir, version: m.model.version, classes: [...m.model.meta.classes] }
+        : null,
+      sensors: [...m.sensors.values()].map((s) => ({
+        id: s.spec.id,
+        state: s.refused ? ('refused' as const) : ('running' as const),
+        ...(s.refused ? { error: s.refused } : {}),
+        sampleRate: s.spec.sampleRate,
+        ...s.st,
+        stream: { ...s.st.stream },
+      })),
+    }));
+  }
+
+  stats(): PipelineStats {
+    const p = this.pool.stats();
+    const n = Math.min(this.latencyCount, LATENCY_SAMPLES);
+    const lat = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
+    const q = (f: number) => (n > 0 ? lat[Math.min(n - 1, Math.floor(f * n))] : 0);
+    let held = 0;
+    const ingest: Record<string, number> = {};
+    for (const s of this.sensors.values()) {
+      held += s.done.size;
+      ingest[s.key] = s.st.samplesPerS;
+    }
+    return {
+      backend: this.backend,
+      workers: p.workers,
+      windowsIn: this.counts.windowsIn,
+      windowsOut: this.counts.windowsOut,
+      dropped: { blocks: { ...this.counts.blocks }, windows: { ...this.counts.windows } },
+      queueDepth: p.queued,
+      inFlight: p.inFlight,
+      reorderHeld: held,
+      batches: p.batches,
+      meanBatchSize: p.meanBatchSize,
+      maxBatchSize: p.maxBatchSize,
+      batchSizes: p.batchSizes,
+      sealedFull: p.sealedFull,
+      sealedTimer: p.sealedTimer,
+      maxFormWaitMs: p.maxFormWaitMs,
+      maxDispatchWaitMs: p.maxDispatchWaitMs,
+      latencyMs: { p50: q(0.5), p99: q(0.99), max: n > 0 ? lat[n - 1] : 0, n },
+      perWindowMs: p.perWindowMs,
+      ingestSamplesPerS: ingest,
+    };
+  }
+
+  /** Resolves once every window pushed so far has its diagnosis (or was dropped). */
+  async drain(timeoutMs = 10_000): Promise<boolean> {
+    return this.pool.drain(timeoutMs);
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  /** Loads `dir` for machine `m`, checks its sensors, and swaps it in. */
+  private async bind(m: MachineState, dir: string, strict: boolean): Promise<void> {
+    const meta = await readModelMetadata(dir);
+    const refusals = new Map<SensorState, string>();
+    for (const s of m.sensors.values()) {
+      try {
+        checkStreamCompatibility(meta, { sampleRate: s.spec.sampleRate, label: `sensor ${s.key}` });
+      } catch (err) {
+        if (strict) throw err;
+        refusals.set(s, (err as Error).message);
+        this.report(err as Error);
+      }
+    }
+    const key = meta.contentHash;
+    await this.pool.load(key, dir);
+    const binding: ModelBinding = {
+      key,
+      dir,
+      meta,
+      version: meta.contentHash.slice(0, 12),
+      hasNormal: hasNormalClass(meta.classes),
+      names: meta.classes.map(operatorClass),
+    };
+    // From here on synchronous: the swap happens between two pushes.
+    const old = m.model;
+    m.model = binding;
+    for (const s of m.sensors.values()) {
+      const why = refusals.get(s);
+      s.refused = why ?? null;
+      if (
+        !s.windower ||
+        s.windower.windowLength !== meta.windowLength ||
+        s.windower.hop !== meta.hop
+      ) {
+        const history = Math.round((this.o.evidenceSeconds ?? 1) * meta.sampleRate);
+        s.windower = new Windower({
+          windowLength: meta.windowLength,
+          hop: meta.hop,
+          historyLength: history > meta.windowLength ? history : 0,
+          alloc: (n) => this.pool.alloc(n),
+        });
+        s.windowCount = 0;
+      }
+    }
+    if (
+      old &&
+      old.key !== key &&
+      ![...this.machines.values()].some((x) => x.model?.key === old.key)
+    ) {
+      this.pool.release(old.key);
+    }
+  }
+
+  private onResult(job: PoolJob<JobCtx>, r: WindowResult): void {
+    const { sensor: s, seq, model, t, arrivedAt } = job.ctx;
+    const m = s.machine;
+    if (!r.ok || !r.probs) {
+      const reason: DropReason = r.code === 'FL_ERR_SPEED_UNKNOWN' ? 'speed-unknown' : 'error';
+      this.dropWindow(s, reason, r.message);
+      s.done.set(seq, null);
+      this.flush(s);
+      return;
+    }
+    const classes = model.meta.classes;
+    let best = 0;
+    for (let i = 1; i < r.probs.length; i++) if (r.probs[i] > r.probs[best]) best = i;
+    const probs: Record<string, number> = {};
+    classes.forEach((c, i) => {
+      probs[c] = r.probs?.[i] ?? 0;
+    });
+    const op = model.names[best];
+    if (r.evidence) s.lastEvidence = r.evidence;
+    let rpm = r.rpm;
+    let rpmSource = r.rpmSource;
+    const n = s.windowCount;
+    if (rpmSource === 'estimate' && rpm !== null) s.lastEstimate = { rpm, window: n };
+    else if (
+      rpm === null &&
+      s.lastEstimate &&
+      n - s.lastEstimate.window <= 2 * this.evidenceEvery
+    ) {
+      rpm = s.lastEstimate.rpm;
+      rpmSource = 'estimate';
+    }
+    const confidence = r.probs[best];
+    const d: MachineDiagnosis = {
+      site: m.spec.site,
+      machine: m.spec.machine,
+      sensor: s.spec.id,
+      t,
+      faultClass: op.faultClass,
+      ...(op.severity ? { severity: op.severity } : {}),
+      modelClass: classes[best],
+      confidence,
+      probs,
+      rpm,
+      rpmSource,
+      rmsG: r.rmsG ?? 0,
+      velocityRmsMmS: r.velocityRmsMmS ?? 0,
+      isoZone: r.isoZone ?? 'A',
+      crestFactor: r.crestFactor ?? 0,
+      kurtosis: r.kurtosis ?? 0,
+      evidence: s.lastEvidence,
+      modelVersion: model.version,
+      latencyMs: 0,
+      ...(r.spectrogram ? { spectrogram: r.spectrogram } : {}),
+    };
+    // Health: operator-term probabilities; see the module comment for models
+    // without a normal class.
+    let healthProbs: Record<string, number>;
+    if (model.hasNormal) {
+      healthProbs = operatorProbs(classes, r.probs);
+    } else {
+      const agree = defectOf(op.faultClass) === d.evidence.defect && d.evidence.defect !== null;
+      const pf = agree ? confidence : 0;
+      healthProbs = { [NORMAL]: 1 - pf, [op.faultClass]: pf };
+    }
+    const wd: WindowDiagnosis = {
+      t: arrivedAt,
+      probs: healthProbs,
+      faultClass: op.faultClass,
+      isoZone: d.isoZone,
+      velocityRmsMmS: d.velocityRmsMmS,
+      clippedFraction: r.clippedFraction,
+      ...(d.evidence.defect && d.evidence.frequencyHz !== undefined
+        ? {
+            evidence: {
+              defect: d.evidence.defect,
+              frequencyHz: d.evidence.frequencyHz,
+              prominence: 20 * Math.log10(Math.max(1, d.evidence.score ?? 1)),
+            },
+          }
+        : {}),
+    };
+    try {
+      const change = m.health.update(wd);
+      if (change) this.emit('health', { ...change, site: m.spec.site });
+    } catch (err) {
+      this.report(err as Error);
+    }
+    s.done.set(seq, { d, arrivedAt });
+    this.flush(s);
+  }
+
+  /** Emits the sensor's finished windows in window order. */
+  private flush(s: SensorState): void {
+    while (s.done.has(s.emitSeq)) {
+      const entry = s.done.get(s.emitSeq) ?? null;
+      s.done.delete(s.emitSeq);
+      s.emitSeq++;
+      if (!entry) continue;
+      const { d, arrivedAt } = entry;
+      // From the arrival of the block holding the window's last sample.
+      d.latencyMs = this.now() - arrivedAt;
+      this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = d.latencyMs;
+      this.counts.windowsOut++;
+      s.st.windowsOut++;
+      s.machine.lastDiagnosis = d;
+      this.emit('diagnosis', d);
+    }
+  }
+
+  private dropBlock(key: SensorKey, reason: DropReason, s?: SensorState, message?: string): false {
+    this.counts.blocks[reason] = (this.counts.blocks[reason] ?? 0) + 1;
+    if (s) s.st.dropped++;
+    this.emit('window-dropped', { ...key, reason, what: 'block', ...(message ? { message } : {}) });
+    return false;
+  }
+
+  private dropWindow(s: SensorState, reason: DropReason, message?: string): void {
+    this.counts.windows[reason] = (this.counts.windows[reason] ?? 0) + 1;
+    s.st.dropped++;
+    this.emit('window-dropped', {
+      site: s.machine.spec.site,
+      machine: s.machine.spec.machine,
+      sensor: s.spec.id,
+      reason,
+      what: 'window',
+      ...(message ? { message } : {}),
+    });
+  }
+
+  /** 'error' only when someone listens: an unheard 'error' must not crash the gateway. */
+  private report(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(err.message, { code: isFaultlineError(err) ? err.code : undefined });
+  }
+}
