@@ -54,6 +54,9 @@ export const ERROR_CODES = {
   // ── daemon / cli ─────────────────────────────────────────────────────────
   FL_ERR_CONFIG: 'a configuration file or option is invalid',
   FL_ERR_CLI_USAGE: 'a command-line argument is invalid',
+  FL_ERR_API_AUTH: 'a gateway API request lacks the access token or presents a wrong one',
+  FL_ERR_API_NOT_FOUND: 'a gateway API request names an unknown machine, alert or job',
+  FL_ERR_API_REQUEST: 'a gateway API request has an invalid body or conflicts with running work',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ import { registerBridgeCommand } from './commands/bridge.js';
 import { registerDatasetCommand } from './commands/dataset.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvalCommand } from './commands/eval.js';
+import { registerGatewayCommand } from './commands/gateway.js';
 import { registerIngestCommand } from './commands/ingest.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerSimulateSensorCommand } from './commands/simulate-sensor.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerEvalCommand(program);
   registerTrainCommand(program);
   registerAdaptCommand(program);
+  registerGatewayCommand(program);
   return program;
 }
 

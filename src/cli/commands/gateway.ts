@@ -1,0 +1,204 @@
+/**
+ * `faultline gateway [--config gateway.yaml]` — runs the factory gateway
+ * daemon (src/daemon): with no file, on the embedded defaults (embedded
+ * broker, simulated fleet, simulator model, SQLite store, dashboard on
+ * :8080). SIGHUP reloads the file; SIGINT/SIGTERM stop cleanly.
+ *
+ * `faultline gateway adapt|rollback|status` talk to a running gateway over
+ * its API (thin clients: the daemon does the work).
+ */
+import type { Command } from 'commander';
+import { type GatewayConfig, loadConfigFile, parseConfig } from '../../daemon/config.js';
+import { DEFAULT_GATEWAY_CONFIG } from '../../daemon/defaults.js';
+import { Gateway } from '../../daemon/gateway.js';
+import { FaultlineError } from '../../errors.js';
+
+interface RunOptions {
+  config?: string;
+  stateDir?: string;
+  port?: string;
+  brokerPort?: string;
+  fleet: boolean;
+  check?: boolean;
+}
+
+interface ClientOptions {
+  url: string;
+  token?: string;
+}
+
+function intOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      `${name} must be a port number 0–65535, got '${v}'`,
+    );
+  return n;
+}
+
+/** The configuration with command-line overrides applied (validated again). */
+async function effectiveConfig(o: RunOptions): Promise<Readonly<GatewayConfig>> {
+  const base = o.config
+    ? await loadConfigFile(o.config)
+    : parseConfig(DEFAULT_GATEWAY_CONFIG, 'embedded defaults');
+  const port = intOption(o.port, '--port');
+  const brokerPort = intOption(o.brokerPort, '--broker-port');
+  if (port === undefined && brokerPort === undefined && o.stateDir === undefined) return base;
+  return parseConfig(
+    {
+      ...base,
+      ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
+      http: { ...base.http, ...(port !== undefined ? { port } : {}) },
+      broker: { ...base.broker, ...(brokerPort !== undefined ? { port: brokerPort } : {}) },
+    },
+    o.config ?? 'embedded defaults',
+  );
+}
+
+async function call(
+  o: ClientOptions,
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+): Promise<unknown> {
+  const token = o.token ?? process.env.FAULTLINE_TOKEN;
+  if (!token)
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      'give --token (printed by `faultline gateway` at start, kept in <stateDir>/token) or set FAULTLINE_TOKEN',
+    );
+  let res: Response;
+  try {
+    res = await fetch(new URL(route, o.url), {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (err) {
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      `cannot reach the gateway at ${o.url} (${(err as Error).message}); check --url`,
+    );
+  }
+  const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
+  if (!res.ok)
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      `gateway answered ${res.status}: ${data.error ?? ''} ${data.message ?? ''}`.trim(),
+    );
+  return data;
+}
+
+const print = (v: unknown): void => {
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+};
+
+export function registerGatewayCommand(program: Command): void {
+  const gw = program
+    .command('gateway')
+    .description(
+      'run the factory gateway daemon: MQTT/serial ingest → live diagnosis → alerts, history and the dashboard API',
+    )
+    .option(
+      '--config <file>',
+      'YAML configuration (default: embedded defaults with a simulated fleet); see examples/gateway.yaml',
+    )
+    .option(
+      '--state-dir <dir>',
+      'state directory: token, model registry, history (default ~/.faultline or $FAULTLINE_STATE_DIR)',
+    )
+    .option('--port <n>', 'dashboard API port (overrides http.port)')
+    .option('--broker-port <n>', 'embedded broker port (overrides broker.port)')
+    .option('--no-fleet', 'do not run the simulated sensors of machines with `simulate`')
+    .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
+    .action(async (o: RunOptions) => {
+      const config = await effectiveConfig(o);
+      if (o.check) {
+        print(config);
+        return;
+      }
+      const gateway = await Gateway.start({ config, configFile: o.config, fleet: o.fleet });
+      process.stdout.write(
+        [
+          `faultline gateway ${gateway.gatewayId} (site ${config.site}) running`,
+          `  dashboard: ${gateway.dashboardUrl}`,
+          `  API:       ${gateway.apiUrl}/api/machines  (Authorization: Bearer ${gateway.token})`,
+          `  broker:    ${gateway.brokerUrl}${config.broker.embedded ? ' (embedded, MQTT 3.1.1)' : ''}`,
+          `  state:     ${gateway.stateDir}`,
+          `  machines:  ${config.machines.map((m) => m.id).join(', ')}`,
+          '',
+        ].join('\n'),
+      );
+      const onHup = () => void gateway.reload();
+      process.on('SIGHUP', onHup);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      process.off('SIGHUP', onHup);
+      process.stdout.write('faultline gateway: stopping…\n');
+      await gateway.close();
+    });
+
+  const client = (c: Command) =>
+    c
+      .option('--url <url>', 'gateway API base URL', 'http://localhost:8080')
+      .option('--token <token>', 'API token (default $FAULTLINE_TOKEN)');
+
+  client(
+    gw
+      .command('adapt')
+      .description(
+        "adapt a machine's model to its live signal on a running gateway, wait, and print the guards",
+      )
+      .requiredOption('--machine <id>', 'machine to adapt')
+      .option('--seconds <s>', 'live signal to collect, s', '60')
+      .option('--strategy <name>', 'dann or mmd', 'dann')
+      .option('--no-wait', 'return once the job started'),
+  ).action(
+    async (
+      o: ClientOptions & { machine: string; seconds: string; strategy: string; wait: boolean },
+    ) => {
+      const seconds = Number(o.seconds);
+      if (!(seconds >= 1))
+        throw new FaultlineError('FL_ERR_CLI_USAGE', `--seconds must be ≥ 1, got '${o.seconds}'`);
+      let job = (await call(o, 'POST', `/api/machines/${encodeURIComponent(o.machine)}/adapt`, {
+        seconds,
+        strategy: o.strategy,
+      })) as {
+        id: string;
+        state: string;
+        collectedS: number;
+        step: number;
+        steps: number;
+      };
+      while (o.wait && (job.state === 'collecting' || job.state === 'adapting')) {
+        process.stderr.write(
+          `\r${job.state} ${job.collectedS.toFixed(0)}/${seconds} s, step ${job.step}/${job.steps}\x1b[K`,
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        job = (await call(o, 'GET', `/api/adaptations/${job.id}`)) as typeof job;
+      }
+      if (o.wait) process.stderr.write('\n');
+      print(job);
+    },
+  );
+
+  client(
+    gw
+      .command('rollback')
+      .description('roll a machine back to its previous model version')
+      .requiredOption('--machine <id>', 'machine'),
+  ).action(async (o: ClientOptions & { machine: string }) =>
+    print(await call(o, 'POST', `/api/machines/${encodeURIComponent(o.machine)}/rollback`)),
+  );
+
+  client(
+    gw.command('status').description("print a running gateway's machines (GET /api/machines)"),
+  ).action(async (o: ClientOptions) => print(await call(o, 'GET', '/api/machines')));
+}

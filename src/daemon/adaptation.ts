@@ -1,0 +1,301 @@
+/**
+ * Adaptation on the spot: adapt a machine's model to its own operating
+ * conditions from its live, unlabelled signal, while diagnosis goes on.
+ *
+ *   collecting  the gateway offers every block of the machine's first sensor;
+ *               `seconds` of signal are kept (bounded: exactly that many samples)
+ *   adapting    a worker thread runs the model helper's `adaptModel` (dann|mmd)
+ *               against the model's labelled source data; progress events
+ *   registering the candidate goes into the registry as a new version, its
+ *               guards reported; only when every guard passed is it activated
+ *               and swapped in with `setModel` (the pipeline keeps diagnosing
+ *               with the old model until the swap, so no window is lost)
+ *
+ * Rollback re-activates the machine's previous registry version.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FaultlineError } from '../errors.js';
+import type { IngestedBlock } from '../ingest/source.js';
+import type { AdaptStrategy } from '../model/pipeline.js';
+import type { AdaptWorkerInput, AdaptWorkerMessage } from './adapt-worker.js';
+import type { ModelRegistry, ModelVersion } from './registry.js';
+
+export type AdaptJobState =
+  | 'collecting'
+  | 'adapting'
+  | 'done'
+  | 'rejected'
+  | 'failed'
+  | 'cancelled';
+
+/** One adaptation run, as the API reports it. */
+export interface AdaptJob {
+  id: string;
+  machine: string;
+  strategy: AdaptStrategy;
+  /** Signal to collect, s. */
+  seconds: number;
+  state: AdaptJobState;
+  /** Signal collected so far, s. */
+  collectedS: number;
+  /** Alignment steps done / planned. */
+  step: number;
+  steps: number;
+  startedAt: string;
+  finishedAt?: string;
+  /** Version the machine ran when the job started. */
+  fromVersion?: string;
+  /** Version registered from the candidate. */
+  version?: string;
+  promoted?: boolean;
+  guards?: { name: string; passed: boolean; detail: string }[];
+  error?: string;
+}
+
+export interface AdaptationEvents {
+  progress: [AdaptJob];
+}
+
+export interface AdaptationManagerOptions {
+  registry: ModelRegistry;
+  /** Scratch directory for candidates. */
+  workDir: string;
+  /** Alignment steps. */
+  steps: number;
+  /** Labelled source data for models not trained on the simulator. */
+  sourceDataDir?: string;
+  /** Swaps the model of a machine in the live pipeline. */
+  setModel(machine: string, modelDir: string): Promise<void>;
+  /** The first sensor's id and rate of a machine, or undefined for an unknown machine. */
+  sensorOf(machine: string): { sensor: number; sampleRate: number; channel: number } | undefined;
+  log?: (message: string) => void;
+}
+
+interface Running {
+  job: AdaptJob;
+  sensor: number;
+  channel: number;
+  sampleRate: number;
+  buf: Float32Array;
+  filled: number;
+  worker?: Worker;
+}
+
+/** Runs at most one adaptation per machine. */
+export class AdaptationManager extends EventEmitter<AdaptationEvents> {
+  private readonly o: AdaptationManagerOptions;
+  private readonly jobsById = new Map<string, AdaptJob>();
+  private readonly running = new Map<string, Running>();
+  private seq = 0;
+  private closed = false;
+
+  constructor(o: AdaptationManagerOptions) {
+    super();
+    this.o = o;
+  }
+
+  /**
+   * Starts collecting `seconds` of the machine's signal, then adapts.
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_REQUEST for a running job or bad arguments
+   */
+  start(machine: string, opts: { seconds: number; strategy: AdaptStrategy }): AdaptJob {
+    const s = this.o.sensorOf(machine);
+    if (!s)
+      throw new FaultlineError(
+        'FL_ERR_API_NOT_FOUND',
+        `unknown machine ${JSON.stringify(machine)}`,
+      );
+    if (this.running.has(machine)) {
+      throw new FaultlineError(
+        'FL_ERR_API_REQUEST',
+        `an adaptation of ${machine} is already running; wait for it to finish`,
+      );
+    }
+    if (!(Number.isFinite(opts.seconds) && opts.seconds >= 1 && opts.seconds <= 3600)) {
+      throw new FaultlineError(
+        'FL_ERR_API_REQUEST',
+        `seconds must be between 1 and 3600, got ${opts.seconds}`,
+      );
+    }
+    if (opts.strategy !== 'dann' && opts.strategy !== 'mmd') {
+      throw new FaultlineError(
+        'FL_ERR_API_REQUEST',
+        `strategy must be dann or mmd, got ${JSON.stringify(opts.strategy)}`,
+      );
+    }
+    const job: AdaptJob = {
+      id: `adapt-${Date.now().toString(36)}-${++this.seq}`,
+      machine,
+      strategy: opts.strategy,
+      seconds: opts.seconds,
+      state: 'collecting',
+      collectedS: 0,
+      step: 0,
+      steps: this.o.steps,
+      startedAt: new Date().toISOString(),
+      fromVersion: this.o.registry.active(machine)?.id,
+    };
+    this.jobsById.set(job.id, job);
+    this.running.set(machine, {
+      job,
+      sensor: s.sensor,
+      channel: s.channel,
+      sampleRate: s.sampleRate,
+      buf: new Float32Array(Math.round(opts.seconds * s.sampleRate)),
+      filled: 0,
+    });
+    this.emit('progress', { ...job });
+    return { ...job };
+  }
+
+  /** The gateway hands every routed block here; cheap when nothing collects. */
+  offer(machine: string, block: IngestedBlock): void {
+    const r = this.running.get(machine);
+    if (!r) return;
+    if (r.job.state !== 'collecting' || block.sensorId !== r.sensor) return;
+    if (block.sampleRate !== r.sampleRate) return;
+    const ch = Math.min(r.channel, block.channels - 1);
+    const n = block.samples.length / block.channels;
+    const take = Math.min(n, r.buf.length - r.filled);
+    for (let i = 0; i < take; i++) r.buf[r.filled + i] = block.samples[i * block.channels + ch];
+    const before = Math.floor(r.job.collectedS);
+    r.filled += take;
+    r.job.collectedS = r.filled / r.sampleRate;
+    if (r.filled >= r.buf.length) void this.adapt(r);
+    else if (Math.floor(r.job.collectedS) !== before) this.emit('progress', { ...r.job });
+  }
+
+  job(id: string): AdaptJob | undefined {
+    const j = this.jobsById.get(id);
+    return j ? { ...j } : undefined;
+  }
+
+  /** Jobs, most recent first (optionally one machine's). */
+  jobs(machine?: string): AdaptJob[] {
+    return [...this.jobsById.values()]
+      .filter((j) => machine === undefined || j.machine === machine)
+      .reverse()
+      .map((j) => ({ ...j }));
+  }
+
+  /**
+   * Re-activates the machine's previous version and swaps it in.
+   * @throws FaultlineError FL_ERR_MODEL_FILE when there is none
+   */
+  async rollback(machine: string): Promise<{ from: ModelVersion; to: ModelVersion }> {
+    const r = await this.o.registry.rollback(machine);
+    await this.o.setModel(machine, r.to.dir);
+    return r;
+  }
+
+  /** Stops collecting and terminates running workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.running.values()) {
+      r.job.state = 'cancelled';
+      r.job.finishedAt = new Date().toISOString();
+      await r.worker?.terminate();
+    }
+    this.running.clear();
+  }
+
+  private finish(r: Running, patch: Partial<AdaptJob>): void {
+    Object.assign(r.job, patch, { finishedAt: new Date().toISOString() });
+    this.running.delete(r.job.machine);
+    this.emit('progress', { ...r.job });
+  }
+
+  private async adapt(r: Running): Promise<void> {
+    const job = r.job;
+    job.state = 'adapting';
+    this.emit('progress', { ...job });
+    try {
+      const from = this.o.registry.active(job.machine);
+      if (!from)
+        throw new FaultlineError(
+          'FL_ERR_MODEL_FILE',
+          `machine ${job.machine} has no active model version`,
+        );
+      const meta = await this.o.registry.metadata(from.id);
+      const outDir = path.join(this.o.workDir, job.id);
+      await mkdir(this.o.workDir, { recursive: true });
+      const input: AdaptWorkerInput = {
+        sourceDir: from.dir,
+        outDir,
+        strategy: job.strategy,
+        steps: this.o.steps,
+        sourceDataset: meta.provenance.dataset,
+        sourceDataDir: this.o.sourceDataDir,
+        machine: job.machine,
+        target: r.buf,
+        sampleRate: r.sampleRate,
+        placeholderLabel: meta.classes[0],
+        command: `faultline gateway adapt --machine ${job.machine} --seconds ${job.seconds} --strategy ${job.strategy}`,
+      };
+      const outcome = await this.runWorker(r, input);
+      if (this.closed) return;
+      const v = await this.o.registry.register(outDir, {
+        origin: `adaptation ${job.id} (${job.strategy}, ${job.seconds} s of live signal)`,
+        parent: from.id,
+        machine: job.machine,
+      });
+      await rm(outDir, { recursive: true, force: true });
+      job.version = v.id;
+      job.promoted = outcome.promoted;
+      job.guards = outcome.guards;
+      if (!outcome.promoted) {
+        this.finish(r, { state: 'rejected' });
+        return;
+      }
+      await this.o.registry.activate(job.machine, v.id);
+      await this.o.setModel(job.machine, v.dir);
+      this.finish(r, { state: 'done' });
+    } catch (err) {
+      this.o.log?.(`faultline adapt: ${job.machine}: ${(err as Error).message}`);
+      this.finish(r, { state: 'failed', error: (err as Error).message });
+    }
+  }
+
+  private runWorker(
+    r: Running,
+    input: AdaptWorkerInput,
+  ): Promise<Extract<AdaptWorkerMessage, { kind: 'done' }>['outcome']> {
+    return new Promise((resolve, reject) => {
+      // From source (tsx) a worker does not inherit the loader: bootstrap it through tsx's API.
+      const fromSource = import.meta.url.endsWith('.ts');
+      const url = new URL(fromSource ? './adapt-worker.ts' : './adapt-worker.js', import.meta.url);
+      const w = fromSource
+        ? new Worker(
+            `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}));`,
+            { eval: true, workerData: input },
+          )
+        : new Worker(url, { workerData: input });
+      r.worker = w;
+      let settled = false;
+      w.on('message', (m: AdaptWorkerMessage) => {
+        if (m.kind === 'progress') {
+          r.job.step = m.step;
+          r.job.steps = m.steps;
+          this.emit('progress', { ...r.job });
+        } else if (m.kind === 'done') {
+          settled = true;
+          resolve(m.outcome);
+        } else {
+          settled = true;
+          reject(new FaultlineError((m.code as 'FL_ERR_TRAIN') ?? 'FL_ERR_TRAIN', m.message));
+        }
+      });
+      w.on('error', (err) => {
+        settled = true;
+        reject(err);
+      });
+      w.on('exit', (code) => {
+        if (!settled)
+          reject(new FaultlineError('FL_ERR_TRAIN', `adaptation worker exited with code ${code}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The dashboard API: fastify 5 on `http.host:http.port`.
+ *
+ * Auth: every route but `GET /healthz` needs the gateway's token, as
+ * `Authorization: Bearer <token>`, as `?token=<token>` (browsers, WebSocket),
+ * or as the `faultline_token` cookie a browser gets when it opened
+ * `/?token=…` (so the console's own asset requests need no token in the URL).
+ * Tokens are compared in constant time.
+ *
+ * The web console is served from `webDir` when it exists; otherwise `/` is a
+ * small placeholder page linking the API.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { listenError } from './broker.js';
+import type { Gateway } from './gateway.js';
+import { registerRoutes } from './routes.js';
+import { registerStream } from './websocket.js';
+
+export interface ApiOptions {
+  host: string;
+  port: number;
+  token: string;
+  /** Static console directory, if any. */
+  webDir?: string;
+  /** Config key named in a port-in-use error. Default `http.port`. */
+  portSetting?: string;
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance;
+  /** `http://<host>:<port>` (a wildcard host is given as localhost). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'faultline_token';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time token check (hashing first makes the lengths equal). */
+export function tokenMatches(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+function cookieToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/** The token a request presents, from header, query or cookie. */
+function presented(req: FastifyRequest): {
+  token?: string;
+  via: 'header' | 'query' | 'cookie' | 'none';
+} {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), via: 'header' };
+  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  if (typeof q === 'string') return { token: q, via: 'query' };
+  const c = cookieToken(req);
+  if (c !== undefined) return { token: c, via: 'cookie' };
+  return { via: 'none' };
+}
+
+/** Builds the fastify app (not listening): used by startApi and by tests with inject(). */
+export async function buildApi(
+  gw: Gateway,
+  o: Omit<ApiOptions, 'host' | 'port'>,
+): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const url = req.url.split('?')[0];
+    if (url === '/healthz' && req.method === 'GET') return;
+    const p = presented(req);
+    if (!tokenMatches(p.token, o.token)) {
+      reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="faultline"')
+        .send({
+          error: 'FL_ERR_API_AUTH',
+          message:
+            p.via === 'none'
+              ? 'this API needs the gateway token: send Authorization: Bearer <token> or ?token=<token> (printed at start, kept in <stateDir>/token)'
+              : 'the token does not match this gateway; use the one printed at start (kept in <stateDir>/token)',
+        });
+      return reply;
+    }
+    if (p.via === 'query' && !url.startsWith('/api/')) {
+      // a browser opened the console with ?token=: remember it for the console's own requests
+      reply.header(
+        'set-cookie',
+        `${COOKIE}=${encodeURIComponent(p.token as string)}; HttpOnly; SameSite=Strict; Path=/`,
+      );
+    }
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  registerRoutes(app, gw);
+  registerStream(app, gw);
+
+  if (o.webDir) {
+    await app.register(fastifyStatic, { root: o.webDir, prefix: '/', index: ['index.html'] });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER));
+  }
+  return app;
+}
+
+/**
+ * Builds the app and listens.
+ * @throws FaultlineError FL_ERR_CONFIG when the port is taken (names `http.port`)
+ */
+export async function startApi(gw: Gateway, o: ApiOptions): Promise<ApiServer> {
+  const app = await buildApi(gw, o);
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    await app.close();
+    throw listenError(err as NodeJS.ErrnoException, o.host, o.port, o.portSetting ?? 'http.port');
+  }
+  const addr = app.server.address() as AddressInfo;
+  const host =
+    o.host === '0.0.0.0' || o.host === '::' || o.host === '127.0.0.1' ? 'localhost' : o.host;
+  return {
+    app,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
+    close: () => app.close(),
+  };
+}
+
+const PLACEHOLDER = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Faultline gateway</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'unsafe-inline'">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f2f2f2;padding:0 .3em}</style>
+</head><body>
+<h1>Faultline gateway</h1>
+<p>The web console is not installed (build it into <code>app/web/dist</code>, or set <code>http.webDir</code>). The API:</p>
+<ul>
+<li><a href="/api/machines">/api/machines</a> — every machine's state, diagnosis and evidence</li>
+<li><a href="/api/alerts">/api/alerts</a> — alerts, most recent first (<code>?machine=&amp;since=</code>)</li>
+<li><a href="/api/gateway">/api/gateway</a> — ingest rates, broker and database state, inference latency</li>
+<li><a href="/api/models">/api/models</a> — the model registry</li>
+<li><a href="/api/openapi.json">/api/openapi.json</a> — the OpenAPI document</li>
+<li><code>/api/stream</code> — WebSocket of live diagnoses, health changes and ingest statistics</li>
+</ul>
+</body></html>
+`;

@@ -1,0 +1,149 @@
+/**
+ * The embedded MQTT broker: aedes in-process, listening on loopback by
+ * default, so a gateway runs with no broker installed. Sensor nodes (or the
+ * simulated fleet) publish raw frames to it; the gateway's own clients
+ * subscribe to them and publish alerts and presence on it.
+ *
+ * aedes 1.x speaks MQTT 3.1.1, not 5: it refuses a v5 CONNECT. Our links ask
+ * for v5 (persistent sessions with an expiry), so clients of the embedded
+ * broker go through {@link mqtt311Connect}, which downgrades the options:
+ * `clean: false` alone gives the persistent session on 3.1.1 (no expiry: the
+ * embedded broker forgets sessions on restart anyway), and the Last Will,
+ * retained messages and QoS 1 work as on v5.
+ */
+import net from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { FaultlineError } from '../errors.js';
+
+export interface EmbeddedBrokerOptions {
+  /** Listen address. Default 127.0.0.1. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 1883. */
+  port?: number;
+  /** When set, clients must present these credentials. */
+  username?: string;
+  password?: string;
+  /** Config key named in a port-in-use error. Default `broker.port`. */
+  portSetting?: string;
+}
+
+export interface EmbeddedBrokerStats {
+  clients: number;
+  /** Messages published through the broker (all clients). */
+  published: number;
+}
+
+/** A running embedded broker. */
+export class EmbeddedBroker {
+  readonly host: string;
+  readonly port: number;
+  private readonly aedes: Aedes;
+  private readonly server: net.Server;
+  private published = 0;
+  private closed = false;
+
+  private constructor(aedes: Aedes, server: net.Server, host: string, port: number) {
+    this.aedes = aedes;
+    this.server = server;
+    this.host = host;
+    this.port = port;
+    aedes.on('publish', (_p, client) => {
+      if (client) this.published++;
+    });
+  }
+
+  /**
+   * Starts the broker.
+   * @throws FaultlineError FL_ERR_CONFIG when the port is taken (names `portSetting`)
+   */
+  static async start(o: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
+    const host = o.host ?? '127.0.0.1';
+    const wanted = o.port ?? 1883;
+    const aedes = await Aedes.createBroker({
+      // a slow subscriber must not stall every publisher for the 60 s default
+      drainTimeout: 5000,
+    });
+    if (o.username !== undefined) {
+      const user = o.username;
+      const pass = o.password ?? '';
+      aedes.authenticate = (_client, username, password, done) => {
+        const ok = username === user && (password?.toString('utf8') ?? '') === pass;
+        if (ok) done(null, true);
+        else
+          done(
+            Object.assign(new Error('bad username or password'), { returnCode: 4 as const }),
+            false,
+          );
+      };
+    }
+    const server = net.createServer(aedes.handle);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(wanted, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      throw listenError(err as NodeJS.ErrnoException, host, wanted, o.portSetting ?? 'broker.port');
+    }
+    const port = (server.address() as net.AddressInfo).port;
+    return new EmbeddedBroker(aedes, server, host, port);
+  }
+
+  /** `mqtt://<host>:<port>` (a wildcard listen address is given as 127.0.0.1). */
+  get url(): string {
+    const h = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
+    return `mqtt://${h.includes(':') ? `[${h}]` : h}:${this.port}`;
+  }
+
+  stats(): EmbeddedBrokerStats {
+    return { clients: this.aedes.connectedClients, published: this.published };
+  }
+
+  /** Disconnects every client and stops listening. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((r) => this.aedes.close(() => r()));
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+/** Maps a listen failure to FL_ERR_CONFIG naming the setting to change. */
+export function listenError(
+  err: NodeJS.ErrnoException,
+  host: string,
+  port: number,
+  setting: string,
+): FaultlineError {
+  const why =
+    err.code === 'EADDRINUSE'
+      ? `port ${port} on ${host} is already in use (another gateway or broker?)`
+      : err.code === 'EACCES'
+        ? `no permission to listen on ${host}:${port} (ports below 1024 need privileges)`
+        : err.code === 'EADDRNOTAVAIL'
+          ? `address ${host} is not an address of this machine`
+          : `cannot listen on ${host}:${port} (${err.code ?? err.message})`;
+  return new FaultlineError(
+    'FL_ERR_CONFIG',
+    `${why}; change \`${setting}\` in the configuration (0 picks a free port)`,
+    {
+      cause: err,
+    },
+  );
+}
+
+/**
+ * `mqtt.connect` for MQTT 3.1.1 brokers (the embedded aedes): drops the v5-only
+ * options (session expiry and other properties) and keeps everything else.
+ * Pass it as the `connect` option of a link, or call it directly.
+ */
+export function mqtt311Connect(url: string, opts: IClientOptions): MqttClient {
+  const { properties: _p, ...rest } = opts;
+  const will = rest.will ? { ...rest.will, properties: undefined } : undefined;
+  return mqtt.connect(url, { ...rest, ...(will ? { will } : {}), protocolVersion: 4 });
+}

@@ -1,0 +1,971 @@
+/**
+ * The gateway's lifecycle: it wires the parts together and owns their order.
+ *
+ *   broker (embedded aedes | external) ◄── simulated fleet / sensor nodes
+ *        │ raw frames                         serial sensors ──┐
+ *        ▼                                                     ▼
+ *   MqttSource ─────────────────────────────► route ◄──── SerialSource
+ *                                               │ IngestedBlock + {site, machine, sensor}
+ *                                               ├──► AdaptationManager (collects when asked)
+ *                                               ▼
+ *                                      DiagnosisPipeline ── 'diagnosis' ─► points → HistoryStore
+ *                                               │                       └► WebSocket
+ *                                               └── 'health' ─► AlertPublisher (MQTT) + HistoryStore + WebSocket
+ *   AlertPublisher 'ack' ─► HistoryStore.ack      API POST /api/alerts/:id/ack ─► HistoryStore.ack
+ *
+ * Start order: state dir → broker → store → registry/models → pipeline →
+ * alerts → ingest → API → fleet; close in reverse. A failure half-way closes
+ * what was started and rejects with the FaultlineError.
+ */
+import { EventEmitter } from 'node:events';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { alertFromChange, statePayload } from '../alerts/build.js';
+import { AlertPublisher, gatewayConnectOptions } from '../alerts/publisher.js';
+import type { Alert, Evidence } from '../alerts/schema.js';
+import { ackTopic } from '../alerts/topics.js';
+import {
+  DiagnosisPipeline,
+  type MachineDiagnosis,
+  type MachineSpec,
+} from '../diagnose/pipeline.js';
+import {
+  DEFECT_KINDS,
+  type HealthChange,
+  type HealthState,
+  type IsoZone,
+} from '../diagnose/types.js';
+import { FaultlineError, isFaultlineError } from '../errors.js';
+import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
+import { MqttSource } from '../ingest/mqtt-source.js';
+import { SerialSource } from '../ingest/serial-source.js';
+import type { IngestedBlock, IngestSource, IngestStats } from '../ingest/source.js';
+import { rawFilter } from '../ingest/topics.js';
+import type { AdaptStrategy } from '../model/pipeline.js';
+import { InfluxHistoryStore } from '../store/influx.js';
+import { SqliteHistoryStore } from '../store/sqlite.js';
+import {
+  type AlertQuery,
+  type HistoryPoint,
+  type HistoryStore,
+  healthPoint,
+  ingestPoint,
+  probsPoint,
+  vibrationPoint,
+} from '../store/types.js';
+import { AdaptationManager, type AdaptJob } from './adaptation.js';
+import { type ApiServer, startApi } from './api.js';
+import { EmbeddedBroker, mqtt311Connect } from './broker.js';
+import {
+  type GatewayConfig,
+  loadConfigFile,
+  type MachineConfig,
+  resolveGatewayId,
+  resolveStateDir,
+} from './config.js';
+import { SimulatedFleet } from './fleet.js';
+import { resolveMachineModels } from './models.js';
+import { ModelRegistry, type ModelVersion } from './registry.js';
+import { ensureStateDir, loadOrCreateToken } from './state.js';
+
+export interface GatewayLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const consoleLogger: GatewayLogger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};
+
+export interface GatewayOptions {
+  config: Readonly<GatewayConfig>;
+  /** The file the config came from; `reload()` re-reads it. */
+  configFile?: string;
+  log?: GatewayLogger;
+  /** Run the simulated fleet for machines with `simulate`. Default true. */
+  fleet?: boolean;
+  /** Repository root (shipped models, web console). Default: two levels above this file. */
+  repoRoot?: string;
+}
+
+/** A machine's ingest counters since start. */
+export interface MachineIngest {
+  frames: number;
+  badFrames: number;
+  gaps: number;
+  /** Frames per second over the last stats interval. */
+  framesPerS: number;
+  lastFrameAt?: string;
+  /** Blocks and windows the pipeline dropped (queue full, refused sensor…). */
+  dropped: number;
+}
+
+/** One machine as `GET /api/machines` returns it. */
+export interface MachineView {
+  id: string;
+  site: string;
+  description?: string;
+  sensors: { id: number; sampleRate: number; link: string }[];
+  state: HealthState | 'starting';
+  stateSince?: string;
+  faultClass?: string;
+  confidence?: number;
+  diagnosis?: Omit<MachineDiagnosis, 'spectrogram'>;
+  evidence?: MachineDiagnosis['evidence'];
+  model?: { version: string; contentHash: string; origin: string; classes: string[] };
+  ingest: MachineIngest;
+  /** The simulated signal's ground truth, for the demo fleet. */
+  simulated?: { fault: string; condition: string; rpm: number };
+  adaptation?: AdaptJob;
+}
+
+/** `GET /api/gateway`. */
+export interface GatewayHealth {
+  site: string;
+  gatewayId: string;
+  startedAt: string;
+  uptimeS: number;
+  broker: { url: string; embedded: boolean; connected: boolean; clients?: number };
+  ingest: {
+    sources: IngestStats[];
+    perSensor: Record<
+      string,
+      { framesPerS: number; frames: number; gaps: number; badFrames: number }
+    >;
+  };
+  store: { kind: 'sqlite' | 'influx' } & ReturnType<HistoryStore['stats']>;
+  alerts: ReturnType<AlertPublisher['stats']>;
+  pipeline: unknown;
+  fleet?: { machines: number };
+  reload: { at?: string; ok?: boolean; error?: string };
+}
+
+export interface GatewayEvents {
+  diagnosis: [MachineDiagnosis];
+  health: [HealthChange & { site: string }];
+  alert: [Alert];
+  ack: [{ id: string; machine: string; by: string; comment?: string; via: 'mqtt' | 'api' }];
+  adaptation: [AdaptJob];
+  ingest: [Record<string, MachineIngest>];
+}
+
+interface MachineRuntime {
+  config: MachineConfig;
+  state: HealthState | 'starting';
+  stateSince?: number;
+  faultClass?: string;
+  confidence?: number;
+  last?: MachineDiagnosis;
+  alertId?: string;
+  version?: ModelVersion;
+  ingest: MachineIngest;
+  /** Interval counters for StreamStats. */
+  interval: { frames: number; crcErrors: number; gaps: number; bytes: number };
+}
+
+const STATS_INTERVAL_MS = 2000;
+const POINT_FLUSH_MS = 1000;
+/** Diagnosis points buffered before the oldest are dropped (store slower than the stream). */
+const MAX_PENDING_POINTS = 20_000;
+
+/** A running gateway. Create with {@link Gateway.start}. */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  config: Readonly<GatewayConfig>;
+  readonly configFile?: string;
+  readonly stateDir: string;
+  readonly gatewayId: string;
+  readonly token: string;
+  readonly startedAt = Date.now();
+  /** Filled as parts start. */
+  brokerUrl = '';
+  dashboardUrl = '';
+  apiUrl = '';
+  private readonly log: GatewayLogger;
+  private readonly repoRoot: string;
+  private broker?: EmbeddedBroker;
+  private store?: HistoryStore;
+  private storeKind: 'sqlite' | 'influx' = 'sqlite';
+  registry?: ModelRegistry;
+  private pipeline?: DiagnosisPipeline;
+  private alertClient?: MqttClient;
+  private publisher?: AlertPublisher;
+  private sources: IngestSource[] = [];
+  private api?: ApiServer;
+  private fleet?: SimulatedFleet;
+  adaptation?: AdaptationManager;
+  private readonly machinesById = new Map<string, MachineRuntime>();
+  /** `site/machine/sensor` → machine, for MQTT; `serialPath#sensor` → machine for serial. */
+  private readonly routes = new Map<string, MachineRuntime>();
+  private pendingPoints: HistoryPoint[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private readonly apiAcks = new Set<string>();
+  private lastReload: GatewayHealth['reload'] = {};
+  private closing = false;
+  private unrouted = 0;
+
+  private constructor(o: GatewayOptions, stateDir: string, token: string) {
+    super();
+    this.config = o.config;
+    this.configFile = o.configFile;
+    this.stateDir = stateDir;
+    this.token = token;
+    this.gatewayId = resolveGatewayId(o.config);
+    this.log = o.log ?? consoleLogger;
+    this.repoRoot = o.repoRoot ?? path.resolve(import.meta.dirname, '..', '..');
+    for (const m of o.config.machines) {
+      const rt: MachineRuntime = {
+        config: m,
+        state: 'starting',
+        ingest: { frames: 0, badFrames: 0, gaps: 0, framesPerS: 0, dropped: 0 },
+        interval: { frames: 0, crcErrors: 0, gaps: 0, bytes: 0 },
+      };
+      this.machinesById.set(m.id, rt);
+      for (const s of m.sensors) {
+        this.routes.set(s.serial ? `${s.serial}#${s.id}` : `${o.config.site}/${m.id}/${s.id}`, rt);
+      }
+    }
+  }
+
+  /**
+   * Starts every part (see the module comment).
+   * @throws FaultlineError FL_ERR_CONFIG for a taken port or unusable state dir, FL_ERR_MODEL_FILE…
+   */
+  static async start(o: GatewayOptions): Promise<Gateway> {
+    const stateDir = await ensureStateDir(resolveStateDir(o.config));
+    const token = o.config.http.token ?? (await loadOrCreateToken(stateDir));
+    const gw = new Gateway(o, stateDir, token);
+    try {
+      await gw.startParts(o.fleet ?? true);
+    } catch (err) {
+      await gw.close().catch(() => undefined);
+      throw err;
+    }
+    return gw;
+  }
+
+  private async startParts(withFleet: boolean): Promise<void> {
+    const c = this.config;
+    // 1. broker
+    const link: MqttLinkOptions = { url: '' };
+    if (c.broker.embedded) {
+      this.broker = await EmbeddedBroker.start({
+        host: c.broker.host,
+        port: c.broker.port,
+        username: c.broker.username,
+        password: c.broker.password,
+      });
+      this.brokerUrl = this.broker.url;
+      link.connect = mqtt311Connect;
+    } else {
+      this.brokerUrl = c.broker.url ?? '';
+      link.caPath = c.broker.caPath;
+      link.certPath = c.broker.certPath;
+      link.keyPath = c.broker.keyPath;
+      link.rejectUnauthorized = c.broker.rejectUnauthorized;
+    }
+    link.url = this.brokerUrl;
+    link.username = c.broker.username;
+    link.password = c.broker.password;
+
+    // 2. store
+    if (c.influx) {
+      this.storeKind = 'influx';
+      const store = await InfluxHistoryStore.open({
+        host: c.influx.host,
+        port: c.influx.port,
+        database: c.influx.database,
+        retentionPolicy: c.influx.retentionPolicy,
+        retentionDuration: c.influx.retention,
+        username: c.influx.username,
+        password: c.influx.password,
+        queueDir: c.influx.queueDir ?? path.join(this.stateDir, 'influx-queue'),
+        queue: { maxBytes: c.influx.queueMaxBytes },
+      });
+      store.on('disconnected', (e) =>
+        this.log.warn(`faultline gateway: InfluxDB unreachable, queueing points: ${e.message}`),
+      );
+      store.on('connected', () => this.log.info('faultline gateway: InfluxDB connected'));
+      this.store = store;
+    } else {
+      const day = 86_400_000;
+      this.store = new SqliteHistoryStore({
+        file: c.store.file ?? path.join(this.stateDir, 'history.db'),
+        pointRetentionMs: c.store.pointRetentionDays * day,
+        alertRetentionMs: c.store.alertRetentionDays * day,
+      });
+    }
+
+    // 3. models
+    this.registry = await ModelRegistry.open(path.join(this.stateDir, 'registry'));
+    const versions = await resolveMachineModels({
+      config: c,
+      registry: this.registry,
+      repoRoot: this.repoRoot,
+      stateDir: this.stateDir,
+      log: (m) => this.log.info(m),
+    });
+    for (const [id, v] of versions) {
+      const rt = this.machinesById.get(id);
+      if (rt) rt.version = v;
+    }
+
+    // 4. pipeline
+    const specs: MachineSpec[] = c.machines.map((m) => this.machineSpec(m));
+    const pipeline = new DiagnosisPipeline({
+      machines: specs,
+      workers: c.pipeline.workers,
+      maxBatch: c.pipeline.maxBatch,
+      maxLatencyMs: c.pipeline.maxLatencyMs,
+      health: c.alerts,
+      backend: c.pipeline.backend,
+    });
+    this.pipeline = pipeline;
+    pipeline.on('diagnosis', (d: MachineDiagnosis) => this.onDiagnosis(d));
+    pipeline.on('health', (h: HealthChange & { site: string }) => this.onHealth(h));
+    pipeline.on('window-dropped', (info: { machine?: string }) => {
+      const rt = info?.machine ? this.machinesById.get(info.machine) : undefined;
+      if (rt) rt.ingest.dropped++;
+    });
+    pipeline.on('error', (err: Error) =>
+      this.log.error(`faultline gateway: pipeline: ${err.message}`),
+    );
+    await pipeline.start();
+
+    // 5. alerts
+    const base: IClientOptions = {
+      username: c.broker.username,
+      password: c.broker.password,
+      reconnectPeriod: 1000,
+    };
+    const opts = gatewayConnectOptions({ site: c.site, gatewayId: this.gatewayId, base });
+    this.alertClient = c.broker.embedded
+      ? mqtt311Connect(this.brokerUrl, opts)
+      : mqtt.connect(this.brokerUrl, opts);
+    this.alertClient.on('error', () => undefined); // reconnects on its own; state shows in /api/gateway
+    this.publisher = new AlertPublisher({
+      client: this.alertClient,
+      site: c.site,
+      gatewayId: this.gatewayId,
+      log: (m) => this.log.warn(m),
+    });
+    this.publisher.on('ack', (a) => void this.recordAck(a.id, a.machine, a.by, a.comment, 'mqtt'));
+    this.publisher.start();
+
+    // 6. adaptation
+    this.adaptation = new AdaptationManager({
+      registry: this.registry,
+      workDir: path.join(this.stateDir, 'adapt-work'),
+      steps: c.adaptation.steps,
+      sourceDataDir: c.adaptation.sourceData,
+      setModel: (machine, dir) => this.setModel(machine, dir),
+      sensorOf: (machine) => {
+        const m = this.machinesById.get(machine)?.config;
+        return m
+          ? {
+              sensor: m.sensors[0].id,
+              sampleRate: m.sensors[0].sampleRate,
+              channel: m.sensors[0].channel,
+            }
+          : undefined;
+      },
+      log: (m) => this.log.warn(m),
+    });
+    this.adaptation.on('progress', (j) => this.emit('adaptation', j));
+
+    // 7. ingest
+    await this.startIngest(link);
+
+    // 8. API
+    this.api = await startApi(this, {
+      host: c.http.host,
+      port: c.http.port,
+      token: this.token,
+      webDir:
+        c.http.webDir ?? (await firstExisting([path.join(this.repoRoot, 'app', 'web', 'dist')])),
+    });
+    this.apiUrl = this.api.url;
+    this.dashboardUrl = `${this.api.url}/?token=${encodeURIComponent(this.token)}`;
+
+    // 9. fleet
+    if (withFleet && c.machines.some((m) => m.simulate)) {
+      this.fleet = await SimulatedFleet.start({
+        site: c.site,
+        machines: c.machines,
+        link: { ...link, backoff: { initialMs: 200, maxMs: 2000 } },
+        speed: c.fleet.speed,
+        frameSamples: c.fleet.frameSamples,
+        log: (m) => this.log.warn(m),
+      });
+    }
+
+    this.timers.push(setInterval(() => this.statsTick(), STATS_INTERVAL_MS).unref());
+    this.timers.push(setInterval(() => void this.flushPoints(), POINT_FLUSH_MS).unref());
+    for (const rt of this.machinesById.values()) this.publishState(rt);
+  }
+
+  private machineSpec(m: MachineConfig): MachineSpec {
+    const rt = this.machinesById.get(m.id);
+    if (!rt?.version) throw new FaultlineError('FL_ERR_MODEL_FILE', `machine ${m.id} has no model`);
+    return {
+      site: this.config.site,
+      machine: m.id,
+      sensors: m.sensors.map((s) => ({
+        id: String(s.id),
+        sampleRate: s.sampleRate,
+        channel: s.channel,
+      })),
+      modelDir: rt.version.dir,
+      ...(m.bearing ? { bearing: m.bearing } : {}),
+      iso: m.iso,
+      ...(m.nominalRpm !== undefined ? { nominalRpm: m.nominalRpm } : {}),
+      ...(m.silentAfterS !== undefined ? { silentAfterS: m.silentAfterS } : {}),
+    };
+  }
+
+  private async startIngest(link: MqttLinkOptions): Promise<void> {
+    const c = this.config;
+    const mqttSensors = c.machines.flatMap((m) =>
+      m.sensors.filter((s) => !s.serial).map((s) => ({ m, s })),
+    );
+    if (mqttSensors.length > 0) {
+      const custom = mqttSensors.filter(({ s }) => s.topic).map(({ s }) => s.topic as string);
+      const src = new MqttSource({
+        ...link,
+        clientId: `faultline-gw-${this.gatewayId}-ingest`,
+        topics: [rawFilter({ site: c.site }), ...custom],
+        waitForBroker: !c.broker.embedded,
+      });
+      src.on('bad-frame', (info) => {
+        const rt = info.topic ? this.routeOfTopic(info.topic) : undefined;
+        if (rt) {
+          rt.ingest.badFrames++;
+          rt.interval.crcErrors++;
+        }
+      });
+      src.on('gap', (g) => {
+        const rt = this.routes.get(g.sensor);
+        if (rt) {
+          rt.ingest.gaps += g.missing;
+          rt.interval.gaps += g.missing;
+        }
+      });
+      src.on('warning', (e) => this.log.warn(`faultline gateway: ingest: ${e.message}`));
+      src.on('data', (b: IngestedBlock) => this.route(b));
+      this.sources.push(src);
+      await src.start();
+    }
+    const serialPaths = [
+      ...new Set(c.machines.flatMap((m) => m.sensors.flatMap((s) => (s.serial ? [s] : [])))),
+    ];
+    const byPath = new Map<string, number>();
+    for (const s of serialPaths) byPath.set(s.serial as string, s.baudRate);
+    for (const [p, baudRate] of byPath) {
+      const src = new SerialSource({ path: p, baudRate, waitForDevice: true });
+      src.on('bad-frame', () => {
+        for (const [k, rt] of this.routes) {
+          if (k.startsWith(`${p}#`)) {
+            rt.ingest.badFrames++;
+            rt.interval.crcErrors++;
+            break;
+          }
+        }
+      });
+      src.on('gap', (g) => {
+        const rt = this.routes.get(`${p}#${g.sensor}`);
+        if (rt) {
+          rt.ingest.gaps += g.missing;
+          rt.interval.gaps += g.missing;
+        }
+      });
+      src.on('reconnecting', (r) =>
+        this.log.warn(`faultline gateway: serial ${p}: reconnecting (${r.error ?? 'closed'})`),
+      );
+      src.on('data', (b: IngestedBlock) => this.route(b));
+      this.sources.push(src);
+      await src.start();
+    }
+  }
+
+  private routeOfTopic(topic: string): MachineRuntime | undefined {
+    const p = topic.split('/');
+    return p.length === 5 ? this.routes.get(`${p[1]}/${p[2]}/${p[3]}`) : undefined;
+  }
+
+  private route(b: IngestedBlock): void {
+    const key =
+      b.origin.link === 'mqtt'
+        ? `${b.origin.site}/${b.origin.machine}/${b.sensorId}`
+        : `${b.origin.path}#${b.sensorId}`;
+    const rt = this.routes.get(key);
+    if (!rt || !this.pipeline) {
+      this.unrouted++;
+      return;
+    }
+    rt.ingest.frames++;
+    rt.interval.frames++;
+    rt.interval.bytes += b.samples.length * 2;
+    rt.ingest.lastFrameAt = new Date().toISOString();
+    this.adaptation?.offer(rt.config.id, b);
+    // drops are counted from the pipeline's 'window-dropped' events
+    this.pipeline.push(b, {
+      site: this.config.site,
+      machine: rt.config.id,
+      sensor: String(b.sensorId),
+    });
+  }
+
+  private statsTick(): void {
+    const now = Date.now();
+    const points: HistoryPoint[] = [];
+    const snapshot: Record<string, MachineIngest> = {};
+    for (const rt of this.machinesById.values()) {
+      const iv = rt.interval;
+      rt.ingest.framesPerS = (iv.frames * 1000) / STATS_INTERVAL_MS;
+      const where = { site: this.config.site, machine: rt.config.id };
+      try {
+        this.pipeline?.noteStream(
+          { ...where, sensor: String(rt.config.sensors[0].id) },
+          { frames: iv.frames, crcErrors: iv.crcErrors, gaps: iv.gaps },
+        );
+      } catch (err) {
+        this.log.warn(
+          `faultline gateway: stream stats of ${rt.config.id}: ${(err as Error).message}`,
+        );
+      }
+      points.push(
+        ingestPoint(where, now, {
+          frames: iv.frames,
+          crcErrors: iv.crcErrors,
+          gaps: iv.gaps,
+          bytes: iv.bytes,
+        }),
+      );
+      rt.interval = { frames: 0, crcErrors: 0, gaps: 0, bytes: 0 };
+      snapshot[rt.config.id] = { ...rt.ingest };
+    }
+    this.queuePoints(points);
+    this.emit('ingest', snapshot);
+  }
+
+  private onDiagnosis(d: MachineDiagnosis): void {
+    const rt = this.machinesById.get(d.machine);
+    if (!rt) return;
+    rt.last = d;
+    if (rt.state === 'starting') {
+      rt.state = 'ok';
+      rt.stateSince = d.t;
+    }
+    const where = { site: d.site, machine: d.machine, sensor: d.sensor };
+    this.queuePoints([
+      probsPoint(where, d.t, d.probs),
+      vibrationPoint(where, d.t, {
+        rmsG: d.rmsG,
+        velocityRmsMmS: d.velocityRmsMmS,
+        isoZone: d.isoZone,
+        rpm: finite(d.rpm),
+      }),
+    ]);
+    this.emit('diagnosis', d);
+  }
+
+  private onHealth(h: HealthChange & { site: string }): void {
+    const rt = this.machinesById.get(h.machine);
+    if (!rt) return;
+    rt.state = h.to;
+    rt.stateSince = h.t;
+    rt.faultClass = h.faultClass;
+    rt.confidence = h.confidence;
+    const d = rt.last;
+    const sensor = d?.sensor ?? String(rt.config.sensors[0].id);
+    let alert: Alert | undefined;
+    try {
+      alert = alertFromChange(h, {
+        site: this.config.site,
+        sensor,
+        isoZone: (d?.isoZone ?? 'A') as IsoZone,
+        velocityRmsMmS: Math.max(0, finite(d?.velocityRmsMmS) ?? 0),
+        modelVersion: d?.modelVersion ?? rt.version?.id ?? 'unknown',
+        ...(evidenceOf(d) ? { evidence: evidenceOf(d) } : {}),
+      });
+      rt.alertId = alert.id;
+      this.publisher?.publishAlert(alert);
+      void this.store
+        ?.writeAlert(alert)
+        .catch((e: Error) => this.log.warn(`faultline gateway: alert not stored: ${e.message}`));
+      this.emit('alert', alert);
+    } catch (err) {
+      this.log.error(
+        `faultline gateway: alert for ${h.machine} not built: ${(err as Error).message}`,
+      );
+    }
+    this.queuePoints([
+      healthPoint({ site: this.config.site, machine: h.machine, sensor }, h.t, {
+        state: h.to,
+        faultClass: h.faultClass,
+        confidence: h.confidence,
+      }),
+    ]);
+    this.publishState(rt);
+    this.emit('health', h);
+  }
+
+  /** Publishes the machine's retained state from the pipeline's health snapshot. */
+  private publishState(rt: MachineRuntime): void {
+    if (!this.publisher || !this.pipeline) return;
+    const status = this.pipeline.snapshot().find((m) => m.machine === rt.config.id);
+    if (!status) return;
+    try {
+      this.publisher.publishState(
+        statePayload(this.config.site, status.health, Date.now(), {
+          ...(rt.alertId ? { alertId: rt.alertId } : {}),
+          ...(rt.version ? { modelVersion: rt.version.id } : {}),
+        }),
+      );
+    } catch (err) {
+      this.log.warn(
+        `faultline gateway: state of ${rt.config.id} not published: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  private queuePoints(points: HistoryPoint[]): void {
+    this.pendingPoints.push(...points);
+    const over = this.pendingPoints.length - MAX_PENDING_POINTS;
+    if (over > 0) this.pendingPoints.splice(0, over);
+  }
+
+  private async flushPoints(): Promise<void> {
+    if (!this.store || this.pendingPoints.length === 0) return;
+    const batch = this.pendingPoints;
+    this.pendingPoints = [];
+    try {
+      await this.store.writePoints(batch);
+    } catch (err) {
+      this.log.warn(
+        `faultline gateway: ${batch.length} points not stored: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  private async recordAck(
+    id: string,
+    machine: string,
+    by: string,
+    comment: string | undefined,
+    via: 'mqtt' | 'api',
+  ): Promise<void> {
+    if (via === 'mqtt' && this.apiAcks.delete(id)) return; // our own echo of an API ack
+    try {
+      await this.store?.ack(id, by, comment);
+      this.emit('ack', { id, machine, by, ...(comment ? { comment } : {}), via });
+    } catch (err) {
+      this.log.warn(`faultline gateway: ack of ${id} not stored: ${(err as Error).message}`);
+    }
+  }
+
+  /** Swaps a machine's model in the pipeline (registry already updated). */
+  private async setModel(machine: string, dir: string): Promise<void> {
+    await this.pipeline?.setModel(machine, dir);
+    const rt = this.machinesById.get(machine);
+    const v = this.registry?.active(machine);
+    if (rt && v) rt.version = v;
+    this.log.info(`faultline gateway: ${machine} now runs model ${v?.id ?? dir}`);
+  }
+
+  // ── queries for the API ────────────────────────────────────────────────
+
+  /** Every machine's state, diagnosis and evidence. */
+  machines(): MachineView[] {
+    return [...this.machinesById.keys()].map((id) => this.machine(id) as MachineView);
+  }
+
+  machine(id: string): MachineView | undefined {
+    const rt = this.machinesById.get(id);
+    if (!rt) return undefined;
+    const m = rt.config;
+    const d = rt.last;
+    const { spectrogram: _s, ...diag } = d ?? ({} as MachineDiagnosis);
+    const sim = m.simulate ? this.fleet?.machines.find((f) => f.machine === id) : undefined;
+    const job = this.adaptation?.jobs(id)[0];
+    return {
+      id,
+      site: this.config.site,
+      ...(m.description ? { description: m.description } : {}),
+      sensors: m.sensors.map((s) => ({
+        id: s.id,
+        sampleRate: s.sampleRate,
+        link: s.serial
+          ? `serial:${s.serial}`
+          : `mqtt:${s.topic ?? `faultline/${this.config.site}/${id}/${s.id}/raw`}`,
+      })),
+      state: rt.state,
+      ...(rt.stateSince !== undefined ? { stateSince: new Date(rt.stateSince).toISOString() } : {}),
+      faultClass: rt.faultClass ?? d?.faultClass,
+      confidence: rt.confidence ?? (d ? 1 - (d.probs.normal ?? 0) : undefined),
+      ...(d
+        ? { diagnosis: diag as Omit<MachineDiagnosis, 'spectrogram'>, evidence: d.evidence }
+        : {}),
+      ...(rt.version
+        ? {
+            model: {
+              version: rt.version.id,
+              contentHash: rt.version.contentHash,
+              origin: rt.version.origin,
+              classes: rt.version.classes,
+            },
+          }
+        : {}),
+      ingest: { ...rt.ingest },
+      ...(sim ? { simulated: { fault: sim.fault, condition: sim.condition, rpm: sim.rpm } } : {}),
+      ...(job ? { adaptation: job } : {}),
+    };
+  }
+
+  /** Alerts from the store, most recent first. */
+  async alerts(q: AlertQuery): Promise<Alert[]> {
+    return this.store ? this.store.queryAlerts({ site: this.config.site, ...q }) : [];
+  }
+
+  /**
+   * Acknowledges an alert from the API: recorded in the store and published on
+   * the alert's ack topic so other consoles learn of it.
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id
+   */
+  async ackAlert(id: string, by: string, comment?: string): Promise<Alert> {
+    const found = (await this.alerts({ limit: 100_000 })).find((a) => a.id === id);
+    if (!found) throw new FaultlineError('FL_ERR_API_NOT_FOUND', `no alert with id ${id}`);
+    await this.recordAck(id, found.machine, by, comment, 'api');
+    if (this.alertClient?.connected) {
+      this.apiAcks.add(id);
+      this.alertClient
+        .publishAsync(
+          ackTopic(this.config.site, found.machine),
+          JSON.stringify({ id, by, ...(comment ? { comment } : {}) }),
+          { qos: 1 },
+        )
+        .catch(() => this.apiAcks.delete(id));
+    }
+    return (await this.alerts({ limit: 100_000 })).find((a) => a.id === id) ?? found;
+  }
+
+  /** Gateway health for `GET /api/gateway`. */
+  health(): GatewayHealth {
+    const perSensor: GatewayHealth['ingest']['perSensor'] = {};
+    for (const rt of this.machinesById.values()) {
+      for (const s of rt.config.sensors) {
+        perSensor[`${rt.config.id}/${s.id}`] = {
+          framesPerS: rt.ingest.framesPerS / rt.config.sensors.length,
+          frames: rt.ingest.frames,
+          gaps: rt.ingest.gaps,
+          badFrames: rt.ingest.badFrames,
+        };
+      }
+    }
+    const store = this.store?.stats() ?? {
+      queued: 0,
+      queuedBytes: 0,
+      written: 0,
+      flushed: 0,
+      dropped: 0,
+      rejected: 0,
+      lastError: null,
+      connected: false,
+    };
+    return {
+      site: this.config.site,
+      gatewayId: this.gatewayId,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      broker: {
+        url: this.brokerUrl,
+        embedded: this.config.broker.embedded,
+        connected: this.alertClient?.connected ?? false,
+        ...(this.broker ? { clients: this.broker.stats().clients } : {}),
+      },
+      ingest: { sources: this.sources.map((s) => s.stats()), perSensor },
+      store: { kind: this.storeKind, ...store, ...{ pendingPoints: this.pendingPoints.length } },
+      alerts: this.publisher?.stats() ?? {
+        published: 0,
+        queued: 0,
+        dropped: 0,
+        statesPublished: 0,
+        acks: 0,
+        badAcks: 0,
+        connected: false,
+      },
+      pipeline: this.pipeline
+        ? { ...(this.pipeline.stats() as object), unroutedBlocks: this.unrouted }
+        : null,
+      ...(this.fleet ? { fleet: { machines: this.fleet.machines.length } } : {}),
+      reload: { ...this.lastReload },
+    };
+  }
+
+  /** Pipeline machine snapshots (for the console). */
+  pipelineSnapshot(): unknown {
+    return this.pipeline?.snapshot() ?? [];
+  }
+
+  /** Starts an on-the-spot adaptation of a machine. */
+  startAdaptation(machine: string, o: { seconds?: number; strategy?: AdaptStrategy }): AdaptJob {
+    if (!this.adaptation) throw new FaultlineError('FL_ERR_CONFIG', 'the gateway is not running');
+    return this.adaptation.start(machine, {
+      seconds: o.seconds ?? this.config.adaptation.seconds,
+      strategy: o.strategy ?? this.config.adaptation.strategy,
+    });
+  }
+
+  /** Rolls a machine back to its previous model version. */
+  async rollback(machine: string): Promise<{ from: ModelVersion; to: ModelVersion }> {
+    if (!this.adaptation) throw new FaultlineError('FL_ERR_CONFIG', 'the gateway is not running');
+    if (!this.machinesById.has(machine))
+      throw new FaultlineError(
+        'FL_ERR_API_NOT_FOUND',
+        `unknown machine ${JSON.stringify(machine)}`,
+      );
+    return this.adaptation.rollback(machine);
+  }
+
+  /**
+   * Re-reads the configuration file (SIGHUP). A bad file is logged and the
+   * running configuration kept. A good one replaces it; per-machine model
+   * changes are applied at once, other changes need a restart (logged).
+   * @returns true when the new configuration was taken
+   */
+  async reload(): Promise<boolean> {
+    const at = new Date().toISOString();
+    if (!this.configFile) {
+      this.lastReload = { at, ok: false, error: 'running on embedded defaults: nothing to reload' };
+      this.log.warn('faultline gateway: reload: running on embedded defaults, no file to re-read');
+      return false;
+    }
+    let next: Readonly<GatewayConfig>;
+    try {
+      next = await loadConfigFile(this.configFile);
+    } catch (err) {
+      const msg = isFaultlineError(err) ? `${err.code}: ${err.message}` : (err as Error).message;
+      this.lastReload = { at, ok: false, error: msg };
+      this.log.error(
+        `faultline gateway: reload refused, keeping the running configuration: ${msg}`,
+      );
+      return false;
+    }
+    const restart = changedNeedingRestart(this.config, next);
+    const prev = this.config;
+    this.config = next;
+    for (const m of next.machines) {
+      const old = prev.machines.find((x) => x.id === m.id);
+      if (old && (old.model ?? prev.model) !== (m.model ?? next.model) && this.registry) {
+        try {
+          const v = await resolveMachineModels({
+            config: { ...next, machines: [m] },
+            registry: this.registry,
+            repoRoot: this.repoRoot,
+            stateDir: this.stateDir,
+            log: (x) => this.log.info(x),
+          });
+          const ver = v.get(m.id);
+          if (ver) await this.setModel(m.id, ver.dir);
+        } catch (err) {
+          this.log.error(
+            `faultline gateway: reload: model of ${m.id} not changed: ${(err as Error).message}`,
+          );
+        }
+      }
+    }
+    this.lastReload = { at, ok: true };
+    this.log.info(
+      `faultline gateway: configuration reloaded from ${this.configFile}${restart.length ? `; restart to apply ${restart.join(', ')}` : ''}`,
+    );
+    return true;
+  }
+
+  /** Stops everything in reverse start order. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    const step = async (what: string, fn: () => Promise<unknown> | undefined) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.warn(`faultline gateway: closing ${what}: ${(err as Error).message}`);
+      }
+    };
+    await step('fleet', () => this.fleet?.close());
+    await step('api', () => this.api?.close());
+    await step('adaptation', () => this.adaptation?.close());
+    for (const s of this.sources) await step('ingest', () => s.close());
+    await step('pipeline', async () => this.pipeline?.close());
+    await step('points', () => this.flushPoints());
+    await step('alerts', async () => {
+      if (!this.publisher) return;
+      if (this.alertClient?.connected) await Promise.race([this.publisher.flushed(), sleep(2000)]);
+      await this.publisher.close();
+    });
+    if (!this.publisher) await step('alert client', async () => this.alertClient?.end(true));
+    await step('store', () => this.store?.close());
+    await step('broker', () => this.broker?.close());
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+function finite(v: number | null | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** The pipeline's evidence as the alert schema wants it (defect kind + frequency). */
+function evidenceOf(d: MachineDiagnosis | undefined): Evidence | undefined {
+  const e = d?.evidence;
+  if (!e || e.frequencyHz === undefined || !(e.frequencyHz > 0)) return undefined;
+  if (e.defect === null || !(DEFECT_KINDS as readonly string[]).includes(e.defect))
+    return undefined;
+  return {
+    defect: e.defect as Evidence['defect'],
+    frequencyHz: e.frequencyHz,
+    prominence: Math.max(0, finite(e.score) ?? 0),
+  };
+}
+
+/** Top-level settings whose change needs a restart. */
+function changedNeedingRestart(a: GatewayConfig, b: GatewayConfig): string[] {
+  const keys = [
+    'site',
+    'gatewayId',
+    'stateDir',
+    'alerts',
+    'broker',
+    'influx',
+    'store',
+    'http',
+    'pipeline',
+    'fleet',
+  ] as const;
+  const out: string[] = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const strip = (m: MachineConfig) => JSON.stringify({ ...m, model: undefined });
+  if (
+    a.machines.length !== b.machines.length ||
+    a.machines.some((m, i) => strip(m) !== strip(b.machines[i]))
+  )
+    out.push('machines');
+  return out;
+}
+
+async function firstExisting(paths: string[]): Promise<string | undefined> {
+  for (const p of paths) {
+    try {
+      await access(p);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}

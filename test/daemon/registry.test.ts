@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ModelRegistry } from '../../src/daemon/registry.js';
+import { resolveFrontEndConfig } from '../../src/dsp/frontend.js';
+import { isFaultlineError } from '../../src/errors.js';
+import { buildCnn } from '../../src/model/architectures.js';
+import { type ModelMetadata, saveModelArtifact } from '../../src/model/artifact.js';
+import { initBackend } from '../../src/model/backend.js';
+
+let dir: string;
+const models: ModelMetadata[] = [];
+
+/** A tiny untrained model (distinct seeds → distinct weights and hashes). */
+async function tinyModel(out: string, seed: number): Promise<ModelMetadata> {
+  const frontEnd = resolveFrontEndConfig({
+    sampleRate: 1000,
+    windowLength: 256,
+    hop: 128,
+    stft: { nfft: 32, freqBins: 16, frames: 8 },
+  });
+  const cnn = buildCnn([16, 8, 1], 2, 'strided', { seed });
+  try {
+    return await saveModelArtifact(out, cnn.model, {
+      classes: ['normal', 'outer'],
+      sampleRate: 1000,
+      windowLength: 256,
+      hop: 128,
+      inputShape: [16, 8],
+      frontEnd,
+      architecture: {
+        variant: 'strided',
+        params: cnn.model.countParams(),
+        featureLayer: 'flatten',
+        classifierLayer: cnn.classifier.name,
+      },
+      training: {
+        command: 'test',
+        seed,
+        epochs: 0,
+        bestEpoch: 0,
+        batchSize: 1,
+        learningRate: 0,
+        backend: 'x',
+        seconds: 0,
+      },
+      provenance: {
+        dataset: 'memory',
+        kind: 'memory',
+        domains: ['d'],
+        recordings: [],
+        split: { train: 1, val: 0, test: 0 },
+        windows: {},
+      },
+      metrics: { sourceValAccuracy: 0.5 + seed / 100 },
+    });
+  } finally {
+    cnn.model.dispose();
+  }
+}
+
+before(async () => {
+  await initBackend({ log: () => {} });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'fl-registry-'));
+  for (const seed of [1, 2, 3]) models.push(await tinyModel(path.join(dir, `m${seed}`), seed));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('register copies and versions models, deduplicated by content hash', async () => {
+  const reg = await ModelRegistry.open(path.join(dir, 'reg1'));
+  const v1 = await reg.register(path.join(dir, 'm1'), { origin: 'test' });
+  assert.match(v1.id, /^v1-[0-9a-f]{8}$/);
+  assert.equal(v1.contentHash, models[0].contentHash);
+  assert.ok(v1.id.endsWith(models[0].contentHash.slice(0, 8)));
+  assert.deepEqual(v1.classes, ['normal', 'outer']);
+  // the copy is a loadable model with the same hash
+  const copied = JSON.parse(await readFile(path.join(v1.dir, 'faultline.json'), 'utf8'));
+  assert.equal(copied.contentHash, v1.contentHash);
+  const again = await reg.register(path.join(dir, 'm1'), { origin: 'again' });
+  assert.equal(again.id, v1.id, 'same content → same version');
+  const v2 = await reg.register(path.join(dir, 'm2'), {
+    origin: 'test',
+    parent: v1.id,
+    machine: 'p1',
+  });
+  assert.match(v2.id, /^v2-/);
+  assert.equal(v2.parent, v1.id);
+  assert.equal(reg.list().length, 2);
+});
+
+test('activate, rollback and persistence across reopen', async () => {
+  const root = path.join(dir, 'reg2');
+  let reg = await ModelRegistry.open(root);
+  const [a, b, c] = [
+    await reg.register(path.join(dir, 'm1'), { origin: 't' }),
+    await reg.register(path.join(dir, 'm2'), { origin: 't' }),
+    await reg.register(path.join(dir, 'm3'), { origin: 't' }),
+  ];
+  await reg.activate('p1', a.id, a.contentHash);
+  await reg.activate('p1', b.id);
+  await reg.activate('p1', c.id);
+  await reg.activate('p2', a.id);
+  assert.equal(reg.active('p1')?.id, c.id);
+  assert.deepEqual(reg.history('p1'), [b.id, a.id]);
+
+  // a new process sees the same state
+  reg = await ModelRegistry.open(root);
+  assert.equal(reg.active('p1')?.id, c.id);
+  assert.equal(reg.active('p2')?.id, a.id);
+  assert.equal(reg.configuredHash('p1'), a.contentHash);
+
+  const r = await reg.rollback('p1');
+  assert.equal(r.from.id, c.id);
+  assert.equal(r.to.id, b.id);
+  reg = await ModelRegistry.open(root);
+  assert.equal(reg.active('p1')?.id, b.id, 'rollback persisted');
+  await reg.rollback('p1');
+  assert.equal(reg.active('p1')?.id, a.id);
+  await assert.rejects(
+    reg.rollback('p1'),
+    (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /no earlier model version/.test(e.message),
+  );
+  await assert.rejects(reg.rollback('nobody'), (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE'));
+  await assert.rejects(
+    reg.activate('p1', 'v99-deadbeef'),
+    (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /not in the registry/.test(e.message),
+  );
+});
+
+test('concurrent registrations get distinct ids', async () => {
+  const reg = await ModelRegistry.open(path.join(dir, 'reg3'));
+  const vs = await Promise.all(
+    [1, 2, 3].map((s) => reg.register(path.join(dir, `m${s}`), { origin: 't' })),
+  );
+  assert.equal(new Set(vs.map((v) => v.id)).size, 3);
+});
+
+test('a corrupt model folder or registry file is refused', async () => {
+  const reg = await ModelRegistry.open(path.join(dir, 'reg4'));
+  const broken = path.join(dir, 'broken');
+  await tinyModel(broken, 9);
+  const w = path.join(broken, 'weights.bin');
+  const bytes = await readFile(w);
+  bytes[10] ^= 0xff;
+  await writeFile(w, bytes);
+  await assert.rejects(reg.register(broken, { origin: 't' }), (e) =>
+    isFaultlineError(e, 'FL_ERR_MODEL_FILE'),
+  );
+  assert.equal(reg.list().length, 0, 'nothing registered');
+  await assert.rejects(reg.register(path.join(dir, 'missing'), { origin: 't' }), (e) =>
+    isFaultlineError(e, 'FL_ERR_MODEL_FILE'),
+  );
+  const root = path.join(dir, 'reg5');
+  await ModelRegistry.open(root);
+  await writeFile(path.join(root, 'registry.json'), '{"format": "faultl');
+  await assert.rejects(
+    ModelRegistry.open(root),
+    (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /corrupt/.test(e.message),
+  );
+});
