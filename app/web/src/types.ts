@@ -1,0 +1,162 @@
+/**
+ * What the console reads from the gateway API (src/daemon). Written
+ * defensively: every field the console can do without is optional, so a
+ * gateway one version behind degrades a panel instead of breaking the page.
+ */
+
+export type HealthState =
+  | 'ok'
+  | 'watch'
+  | 'warning'
+  | 'alarm'
+  | 'silent'
+  | 'stream-errors'
+  | 'saturated'
+  | 'starting';
+export type IsoZone = 'A' | 'B' | 'C' | 'D';
+
+export interface Evidence {
+  /** Defect line that stands out, or null when none does. */
+  defect: string | null;
+  /** Peak frequency, Hz (absent when no line stands out). */
+  frequencyHz?: number;
+  /** Peak prominence (dB) or score, depending on the gateway version. */
+  score?: number;
+  prominence?: number;
+}
+
+/** Spectrogram of the latest window: `data` is frames × freqBins, row-major, dB or log power. */
+export interface SpectrogramPayload {
+  freqBins: number;
+  frames: number;
+  data: number[];
+  /** Highest frequency of the last bin, Hz (when given). */
+  maxFreqHz?: number;
+}
+
+/** One live diagnosis pushed over the stream (`MachineDiagnosis`). */
+export interface MachineDiagnosis {
+  site?: string;
+  machine: string;
+  sensor?: string | number;
+  /** ms since the Unix epoch (gateway clock). */
+  t: number;
+  faultClass: string;
+  severity?: string;
+  modelClass?: string;
+  confidence?: number;
+  probs?: Record<string, number>;
+  rpm?: number | null;
+  rpmSource?: string;
+  /** RMS acceleration, g. */
+  rmsG?: number;
+  /** RMS velocity, mm/s. */
+  velocityRmsMmS?: number;
+  isoZone?: IsoZone;
+  crestFactor?: number;
+  kurtosis?: number;
+  evidence?: Evidence;
+  modelVersion?: string;
+  latencyMs?: number;
+  spectrogram?: SpectrogramPayload;
+  envelope?: { freqHz?: number[]; amplitude?: number[]; df?: number; data?: number[] };
+}
+
+export interface HealthChange {
+  machine: string;
+  from: HealthState;
+  to: HealthState;
+  t: number;
+  faultClass: string;
+  confidence: number;
+  reason: string;
+}
+
+export interface BearingGeometry {
+  balls: number;
+  ballDiameter: number;
+  pitchDiameter: number;
+  contactAngleDeg?: number;
+}
+
+/** A machine as `GET /api/machines` returns it (fields beyond id are best-effort). */
+export interface MachineInfo {
+  id: string;
+  site?: string;
+  line?: string;
+  description?: string;
+  state?: HealthState;
+  /** When the current state was entered (ISO 8601 or ms). */
+  stateSince?: string | number;
+  since?: string | number;
+  faultClass?: string;
+  confidence?: number;
+  model?: { version?: string; contentHash?: string; origin?: string; classes?: string[] };
+  sensors?: { id: number; sampleRate?: number; link?: string }[];
+  simulated?: { fault?: string; condition?: string; rpm?: number };
+  diagnosis?: MachineDiagnosis | null;
+  evidence?: Evidence | null;
+  modelVersion?: string;
+  bearing?: BearingGeometry;
+  iso?: { group?: 1 | 2; foundation?: 'rigid' | 'flexible'; boundaries?: number[] };
+  nominalRpm?: number;
+  /** Recent diagnoses for trends, oldest first (when the gateway keeps them). */
+  history?: MachineDiagnosis[];
+  [k: string]: unknown;
+}
+
+export interface Alert {
+  id: string;
+  site?: string;
+  machine: string;
+  sensor?: string;
+  state: HealthState;
+  previousState?: HealthState;
+  faultClass: string;
+  confidence: number;
+  isoZone?: IsoZone;
+  velocityRmsMmS?: number;
+  evidence?: Evidence;
+  reason: string;
+  modelVersion?: string;
+  /** ISO 8601 UTC. */
+  time: string;
+  acknowledged?: { by: string; time: string; comment?: string };
+}
+
+/** Adaptation progress pushed over the stream and returned by the adapt endpoints. */
+export interface AdaptationStatus {
+  machine: string;
+  id?: string;
+  phase?: string;
+  state?: string;
+  step?: number;
+  steps?: number;
+  collectedS?: number;
+  seconds?: number;
+  loss?: number;
+  classLoss?: number;
+  domainLoss?: number;
+  discriminatorAccuracy?: number;
+  guards?: { name: string; passed: boolean; detail: string }[];
+  promoted?: boolean;
+  version?: string;
+  metrics?: Record<string, number>;
+  error?: string;
+  message?: string;
+  [k: string]: unknown;
+}
+
+/** A message on `/api/stream`, as the console understands it after normalisation. */
+export type StreamMessage =
+  | { type: 'diagnosis'; data: MachineDiagnosis }
+  | { type: 'health'; data: HealthChange }
+  | { type: 'ingest'; data: Record<string, unknown> }
+  | { type: 'adaptation'; data: AdaptationStatus }
+  | { type: 'alert'; data: Alert }
+  | {
+      type: 'ack';
+      data: { id: string; machine?: string; by: string; comment?: string; time?: string };
+    }
+  | { type: 'hello'; data: { site?: string; gatewayId?: string; machines?: MachineInfo[] } }
+  | { type: 'other'; data: unknown };

@@ -1,0 +1,349 @@
+/**
+ * The web console in a real browser (Debian's Chromium through
+ * playwright-core) against a real gateway started in-process: embedded broker,
+ * a simulated fleet of one healthy and one faulty machine at twice real time,
+ * the simulator model, SQLite, and the console built into a temporary folder
+ * served by the gateway. Screenshots of every view go to test/artifacts/app/.
+ *
+ * Skips when Chromium is not installed (except with CI=true, where it fails).
+ */
+import assert from 'node:assert/strict';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { build } from '../../app/build.js';
+import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
+import { Gateway } from '../../src/daemon/gateway.js';
+import { trainSimModel } from '../../src/daemon/sim-model.js';
+import { readModelMetadata } from '../../src/model/artifact.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
+/** The simulator model, trained once (≈ 20 s) and reused by later runs (test/artifacts is gitignored). */
+const modelCache = path.join(repoRoot, 'test', 'artifacts', 'app-sim-model');
+const CHROMIUM = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+let chromiumMissing = false;
+try {
+  await access(CHROMIUM);
+} catch {
+  chromiumMissing = true;
+  if (process.env.CI === 'true')
+    throw new Error(`Chromium not found at ${CHROMIUM}; CI needs it for the console tests`);
+}
+const skip = chromiumMissing ? `Chromium not found at ${CHROMIUM} (set FAULTLINE_CHROMIUM)` : false;
+
+let dir: string;
+let gw: Gateway;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+
+async function simModel(): Promise<string> {
+  try {
+    await readModelMetadata(modelCache);
+    return modelCache;
+  } catch {
+    await rm(modelCache, { recursive: true, force: true });
+    await trainSimModel(modelCache);
+    return modelCache;
+  }
+}
+
+function config(stateDir: string, model: string, webDir: string): GatewayConfigInput {
+  return {
+    site: 'e2e',
+    gatewayId: 'gw-e2e',
+    stateDir,
+    model,
+    machines: [
+      {
+        id: 'pump-ok',
+        description: 'healthy pump',
+        sensors: [{ id: 1, sampleRate: 12000 }],
+        simulate: { fault: 'none', seed: 21 },
+      },
+      {
+        id: 'pump-bad',
+        description: 'outer-race fault',
+        sensors: [{ id: 2, sampleRate: 12000 }],
+        simulate: { fault: 'outer', severity: 0.8, seed: 22 },
+      },
+    ],
+    broker: { port: 0 },
+    http: { port: 0, webDir },
+    fleet: { speed: 2 },
+    pipeline: { workers: 1 },
+    adaptation: { steps: 10 },
+  };
+}
+
+async function api<T>(route: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`${gw.apiUrl}${route}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${gw.token}`,
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+    },
+  });
+  assert.ok(res.ok, `${route}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const shot = (name: string, fullPage = false) =>
+  page.screenshot({ path: path.join(artifacts, name), fullPage });
+
+describe('operator console in Chromium against a live gateway', { skip, timeout: 240_000 }, () => {
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'fl-console-'));
+    await mkdir(artifacts, { recursive: true });
+    const webDir = path.join(dir, 'web');
+    await build({ webOut: webDir, shell: false });
+    gw = await Gateway.start({
+      config: parseConfig(config(path.join(dir, 'state'), await simModel(), webDir)),
+      log: quiet,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    page = await ctx.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gw?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a wrong token is refused, by the gateway and by the console', async () => {
+    const other = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    try {
+      const p = await other.newPage();
+      const wrong = 'w'.repeat(43);
+      // Without a valid token the gateway does not even serve the page…
+      const res = await p.goto(`${gw.apiUrl}/?token=${wrong}`);
+      assert.equal(res?.status(), 401);
+      assert.match((await p.textContent('body')) ?? '', /token does not match/);
+      // …and a console holding a stale token (page served on the cookie of an earlier visit) says so.
+      await p.goto(`${gw.apiUrl}/?token=${encodeURIComponent(gw.token)}`);
+      await p.waitForSelector('.tile');
+      await p.evaluate((t) => sessionStorage.setItem('faultline.token', t), wrong);
+      await p.reload();
+      await p.waitForSelector('#login');
+      assert.match(
+        (await p.textContent('#login .refused')) ?? '',
+        /Access refused: the token does not match/,
+      );
+      assert.equal(await p.$('.tile'), null);
+      await p.screenshot({ path: path.join(artifacts, 'token-refused.png') });
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('the fleet loads without console errors and shows every machine', async () => {
+    await page.goto(`${gw.apiUrl}/?token=${encodeURIComponent(gw.token)}`);
+    await page.waitForSelector('.tile[data-machine="pump-ok"]');
+    await page.waitForSelector('.tile[data-machine="pump-bad"]');
+    assert.equal(
+      new URL(page.url()).searchParams.get('token'),
+      null,
+      'the token is removed from the address bar',
+    );
+    const ids = await page.$$eval('.tile', (els) =>
+      els.map((e) => (e as HTMLElement).dataset.machine).sort(),
+    );
+    assert.deepEqual(ids, ['pump-bad', 'pump-ok']);
+    assert.match((await page.textContent('#conn')) ?? '', /live/);
+    assert.match((await page.textContent('.statusbar')) ?? '', /Times in .+mm\/s/);
+  });
+
+  test('the faulty machine turns to its alert state, with text and glyph, first in the list', async () => {
+    const t0 = Date.now();
+    const state = await until(
+      'pump-bad in warning or alarm',
+      () =>
+        page
+          .getAttribute('.tile[data-machine="pump-bad"] .badge', 'data-state')
+          .then((s) => (s === 'warning' || s === 'alarm' ? s : undefined)),
+      30_000,
+    );
+    const badge = (await page.textContent('.tile[data-machine="pump-bad"] .badge')) ?? '';
+    assert.match(badge, state === 'alarm' ? /✖\s*Alarm/ : /▲\s*Warning/);
+    assert.equal(
+      await page.getAttribute('.tile:first-child', 'data-machine'),
+      'pump-bad',
+      'most urgent first',
+    );
+    assert.match(
+      (await page.textContent('.tile[data-machine="pump-bad"] .fault')) ?? '',
+      /Outer race · \d+ % confidence/,
+    );
+    assert.match(
+      (await page.textContent('.tile[data-machine="pump-bad"] .zone')) ?? '',
+      /ISO [ABCD]/,
+    );
+    assert.match(
+      (await page.textContent('.tile[data-machine="pump-bad"] .velocity')) ?? '',
+      /\d mm\/s/,
+    );
+    assert.equal(
+      await page.getAttribute('.tile[data-machine="pump-ok"] .badge', 'data-state'),
+      'ok',
+    );
+    console.log(
+      `# pump-bad reached ${state} in the browser ${Date.now() - t0} ms after the fleet appeared`,
+    );
+    await page.waitForTimeout(1500); // let the sparklines fill
+    await shot('fleet-1366x768.png');
+  });
+
+  test('keyboard: Enter opens a focused tile, Esc goes back and restores focus', async () => {
+    await page.focus('.tile[data-machine="pump-bad"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.view.machine');
+    assert.equal(new URL(page.url()).hash, '#/machine/pump-bad');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.view.fleet');
+    assert.equal(
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.machine),
+      'pump-bad',
+    );
+  });
+
+  test('machine detail shows the live charts; acknowledging an alert updates the gateway', async () => {
+    await page.focus('.tile[data-machine="pump-bad"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.view.machine .uplot');
+    assert.equal(
+      await page.$$eval('.view.machine .uplot', (els) => els.length),
+      3,
+      'probabilities, velocity, envelope',
+    );
+    assert.ok(await page.$('canvas.waterfall'));
+    await page.waitForSelector('table.defects tbody tr');
+    const defects = await page.$$eval('table.defects tbody td:first-child', (els) =>
+      els.map((e) => e.textContent),
+    );
+    assert.deepEqual(defects, ['FTF', 'BSF', 'BPFO', 'BPFI']);
+    assert.match((await page.textContent('.facts')) ?? '', /Model version\s*[0-9a-f]{6,}/);
+    const form = await page.waitForSelector('.ack-form', { timeout: 20_000 });
+    const alertId = await form.getAttribute('data-alert');
+    assert.ok(alertId);
+    await page.fill(`.ack-form[data-alert="${alertId}"] input[name="by"]`, 'Ana Operator');
+    await page.fill(
+      `.ack-form[data-alert="${alertId}"] input[name="comment"]`,
+      'bearing inspection booked',
+    );
+    await page.click(`.ack-form[data-alert="${alertId}"] button[type="submit"]`);
+    await page.waitForSelector(`li[data-alert="${alertId}"] .ack-note`);
+    const alerts = await api<{ id: string; acknowledged?: { by: string; comment?: string } }[]>(
+      `/api/alerts?machine=pump-bad`,
+    );
+    const acked = alerts.find((a) => a.id === alertId);
+    assert.equal(acked?.acknowledged?.by, 'Ana Operator');
+    assert.equal(acked?.acknowledged?.comment, 'bearing inspection booked');
+    await page.waitForTimeout(1000);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('machine-1366x768.png');
+    await shot('machine-1366-full.png', true);
+  });
+
+  test('adaptation runs end to end on a small job and shows the guards', async () => {
+    await page.goto(`${gw.apiUrl}/#/adapt/pump-ok`);
+    await page.waitForSelector('#adapt-machine');
+    assert.equal(await page.inputValue('#adapt-machine'), 'pump-ok');
+    await page.fill('#adapt-seconds', '2');
+    await page.selectOption('#adapt-strategy', 'dann');
+    await page.click('#adapt-start');
+    await page.waitForSelector('.phase.current');
+    const status = await until(
+      'the adaptation to finish',
+      async () => {
+        const t = (await page.textContent('#adapt-status')) ?? '';
+        return /Promoted|Not promoted|Failed/.test(t) ? t : undefined;
+      },
+      150_000,
+    );
+    assert.doesNotMatch(status, /Failed/, status);
+    const rows = await page.$$eval('.guards tbody tr', (els) =>
+      els.map((e) => e.textContent ?? ''),
+    );
+    assert.equal(rows.length, 3);
+    assert.match(rows[0], /Source accuracy.*%.*%/);
+    assert.match(rows[1], /Label-free transfer/);
+    const jobs = await api<{ state: string; guards?: unknown[] }[]>('/api/machines/pump-ok/adapt');
+    assert.ok(['done', 'rejected'].includes(jobs[0].state), jobs[0].state);
+    assert.equal(jobs[0].guards?.length, 3);
+    assert.equal(
+      await page.getAttribute('#step-progress', 'value'),
+      await page.getAttribute('#step-progress', 'max'),
+    );
+    await shot('adapt-1366x768.png');
+  });
+
+  test('gateway health lists every sensor, the broker, the database and the backend', async () => {
+    await page.goto(`${gw.apiUrl}/#/gateway`);
+    await page.waitForSelector('table.sensors tbody tr');
+    const sensors = await page.$$eval('table.sensors tbody td:first-child', (els) =>
+      els.map((e) => e.textContent).sort(),
+    );
+    assert.deepEqual(sensors, ['pump-bad/2', 'pump-ok/1']);
+    const text = (await page.textContent('.gw-body')) ?? '';
+    assert.match(text, /MQTT broker\s*State\s*● connected/);
+    assert.match(text, /History database \(sqlite\)\s*State\s*● connected/);
+    assert.match(text, /Backend\s*(wasm|node|cpu)/);
+    assert.match(text, /Latency\s*[\d.]+ ms/);
+    await shot('gateway-1366x768.png');
+  });
+
+  test('a new tab works on the gateway cookie without the token in its URL', async () => {
+    const tab = await ctx.newPage();
+    try {
+      await tab.goto(`${gw.apiUrl}/#/`);
+      await tab.waitForSelector('.tile[data-machine="pump-ok"]');
+      await until(
+        'the live stream',
+        async () => /live/.test((await tab.textContent('#conn')) ?? ''),
+        10_000,
+      );
+    } finally {
+      await tab.close();
+    }
+  });
+
+  test('a large control-room screen shows the same fleet, and no console error occurred', async () => {
+    await page.setViewportSize({ width: 2560, height: 1440 });
+    await page.goto(`${gw.apiUrl}/#/`);
+    await page.waitForSelector('.tile[data-machine="pump-bad"]');
+    await page.waitForTimeout(1500);
+    await shot('fleet-2560x1440.png');
+    assert.deepEqual(consoleErrors, []);
+  });
+});
