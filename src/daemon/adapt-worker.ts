@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isFaultlineError } from '../errors.js';
+import type { Checkpoint } from '../model/adapt/selection.js';
 import { loadLabelledData } from '../model/domains.js';
 import { type AdaptStrategy, adaptModel } from '../model/pipeline.js';
 import type { Recording } from '../types.js';
@@ -34,9 +35,21 @@ export interface AdaptWorkerInput {
   command: string;
 }
 
+/** Loss of one alignment step as the model code may report it (a number is the total loss). */
+export type StepLoss = number | { loss?: number; classLoss?: number; domainLoss?: number };
+
 /** What the worker posts. */
 export type AdaptWorkerMessage =
-  | { kind: 'progress'; step: number; steps: number }
+  | {
+      kind: 'progress';
+      step: number;
+      steps: number;
+      /** Mean losses over the steps since the previous progress message (when reported). */
+      loss?: number;
+      classLoss?: number;
+      domainLoss?: number;
+    }
+  | { kind: 'checkpoint'; checkpoint: Checkpoint }
   | { kind: 'done'; outcome: Awaited<ReturnType<typeof adaptModel>> }
   | { kind: 'error'; code?: string; message: string };
 
@@ -68,7 +81,33 @@ if (port) {
       samples: o.target,
       meta: { live: true },
     };
-    const outcome = await adaptModel({
+    // Losses are averaged over the steps between two progress messages.
+    const sums = { loss: 0, classLoss: 0, domainLoss: 0 };
+    const counts = { loss: 0, classLoss: 0, domainLoss: 0 };
+    const note = (info: StepLoss | undefined) => {
+      const v = typeof info === 'number' ? { loss: info } : (info ?? {});
+      for (const k of ['loss', 'classLoss', 'domainLoss'] as const) {
+        const x = v[k];
+        if (typeof x === 'number' && Number.isFinite(x)) {
+          sums[k] += x;
+          counts[k]++;
+        }
+      }
+    };
+    const means = () => {
+      const out: { loss?: number; classLoss?: number; domainLoss?: number } = {};
+      for (const k of ['loss', 'classLoss', 'domainLoss'] as const) {
+        if (counts[k] > 0) out[k] = sums[k] / counts[k];
+        sums[k] = 0;
+        counts[k] = 0;
+      }
+      return out;
+    };
+    // `onCheckpoint` goes to alignDomains when adaptModel forwards it; the
+    // step loss arrives as onStep's third argument when the model code gives it.
+    const options: Parameters<typeof adaptModel>[0] & {
+      onCheckpoint?: (c: Checkpoint) => void;
+    } = {
       sourceDir: o.sourceDir,
       outDir: o.outDir,
       strategy: o.strategy,
@@ -77,11 +116,20 @@ if (port) {
       steps: o.steps,
       command: o.command,
       datasetLabel: label,
-      onStep: (step, steps) => {
+      onStep: (step: number, steps: number, info?: StepLoss) => {
+        note(info);
         if (step % 5 === 0 || step === steps)
-          port.postMessage({ kind: 'progress', step, steps } satisfies AdaptWorkerMessage);
+          port.postMessage({
+            kind: 'progress',
+            step,
+            steps,
+            ...means(),
+          } satisfies AdaptWorkerMessage);
       },
-    });
+      onCheckpoint: (checkpoint: Checkpoint) =>
+        port.postMessage({ kind: 'checkpoint', checkpoint } satisfies AdaptWorkerMessage),
+    };
+    const outcome = await adaptModel(options);
     port.postMessage({ kind: 'done', outcome } satisfies AdaptWorkerMessage);
   } catch (err) {
     const code = isFaultlineError(err) ? err.code : (err as { code?: string }).code;

@@ -53,6 +53,92 @@ export interface AdaptJob {
   promoted?: boolean;
   guards?: { name: string; passed: boolean; detail: string }[];
   error?: string;
+  /** Latest mean losses (over the last few steps), when the model code reports them. */
+  loss?: number;
+  classLoss?: number;
+  domainLoss?: number;
+  /** Loss curve: one point per progress message, at most MAX_CURVE_POINTS (thinned by 2 when full). */
+  losses?: { step: number; loss?: number; classLoss?: number; domainLoss?: number }[];
+  /** Latest checkpoint's domain-discriminator accuracy (DANN), 0.5 = domains confused. */
+  discriminatorAccuracy?: number;
+  /** Label-free checkpoints of the alignment, in step order. */
+  checkpoints?: AdaptCheckpoint[];
+}
+
+/** One label-free checkpoint of an alignment run (from the model code's `Checkpoint`). */
+export interface AdaptCheckpoint {
+  step: number;
+  /** Accuracy on the labelled source validation split, 0–1. */
+  sourceValAccuracy: number;
+  /** Label-free selection criterion on the unlabelled target: IM = marginal − mean entropy, −1…1. */
+  im: number;
+  /** Mean per-window prediction entropy / log C on the target, 0–1. */
+  meanEntropy: number;
+  /** Entropy of the mean target prediction / log C, 0–1. */
+  marginalEntropy: number;
+  /** Domain-discriminator accuracy (DANN only), 0.5 = domains confused. */
+  discriminatorAccuracy?: number;
+}
+
+/** Loss-curve points kept per job. */
+export const MAX_CURVE_POINTS = 400;
+
+const finiteOr = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+
+/**
+ * Folds one message of the adaptation worker into its job (pure apart from
+ * mutating `job`). Non-finite numbers are dropped; the loss curve is thinned
+ * by half when it reaches MAX_CURVE_POINTS, so a long run stays bounded.
+ */
+export function applyWorkerProgress(
+  job: AdaptJob,
+  m: Extract<AdaptWorkerMessage, { kind: 'progress' | 'checkpoint' }>,
+): void {
+  if (m.kind === 'progress') {
+    job.step = m.step;
+    job.steps = m.steps;
+    const pt: NonNullable<AdaptJob['losses']>[number] = { step: m.step };
+    for (const k of ['loss', 'classLoss', 'domainLoss'] as const) {
+      const v = finiteOr(m[k]);
+      if (v !== undefined) {
+        job[k] = v;
+        pt[k] = v;
+      }
+    }
+    if (Object.keys(pt).length > 1) {
+      const list = job.losses ?? [];
+      list.push(pt);
+      job.losses = list.length > MAX_CURVE_POINTS ? list.filter((_, i) => i % 2 === 1) : list;
+    }
+    return;
+  }
+  const c = m.checkpoint;
+  const step = finiteOr(c?.step);
+  if (step === undefined) return;
+  const cp: AdaptCheckpoint = {
+    step,
+    sourceValAccuracy: finiteOr(c.sourceValAccuracy) ?? Number.NaN,
+    im: finiteOr(c.target?.im) ?? Number.NaN,
+    meanEntropy: finiteOr(c.target?.meanEntropy) ?? Number.NaN,
+    marginalEntropy: finiteOr(c.target?.marginalEntropy) ?? Number.NaN,
+  };
+  const da = finiteOr(c.discriminatorAccuracy);
+  if (da !== undefined) {
+    cp.discriminatorAccuracy = da;
+    job.discriminatorAccuracy = da;
+  }
+  // Checkpoints come every `evalEvery` steps: few, kept whole (bounded like the curve anyway).
+  job.checkpoints = [...(job.checkpoints ?? []), cp].slice(-MAX_CURVE_POINTS);
+}
+
+/** A copy of a job safe to hand out (its arrays are copied too). */
+function snapshot(j: AdaptJob): AdaptJob {
+  return {
+    ...j,
+    ...(j.losses ? { losses: j.losses.map((p) => ({ ...p })) } : {}),
+    ...(j.checkpoints ? { checkpoints: j.checkpoints.map((c) => ({ ...c })) } : {}),
+  };
 }
 
 export interface AdaptationEvents {
@@ -147,8 +233,8 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       buf: new Float32Array(Math.round(opts.seconds * s.sampleRate)),
       filled: 0,
     });
-    this.emit('progress', { ...job });
-    return { ...job };
+    this.emit('progress', snapshot(job));
+    return snapshot(job);
   }
 
   /** The gateway hands every routed block here; cheap when nothing collects. */
@@ -165,12 +251,12 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
     r.filled += take;
     r.job.collectedS = r.filled / r.sampleRate;
     if (r.filled >= r.buf.length) void this.adapt(r);
-    else if (Math.floor(r.job.collectedS) !== before) this.emit('progress', { ...r.job });
+    else if (Math.floor(r.job.collectedS) !== before) this.emit('progress', snapshot(r.job));
   }
 
   job(id: string): AdaptJob | undefined {
     const j = this.jobsById.get(id);
-    return j ? { ...j } : undefined;
+    return j ? snapshot(j) : undefined;
   }
 
   /** Jobs, most recent first (optionally one machine's). */
@@ -178,7 +264,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
     return [...this.jobsById.values()]
       .filter((j) => machine === undefined || j.machine === machine)
       .reverse()
-      .map((j) => ({ ...j }));
+      .map((j) => snapshot(j));
   }
 
   /**
@@ -205,13 +291,13 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
   private finish(r: Running, patch: Partial<AdaptJob>): void {
     Object.assign(r.job, patch, { finishedAt: new Date().toISOString() });
     this.running.delete(r.job.machine);
-    this.emit('progress', { ...r.job });
+    this.emit('progress', snapshot(r.job));
   }
 
   private async adapt(r: Running): Promise<void> {
     const job = r.job;
     job.state = 'adapting';
-    this.emit('progress', { ...job });
+    this.emit('progress', snapshot(job));
     try {
       const from = this.o.registry.active(job.machine);
       if (!from)
@@ -276,10 +362,9 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       r.worker = w;
       let settled = false;
       w.on('message', (m: AdaptWorkerMessage) => {
-        if (m.kind === 'progress') {
-          r.job.step = m.step;
-          r.job.steps = m.steps;
-          this.emit('progress', { ...r.job });
+        if (m.kind === 'progress' || m.kind === 'checkpoint') {
+          applyWorkerProgress(r.job, m);
+          this.emit('progress', snapshot(r.job));
         } else if (m.kind === 'done') {
           settled = true;
           resolve(m.outcome);

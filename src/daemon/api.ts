@@ -1,11 +1,16 @@
 /**
  * The dashboard API: fastify 5 on `http.host:http.port`.
  *
- * Auth: every route but `GET /healthz` needs the gateway's token, as
+ * Auth: everything under `/api` (REST and the `/api/stream` WebSocket) needs
+ * the gateway's token, as
  * `Authorization: Bearer <token>`, as `?token=<token>` (browsers, WebSocket),
  * or as the `faultline_token` cookie a browser gets when it opened
  * `/?token=…` (so the console's own asset requests need no token in the URL).
- * Tokens are compared in constant time.
+ * Tokens are compared in constant time. `GET /healthz` and the static
+ * console (`/`, its scripts and styles) are open: they hold no data, and the
+ * console shows its own token screen when the API refuses it. Whether a
+ * request is protected is decided from the ROUTE it matched, not its raw URL,
+ * so percent-encoded paths (`/%61pi/machines`) cannot slip past.
  *
  * The web console is served from `webDir` when it exists; otherwise `/` is a
  * small placeholder page linking the API.
@@ -71,6 +76,36 @@ function presented(req: FastifyRequest): {
   return { via: 'none' };
 }
 
+function setCookie(reply: FastifyReply, token: string): void {
+  reply.header(
+    'set-cookie',
+    `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+  );
+}
+
+/** Decoded path, or null when it does not decode (then it is treated as protected). */
+function decodedPath(url: string): string | null {
+  try {
+    return decodeURIComponent(url.split('?')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Open without a token: `GET|HEAD /healthz`, and GET/HEAD of anything that
+ * is not an API route (the static console, its placeholder page, 404s)
+ * unless its decoded path lies under `/api`.
+ */
+function isPublic(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const route = req.routeOptions.url;
+  if (route === '/healthz') return true;
+  if (route?.startsWith('/api')) return false;
+  const p = decodedPath(req.url);
+  return p !== null && !p.startsWith('/api') && !p.startsWith('//');
+}
+
 /** Builds the fastify app (not listening): used by startApi and by tests with inject(). */
 export async function buildApi(
   gw: Gateway,
@@ -81,8 +116,12 @@ export async function buildApi(
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const url = req.url.split('?')[0];
-    if (url === '/healthz' && req.method === 'GET') return;
     const p = presented(req);
+    if (isPublic(req)) {
+      // a browser opened the console with ?token=: remember it for the console's own requests
+      if (p.via === 'query' && tokenMatches(p.token, o.token)) setCookie(reply, p.token as string);
+      return;
+    }
     if (!tokenMatches(p.token, o.token)) {
       reply
         .code(401)
@@ -96,13 +135,7 @@ export async function buildApi(
         });
       return reply;
     }
-    if (p.via === 'query' && !url.startsWith('/api/')) {
-      // a browser opened the console with ?token=: remember it for the console's own requests
-      reply.header(
-        'set-cookie',
-        `${COOKIE}=${encodeURIComponent(p.token as string)}; HttpOnly; SameSite=Strict; Path=/`,
-      );
-    }
+    if (p.via === 'query' && !url.startsWith('/api/')) setCookie(reply, p.token as string);
   });
 
   app.get('/healthz', async () => ({ ok: true }));

@@ -100,6 +100,8 @@ const machineSchema = z.strictObject({
   id: name('machine'),
   /** Human description shown on the console. Default none. */
   description: z.string().max(500).optional(),
+  /** Production line (or area) the machine belongs to, for the console's Line filter. Default none. */
+  line: z.string().min(1).max(100).optional(),
   /** Model folder or registry version id for this machine. Default: `model` at the top level. */
   model: z.string().min(1).optional(),
   /** Sensors of the machine (at least one). */

@@ -36,6 +36,7 @@ import {
   type HealthState,
   type IsoZone,
 } from '../diagnose/types.js';
+import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { MqttSource } from '../ingest/mqtt-source.js';
@@ -109,12 +110,23 @@ export interface MachineView {
   id: string;
   site: string;
   description?: string;
+  /** Production line from the config, if any. */
+  line?: string;
+  /** Bearing geometry the defect frequencies are computed with. */
+  bearing: BearingGeometry;
+  /** 'config' when configured, 'default' for the CWRU drive-end 6205 the gateway falls back to. */
+  bearingSource: 'config' | 'default';
+  /** ISO 20816-3 machine group and foundation (config, default group 2 rigid). */
+  iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
+  /** Configured nominal shaft speed, rpm, if any. */
+  nominalRpm?: number;
   sensors: { id: number; sampleRate: number; link: string }[];
   state: HealthState | 'starting';
   stateSince?: string;
   faultClass?: string;
   confidence?: number;
-  diagnosis?: Omit<MachineDiagnosis, 'spectrogram'>;
+  /** Latest diagnosis without the display payloads (spectrogram, envelope: see /api/stream). */
+  diagnosis?: Omit<MachineDiagnosis, 'spectrogram' | 'envelope'>;
   evidence?: MachineDiagnosis['evidence'];
   model?: { version: string; contentHash: string; origin: string; classes: string[] };
   ingest: MachineIngest;
@@ -206,6 +218,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private lastReload: GatewayHealth['reload'] = {};
   private closing = false;
   private unrouted = 0;
+  /** Clients looking at each machine (WebSocket `view` messages); > 0 turns on the display payloads. */
+  private readonly viewers = new Map<string, number>();
 
   private constructor(o: GatewayOptions, stateDir: string, token: string) {
     super();
@@ -688,13 +702,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (!rt) return undefined;
     const m = rt.config;
     const d = rt.last;
-    const { spectrogram: _s, ...diag } = d ?? ({} as MachineDiagnosis);
+    const { spectrogram: _s, envelope: _e, ...diag } = d ?? ({} as MachineDiagnosis);
     const sim = m.simulate ? this.fleet?.machines.find((f) => f.machine === id) : undefined;
     const job = this.adaptation?.jobs(id)[0];
     return {
       id,
       site: this.config.site,
       ...(m.description ? { description: m.description } : {}),
+      ...(m.line ? { line: m.line } : {}),
+      bearing: { ...(m.bearing ?? CWRU_DE_BEARING) },
+      bearingSource: m.bearing ? 'config' : 'default',
+      iso: { group: m.iso.group, foundation: m.iso.foundation },
+      ...(m.nominalRpm !== undefined ? { nominalRpm: m.nominalRpm } : {}),
       sensors: m.sensors.map((s) => ({
         id: s.id,
         sampleRate: s.sampleRate,
@@ -707,7 +726,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       faultClass: rt.faultClass ?? d?.faultClass,
       confidence: rt.confidence ?? (d ? 1 - (d.probs.normal ?? 0) : undefined),
       ...(d
-        ? { diagnosis: diag as Omit<MachineDiagnosis, 'spectrogram'>, evidence: d.evidence }
+        ? {
+            diagnosis: diag as Omit<MachineDiagnosis, 'spectrogram' | 'envelope'>,
+            evidence: d.evidence,
+          }
         : {}),
       ...(rt.version
         ? {
@@ -817,6 +839,96 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       seconds: o.seconds ?? this.config.adaptation.seconds,
       strategy: o.strategy ?? this.config.adaptation.strategy,
     });
+  }
+
+  /**
+   * One more client looks at `machine`: while any does, its sensors'
+   * diagnoses carry the coarse spectrogram and envelope spectrum (computed
+   * on demand: see the report of the gateway helper for the per-window cost).
+   * Returns the release function (idempotent); unknown machines are ignored.
+   */
+  view(machine: string): () => void {
+    const rt = this.machinesById.get(machine);
+    if (!rt) return () => {};
+    const n = (this.viewers.get(machine) ?? 0) + 1;
+    this.viewers.set(machine, n);
+    if (n === 1) this.setDisplay(rt, true);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.viewers.get(machine) ?? 1) - 1;
+      if (left > 0) this.viewers.set(machine, left);
+      else {
+        this.viewers.delete(machine);
+        this.setDisplay(rt, false);
+      }
+    };
+  }
+
+  /** Clients currently looking at `machine`. */
+  viewerCount(machine: string): number {
+    return this.viewers.get(machine) ?? 0;
+  }
+
+  private setDisplay(rt: MachineRuntime, on: boolean): void {
+    for (const s of rt.config.sensors) {
+      const key = { site: this.config.site, machine: rt.config.id, sensor: String(s.id) };
+      this.pipeline?.requestSpectrogram(key, on);
+      this.pipeline?.requestEnvelope(key, on);
+    }
+  }
+
+  /**
+   * Activates a registered version for a machine by hand. A candidate whose
+   * adaptation failed a guard (`adaptation.promoted === false`) needs
+   * `force: true` and a `reason`; every promotion is recorded in the
+   * registry's audit trail with who did it and why. The model is swapped into
+   * the pipeline first, so a model the machine's sensors cannot run changes
+   * nothing.
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND (machine), FL_ERR_MODEL_FILE (version),
+   *   FL_ERR_API_REQUEST (guard failed without force/reason), FL_ERR_MODEL_MISMATCH
+   */
+  async promote(
+    machine: string,
+    o: { version: string; force?: boolean; by: string; reason?: string },
+  ): Promise<{ machine: string; from?: string; to: string; forced: boolean }> {
+    if (!this.registry || !this.pipeline)
+      throw new FaultlineError('FL_ERR_CONFIG', 'the gateway is not running');
+    if (!this.machinesById.has(machine))
+      throw new FaultlineError(
+        'FL_ERR_API_NOT_FOUND',
+        `unknown machine ${JSON.stringify(machine)}; GET /api/machines lists them`,
+      );
+    const v = this.registry.get(o.version);
+    if (!v)
+      throw new FaultlineError(
+        'FL_ERR_API_NOT_FOUND',
+        `model version ${JSON.stringify(o.version)} is not in the registry; GET /api/models lists them`,
+      );
+    const failed = v.adaptation?.guards.filter((g) => !g.passed) ?? [];
+    const guardFailed = v.adaptation !== undefined && !v.adaptation.promoted;
+    if (guardFailed && !(o.force === true && o.reason && o.reason.trim().length > 0)) {
+      throw new FaultlineError(
+        'FL_ERR_API_REQUEST',
+        `version ${v.id} failed guard(s) ${failed.map((g) => g.name).join(', ') || '(unnamed)'}; ` +
+          'to activate it anyway send force: true with a reason (it is recorded in the registry)',
+      );
+    }
+    const from = this.registry.active(machine);
+    if (from?.id !== v.id) await this.pipeline.setModel(machine, v.dir);
+    await this.registry.promote(machine, v.id, {
+      by: o.by,
+      ...(o.reason ? { reason: o.reason } : {}),
+      forced: guardFailed,
+      ...(failed.length ? { failedGuards: failed.map((g) => g.name) } : {}),
+    });
+    const rt = this.machinesById.get(machine);
+    if (rt) rt.version = this.registry.active(machine);
+    this.log.info(
+      `faultline gateway: ${machine} promoted to ${v.id} by ${o.by}${guardFailed ? ` (forced: ${o.reason})` : ''}`,
+    );
+    return { machine, ...(from ? { from: from.id } : {}), to: v.id, forced: guardFailed };
   }
 
   /** Rolls a machine back to its previous model version. */

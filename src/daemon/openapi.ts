@@ -28,7 +28,7 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'Faultline gateway API',
       version: '1',
       description:
-        'Live bearing-fault diagnosis of the machines of one site. Every route except GET /healthz needs the gateway token (Authorization: Bearer <token>, or ?token=<token>).',
+        'Live bearing-fault diagnosis of the machines of one site. Everything under /api needs the gateway token (Authorization: Bearer <token>, or ?token=<token>); GET /healthz and the static console are open.',
     },
     security: [{ bearer: [] }, { queryToken: [] }],
     paths: {
@@ -99,6 +99,62 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'One adaptation job',
           parameters: [{ name: 'job', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { 200: json(ref('AdaptJob')), 404: error('Unknown job') },
+        },
+      },
+      '/api/machines/{id}/promote': {
+        post: {
+          summary:
+            'Activate a registered model version for the machine by hand. A candidate that failed a promotion guard needs force: true and a reason; every promotion is recorded in the registry audit trail (GET /api/models → audit)',
+          parameters: [machineParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['version', 'by'],
+                  properties: {
+                    version: {
+                      type: 'string',
+                      description: 'Registry version id, e.g. v3-1a2b3c4d',
+                    },
+                    force: {
+                      type: 'boolean',
+                      description: 'Activate although a promotion guard failed (needs reason)',
+                    },
+                    by: {
+                      type: 'string',
+                      minLength: 1,
+                      maxLength: 200,
+                      description: 'Who promotes',
+                    },
+                    reason: {
+                      type: 'string',
+                      minLength: 1,
+                      maxLength: 1000,
+                      description: 'Why (recorded; required with force)',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json({
+              type: 'object',
+              properties: {
+                machine: { type: 'string' },
+                from: { type: 'string' },
+                to: { type: 'string' },
+                forced: { type: 'boolean', description: 'A failed guard was overridden' },
+                audit: ref('Promotion'),
+              },
+            }),
+            400: error('Bad body, or a model the machine cannot run'),
+            404: error('Unknown machine or version'),
+            409: error('The version failed a guard and force/reason were not given'),
+          },
         },
       },
       '/api/machines/{id}/rollback': {
@@ -185,7 +241,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/stream': {
         get: {
           summary:
-            'WebSocket of live events: {type, data} with type diagnosis | health | alert | ack | ingest | adaptation | hello',
+            'WebSocket of live events: {type, data} with type diagnosis | health | alert | ack | ingest | adaptation | hello | viewing. The client may send {"type":"view","machines":["<id>",…]}: while a machine is viewed, its diagnoses carry spectrogram (coarse, [freq, time], newFrames new at the end) and envelope ({freqHz, amplitude, df, binHz}, g)',
           responses: { 101: { description: 'Switching protocols' } },
         },
       },
@@ -212,6 +268,26 @@ export function openApiDocument(): Record<string, unknown> {
             id: { type: 'string' },
             site: { type: 'string' },
             description: { type: 'string' },
+            line: { type: 'string', description: 'Production line (config)' },
+            bearing: {
+              type: 'object',
+              description: 'Bearing geometry used for the defect frequencies',
+              properties: {
+                balls: { type: 'integer' },
+                ballDiameter: { type: 'number' },
+                pitchDiameter: { type: 'number' },
+                contactAngleDeg: { type: 'number' },
+              },
+            },
+            bearingSource: { enum: ['config', 'default'] },
+            iso: {
+              type: 'object',
+              properties: {
+                group: { enum: [1, 2] },
+                foundation: { enum: ['rigid', 'flexible'] },
+              },
+            },
+            nominalRpm: { type: 'number', description: 'Configured nominal speed, rpm' },
             sensors: {
               type: 'array',
               items: {
@@ -300,6 +376,53 @@ export function openApiDocument(): Record<string, unknown> {
               },
             },
             error: { type: 'string' },
+            loss: { type: 'number', description: 'Latest mean total loss' },
+            classLoss: { type: 'number' },
+            domainLoss: { type: 'number' },
+            losses: {
+              type: 'array',
+              description: 'Loss curve, one point per progress event (≤ 400)',
+              items: {
+                type: 'object',
+                properties: {
+                  step: { type: 'integer' },
+                  loss: { type: 'number' },
+                  classLoss: { type: 'number' },
+                  domainLoss: { type: 'number' },
+                },
+              },
+            },
+            discriminatorAccuracy: {
+              type: 'number',
+              description: 'Latest domain-discriminator accuracy (DANN), 0.5 = domains confused',
+            },
+            checkpoints: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  step: { type: 'integer' },
+                  sourceValAccuracy: { type: 'number' },
+                  im: { type: 'number', description: 'Label-free criterion on the target' },
+                  meanEntropy: { type: 'number' },
+                  marginalEntropy: { type: 'number' },
+                  discriminatorAccuracy: { type: 'number' },
+                },
+              },
+            },
+          },
+        },
+        Promotion: {
+          type: 'object',
+          properties: {
+            at: { type: 'string', format: 'date-time' },
+            action: { const: 'promote' },
+            version: { type: 'string' },
+            from: { type: 'string' },
+            by: { type: 'string' },
+            reason: { type: 'string' },
+            forced: { type: 'boolean' },
+            failedGuards: { type: 'array', items: { type: 'string' } },
           },
         },
       },

@@ -43,10 +43,29 @@ export interface ModelVersion {
   note?: string;
 }
 
+/** A hand promotion recorded in a machine's audit trail. */
+export interface PromotionRecord {
+  /** ISO 8601 time. */
+  at: string;
+  action: 'promote';
+  version: string;
+  /** Version active before, if any. */
+  from?: string;
+  /** Who asked (the API's `by`). */
+  by: string;
+  /** Why; required when `forced`. */
+  reason?: string;
+  /** True when the version had failed a promotion guard. */
+  forced: boolean;
+  failedGuards?: string[];
+}
+
 interface MachineEntry {
   active: string;
   /** Earlier active versions, oldest first (rollback pops). */
   history: string[];
+  /** Hand promotions, oldest first (never trimmed: they are the audit trail). */
+  audit?: PromotionRecord[];
   /** Content hash of the model the configuration named when `active` was set from it. */
   configured?: string;
 }
@@ -217,6 +236,45 @@ export class ModelRegistry {
       await this.save();
       return { ...v };
     });
+  }
+
+  /**
+   * Activates `id` for `machine` by hand and records who, why and whether a
+   * failed guard was overridden, in one atomic write.
+   * @throws FaultlineError FL_ERR_MODEL_FILE for an unknown version
+   */
+  promote(
+    machine: string,
+    id: string,
+    o: { by: string; reason?: string; forced: boolean; failedGuards?: string[] },
+  ): Promise<PromotionRecord> {
+    return this.locked(async () => {
+      this.requireVersion(id);
+      const e = this.data.machines[machine];
+      const rec: PromotionRecord = {
+        at: new Date().toISOString(),
+        action: 'promote',
+        version: id,
+        ...(e ? { from: e.active } : {}),
+        by: o.by,
+        ...(o.reason ? { reason: o.reason } : {}),
+        forced: o.forced,
+        ...(o.failedGuards?.length ? { failedGuards: [...o.failedGuards] } : {}),
+      };
+      if (!e) this.data.machines[machine] = { active: id, history: [], audit: [rec] };
+      else {
+        if (e.active !== id) e.history.push(e.active);
+        e.active = id;
+        e.audit = [...(e.audit ?? []), rec];
+      }
+      await this.save();
+      return { ...rec };
+    });
+  }
+
+  /** The machine's hand promotions, oldest first. */
+  audit(machine: string): PromotionRecord[] {
+    return (this.data.machines[machine]?.audit ?? []).map((r) => ({ ...r }));
   }
 
   /**

@@ -23,6 +23,17 @@ const adaptBody = z
   })
   .prefault({});
 
+const promoteBody = z.strictObject({
+  /** Registry version id, e.g. `v3-1a2b3c4d`. */
+  version: z.string().min(1).max(200),
+  /** Activate even though the candidate failed a promotion guard (needs `reason`). */
+  force: z.boolean().optional(),
+  /** Who promotes (recorded). */
+  by: z.string().min(1).max(200),
+  /** Why (recorded; required with force). */
+  reason: z.string().min(1).max(1000).optional(),
+});
+
 const alertsQuery = z.object({
   machine: z.string().min(1).optional(),
   /** ISO 8601 time or ms since the epoch. */
@@ -62,7 +73,7 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
     const status =
       err.code === 'FL_ERR_API_NOT_FOUND'
         ? 404
-        : err.code === 'FL_ERR_API_REQUEST' && /already running/.test(err.message)
+        : err.code === 'FL_ERR_API_REQUEST' && /already running|failed guard/.test(err.message)
           ? 409
           : err.code === 'FL_ERR_API_AUTH'
             ? 401
@@ -118,6 +129,10 @@ export function registerRoutes(app: FastifyInstance, gw: Gateway): void {
     active: Object.fromEntries(
       gw.config.machines.map((m) => [m.id, gw.registry?.active(m.id)?.id ?? null]),
     ),
+    /** Hand promotions per machine (the audit trail of POST /api/machines/:id/promote). */
+    audit: Object.fromEntries(
+      gw.config.machines.map((m) => [m.id, gw.registry?.audit(m.id) ?? []]),
+    ),
   }));
 
   app.post<{ Params: { id: string } }>('/api/machines/:id/adapt', async (req, reply) => {
@@ -148,6 +163,12 @@ export function registerRoutes(app: FastifyInstance, gw: Gateway): void {
         `unknown adaptation job ${JSON.stringify(req.params.job)}`,
       );
     return j;
+  });
+
+  app.post<{ Params: { id: string } }>('/api/machines/:id/promote', async (req) => {
+    const body = parse(promoteBody, req.body ?? {}, 'body field');
+    const r = await gw.promote(req.params.id, body);
+    return { ...r, audit: gw.registry?.audit(req.params.id).at(-1) };
   });
 
   app.post<{ Params: { id: string } }>('/api/machines/:id/rollback', async (req) => {

@@ -25,6 +25,7 @@ import type { BearingGeometry } from '../dsp/bearing.js';
 import type { IsoZone } from '../dsp/iso20816.js';
 import { type ErrorCode, FaultlineError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
+import type { EnvelopeView, SpectrogramView } from './display.js';
 import type { RpmSource } from './speed-source.js';
 
 /** What the worker does with one window besides the CNN. */
@@ -36,6 +37,8 @@ export interface WindowTask {
   evidence: boolean;
   /** Return a coarse spectrogram (≤ 32 × 32) for display. */
   spectrogram: boolean;
+  /** Return a coarse envelope spectrum (≤ 256 bins) for display; needs `evidence`. */
+  envelope?: boolean;
   bearing: BearingGeometry;
   iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
   /** Sensor full scale, g: samples at ≥ 99.9 % of it count as clipped. */
@@ -60,7 +63,9 @@ export interface WindowResult {
   clippedFraction?: number;
   /** Present only when the task asked for evidence. */
   evidence?: { defect: 'BPFO' | 'BPFI' | 'BSF' | null; frequencyHz?: number; score?: number };
-  spectrogram?: { freqBins: number; frames: number; data: number[] };
+  spectrogram?: SpectrogramView;
+  /** Present only when the task asked for it and computed evidence. */
+  envelope?: EnvelopeView;
 }
 
 /** Worker time spent per stage on one batch, ms. */

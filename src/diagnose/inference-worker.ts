@@ -21,6 +21,7 @@ import { isFaultlineError } from '../errors.js';
 import { loadModelArtifact, type ModelMetadata } from '../model/artifact.js';
 import { initBackend } from '../model/backend.js';
 import type * as tfNs from '../model/tf.js';
+import { envelopeView, envelopeViewMaxHz, spectrogramView } from './display.js';
 import type {
   BatchTiming,
   WindowResult,
@@ -40,9 +41,6 @@ interface Loaded {
   size: number;
   input: Float32Array;
 }
-
-/** Spectrograms handed back for display are pooled down to at most this many bins per axis. */
-const COARSE = 32;
 
 const port = parentPort;
 let tf: typeof tfNs | undefined;
@@ -82,19 +80,13 @@ async function load(key: string, dir: string): Promise<void> {
   });
 }
 
-/** Mean-pools `[F, T]` to at most COARSE × COARSE. */
-function coarse(spec: Float32Array, F: number, T: number) {
-  const fb = Math.ceil(F / COARSE);
-  const tb = Math.ceil(T / COARSE);
-  const nf = Math.ceil(F / fb);
-  const nt = Math.ceil(T / tb);
-  const data: number[] = new Array(nf * nt).fill(0);
-  for (let f = 0; f < F; f++) {
-    for (let t = 0; t < T; t++)
-      data[Math.floor(f / fb) * nt + Math.floor(t / tb)] += spec[f * T + t];
-  }
-  for (let i = 0; i < data.length; i++) data[i] = Math.round((data[i] / (fb * tb)) * 100) / 100;
-  return { freqBins: nf, frames: nt, data };
+/** The window's spectrogram pooled for the console's waterfall. */
+function displaySpectrogram(m: Loaded, spec: Float32Array): WindowResult['spectrogram'] {
+  const [F, T] = m.frontEnd.inputShape;
+  const fe = m.meta.frontEnd;
+  const v = spectrogramView(spec, F, T, m.meta.hop / m.meta.windowLength);
+  if (fe.mode !== 'order') v.maxFreqHz = fe.stft.fMax ?? fe.sampleRate / 2;
+  return v;
 }
 
 function envelopeOf(m: Loaded, x: Float32Array): Float32Array {
@@ -150,6 +142,7 @@ function runBatch(
       timing.featuresMs += t1 - t0;
       t0 = t1;
       let evidence: WindowResult['evidence'];
+      let envelope: WindowResult['envelope'];
       if (task.evidence) {
         // The longer stretch when there is one: finer lines, surer speed.
         const ex = histories[i] ?? x;
@@ -158,17 +151,25 @@ function runBatch(
           rpm = est.rpm;
           rpmSource = est.source;
         }
+        const limitHz = Math.min(1000, fs / 2);
         if (rpm !== null) {
-          const es = amplitudeSpectrum(envelopeOf(m, ex), fs, Math.min(1000, fs / 2));
-          const ev = defectEvidence(es, bearingFrequencies(task.bearing, rpm / 60));
+          const es = amplitudeSpectrum(envelopeOf(m, ex), fs, limitHz);
+          const bf = bearingFrequencies(task.bearing, rpm / 60);
+          const ev = defectEvidence(es, bf);
           const top = ev.defects.find((d) => d.name === ev.best) ?? ev.defects[0];
           evidence = {
             defect: ev.best,
             frequencyHz: top?.freqHz,
             score: top ? Math.round(top.score * 100) / 100 : undefined,
           };
+          // The spectrum the evidence was read from, pooled: costs no extra FFT.
+          if (task.envelope) envelope = envelopeView(es, envelopeViewMaxHz(bf.BPFI, limitHz));
         } else {
           evidence = { defect: null };
+          if (task.envelope) {
+            const es = amplitudeSpectrum(envelopeOf(m, ex), fs, limitHz);
+            envelope = envelopeView(es, envelopeViewMaxHz(undefined, limitHz));
+          }
         }
         timing.evidenceMs += performance.now() - t0;
       }
@@ -183,7 +184,8 @@ function runBatch(
         kurtosis: v.kurtosis,
         clippedFraction: clipped / x.length,
         evidence,
-        spectrogram: task.spectrogram ? coarse(spec, F, T) : undefined,
+        envelope,
+        spectrogram: task.spectrogram ? displaySpectrogram(m, spec) : undefined,
       });
       rows.push(i);
     } catch (err) {

@@ -39,6 +39,7 @@ import {
   readModelMetadata,
 } from '../model/artifact.js';
 import type { BackendName } from '../model/backend.js';
+import type { EnvelopeView, SpectrogramView } from './display.js';
 import {
   defectOf,
   hasNormalClass,
@@ -123,8 +124,20 @@ export interface MachineDiagnosis {
   modelVersion: string;
   /** Arrival of the window's last sample → this diagnosis, ms. */
   latencyMs: number;
-  /** Coarse spectrogram (≤ 32 × 32, `[freq, time]` row-major), only when requested. */
-  spectrogram?: { freqBins: number; frames: number; data: number[] };
+  /**
+   * Coarse spectrogram (≤ 32 × 32, `[freq, time]` row-major), only when
+   * requested (`requestSpectrogram`); `newFrames` of the last frames are new
+   * since the previous window, `maxFreqHz` tops the axis of time-mode models.
+   */
+  spectrogram?: { freqBins: number; frames: number; data: number[] } & Partial<
+    Pick<SpectrogramView, 'newFrames' | 'maxFreqHz'>
+  >;
+  /**
+   * Coarse envelope spectrum (≤ 256 bins up to ~3.2 × BPFI, or 500 Hz without
+   * a speed), only when requested (`requestEnvelope`) and on windows that
+   * computed evidence (every `evidenceEvery`th).
+   */
+  envelope?: EnvelopeView;
 }
 
 export interface PipelineOptions {
@@ -294,6 +307,7 @@ interface SensorState {
   lastEvidence: MachineDiagnosis['evidence'];
   lastEstimate: { rpm: number; window: number } | null;
   spectrogram: boolean;
+  envelope: boolean;
   st: Omit<SensorStatus, 'id' | 'state' | 'error' | 'sampleRate'>;
   tickSamples: number;
 }
@@ -381,6 +395,7 @@ export class DiagnosisPipeline extends EventEmitter {
           lastEvidence: { defect: null },
           lastEstimate: null,
           spectrogram: false,
+          envelope: false,
           st: {
             blocks: 0,
             samples: 0,
@@ -515,6 +530,7 @@ export class DiagnosisPipeline extends EventEmitter {
           rpmSource: speed.source,
           evidence,
           spectrogram: s.spectrogram,
+          envelope: s.envelope && evidence,
           bearing: m.bearing,
           iso: m.iso,
           fullScaleG: s.spec.fullScaleG ?? 16,
@@ -562,6 +578,17 @@ export class DiagnosisPipeline extends EventEmitter {
   requestSpectrogram(key: SensorKey, on = true): boolean {
     const s = this.sensors.get(`${key.site}/${key.machine}/${key.sensor}`);
     if (s) s.spectrogram = on;
+    return s !== undefined;
+  }
+
+  /**
+   * Asks (or stops asking) for a coarse envelope spectrum in `key`'s
+   * diagnoses (those that compute evidence). Costs no extra FFT: it is the
+   * spectrum the evidence is read from, pooled (≈ 0.05 ms per window).
+   */
+  requestEnvelope(key: SensorKey, on = true): boolean {
+    const s = this.sensors.get(`${key.site}/${key.machine}/${key.sensor}`);
+    if (s) s.envelope = on;
     return s !== undefined;
   }
 
@@ -776,6 +803,7 @@ export class DiagnosisPipeline extends EventEmitter {
       modelVersion: model.version,
       latencyMs: 0,
       ...(r.spectrogram ? { spectrogram: r.spectrogram } : {}),
+      ...(r.envelope ? { envelope: r.envelope } : {}),
     };
     // Health: operator-term probabilities; see the module comment for models
     // without a normal class.

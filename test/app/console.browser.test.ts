@@ -18,7 +18,11 @@ import { build } from '../../app/build.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { trainSimModel } from '../../src/daemon/sim-model.js';
-import { readModelMetadata } from '../../src/model/artifact.js';
+import {
+  loadModelArtifact,
+  readModelMetadata,
+  saveModelArtifact,
+} from '../../src/model/artifact.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
@@ -65,12 +69,14 @@ function config(stateDir: string, model: string, webDir: string): GatewayConfigI
       {
         id: 'pump-ok',
         description: 'healthy pump',
+        line: 'Line A',
         sensors: [{ id: 1, sampleRate: 12000 }],
         simulate: { fault: 'none', seed: 21 },
       },
       {
         id: 'pump-bad',
         description: 'outer-race fault',
+        line: 'Line B',
         sensors: [{ id: 2, sampleRate: 12000 }],
         simulate: { fault: 'outer', severity: 0.8, seed: 22 },
       },
@@ -146,11 +152,19 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     try {
       const p = await other.newPage();
       const wrong = 'w'.repeat(43);
-      // Without a valid token the gateway does not even serve the page…
-      const res = await p.goto(`${gw.apiUrl}/?token=${wrong}`);
-      assert.equal(res?.status(), 401);
-      assert.match((await p.textContent('body')) ?? '', /token does not match/);
-      // …and a console holding a stale token (page served on the cookie of an earlier visit) says so.
+      // The page itself is open (it holds no data): without a token the console asks for one…
+      const res = await p.goto(`${gw.apiUrl}/`);
+      assert.equal(res?.status(), 200);
+      await p.waitForSelector('#login');
+      assert.match((await p.textContent('#login .refused')) ?? '', /needs the gateway token/);
+      // …with a wrong one the API refuses it and the console says so, instead of raw JSON…
+      await p.goto(`${gw.apiUrl}/?token=${wrong}`);
+      await p.waitForSelector('#login .refused');
+      assert.match(
+        (await p.textContent('#login .refused')) ?? '',
+        /Access refused: the token does not match/,
+      );
+      // …and so does a console holding a stale token (page served on the cookie of an earlier visit).
       await p.goto(`${gw.apiUrl}/?token=${encodeURIComponent(gw.token)}`);
       await p.waitForSelector('.tile');
       await p.evaluate((t) => sessionStorage.setItem('faultline.token', t), wrong);
@@ -182,6 +196,16 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     assert.deepEqual(ids, ['pump-bad', 'pump-ok']);
     assert.match((await page.textContent('#conn')) ?? '', /live/);
     assert.match((await page.textContent('.statusbar')) ?? '', /Times in .+mm\/s/);
+    // The Line filter works on the gateway's configured lines.
+    const lines = await page.$$eval('#filter-line option', (els) =>
+      els.map((e) => (e as HTMLOptionElement).value),
+    );
+    assert.deepEqual(lines, ['', 'Line A', 'Line B']);
+    await page.selectOption('#filter-line', 'Line A');
+    await page.waitForFunction(() => document.querySelectorAll('.tile').length === 1);
+    assert.equal(await page.getAttribute('.tile', 'data-machine'), 'pump-ok');
+    await page.selectOption('#filter-line', '');
+    await page.waitForFunction(() => document.querySelectorAll('.tile').length === 2);
   });
 
   test('the faulty machine turns to its alert state, with text and glyph, first in the list', async () => {
@@ -253,6 +277,52 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     );
     assert.deepEqual(defects, ['FTF', 'BSF', 'BPFO', 'BPFI']);
     assert.match((await page.textContent('.facts')) ?? '', /Model version\s*[0-9a-f]{6,}/);
+    assert.match(
+      (await page.textContent('table.defects caption')) ?? '',
+      /gateway default: CWRU 6205.*1797 rpm/,
+    );
+    // The gateway sends this viewed machine's spectrogram and envelope spectrum: the waterfall
+    // fills (not one flat colour) and the envelope chart plots a spectrum, not the fallback stem.
+    const wfStats = await until(
+      'the waterfall to fill',
+      async () => {
+        const st = await page.$eval('canvas.waterfall', (c) => {
+          const cv = c as HTMLCanvasElement;
+          const px = (cv.getContext('2d') as CanvasRenderingContext2D).getImageData(
+            0,
+            0,
+            cv.width,
+            cv.height,
+          ).data;
+          const colours = new Set<number>();
+          let bright = 0;
+          for (let i = 0; i < px.length; i += 4) {
+            colours.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+            if (px[i] + px[i + 1] + px[i + 2] > 150) bright++;
+          }
+          return {
+            colours: colours.size,
+            bright,
+            pixels: px.length / 4,
+            w: cv.width,
+            h: cv.height,
+          };
+        });
+        return st.colours > 20 && st.bright > st.pixels * 0.02 ? st : undefined;
+      },
+      15_000,
+    );
+    console.log(
+      `# waterfall ${wfStats.w}×${wfStats.h}: ${wfStats.colours} colours, ${wfStats.bright} bright pixels`,
+    );
+    await until(
+      'the envelope spectrum',
+      async () =>
+        /Envelope spectrum of the last second/.test(
+          (await page.textContent('.view.machine')) ?? '',
+        ) || undefined,
+      10_000,
+    );
     const form = await page.waitForSelector('.ack-form', { timeout: 20_000 });
     const alertId = await form.getAttribute('data-alert');
     assert.ok(alertId);
@@ -306,6 +376,63 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
       await page.getAttribute('#step-progress', 'max'),
     );
     await shot('adapt-1366x768.png');
+  });
+
+  test('a candidate that failed a guard is promoted from the console with a reason, and audited', async () => {
+    const reg = gw.registry;
+    assert.ok(reg);
+    const from = reg.active('pump-ok');
+    assert.ok(from);
+    const src = await loadModelArtifact(from.dir);
+    const w = src.model.getWeights();
+    const bumped = w[w.length - 1].add(1e-4);
+    src.model.setWeights([...w.slice(0, -1), bumped]);
+    const candDir = path.join(dir, 'candidate');
+    const { contentHash: _h, format: _f, formatVersion: _v, createdAt: _c, ...meta } = src.meta;
+    await saveModelArtifact(candDir, src.model, {
+      ...meta,
+      adaptation: {
+        strategy: 'dann',
+        sourceModelHash: src.meta.contentHash,
+        sourceModelDir: from.dir,
+        promoted: false,
+        guards: [{ name: 'class-collapse', passed: false, detail: 'test candidate' }],
+        selection: 'test',
+      },
+    });
+    bumped.dispose();
+    src.model.dispose();
+    const cand = await reg.register(candDir, {
+      origin: 'console test candidate',
+      machine: 'pump-ok',
+    });
+    // a fresh page: the adaptation view lists the registry as it is when it opens
+    await page.goto(`${gw.apiUrl}/#/`);
+    await page.reload();
+    await page.goto(`${gw.apiUrl}/#/adapt/pump-ok`);
+    const form = `.promote-form[data-version="${cand.id}"]`;
+    await page.waitForSelector(form);
+    assert.match(
+      (await page.textContent(`tr[data-version="${cand.id}"]`)) ?? '',
+      /failed: class-collapse/,
+    );
+    await page.fill(`${form} input[name="by"]`, 'Ana Operator');
+    await page.fill(`${form} input[name="reason"]`, 'vendor confirmed the bearing change');
+    let question = '';
+    page.once('dialog', (d) => {
+      question = d.message();
+      void d.accept();
+    });
+    await page.click(`${form} button[type="submit"]`);
+    await until('the promotion', () => reg.active('pump-ok')?.id === cand.id || undefined, 10_000);
+    assert.match(question, /although guard\(s\) class-collapse failed/);
+    const audit = reg.audit('pump-ok').at(-1);
+    assert.deepEqual(
+      [audit?.version, audit?.by, audit?.reason, audit?.forced],
+      [cand.id, 'Ana Operator', 'vendor confirmed the bearing change', true],
+    );
+    await page.waitForSelector(`tr.active[data-version="${cand.id}"]`);
+    await shot('promote-1366x768.png');
   });
 
   test('gateway health lists every sensor, the broker, the database and the backend', async () => {

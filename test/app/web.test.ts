@@ -14,7 +14,11 @@ import { build } from '../../app/build.js';
 import { normalizeStreamMessage } from '../../app/web/src/api.js';
 import { buildLut, lutIndex } from '../../app/web/src/charts/colormap.js';
 import { sparkPoints } from '../../app/web/src/charts/sparkline.js';
-import { levelRange, payloadColumns } from '../../app/web/src/charts/waterfall.js';
+import {
+  levelRange,
+  payloadColumns,
+  waterfallColumns,
+} from '../../app/web/src/charts/waterfall.js';
 import { bearingOf, defectMarkers, isoBoundaries } from '../../app/web/src/defects.js';
 import { ago, percent, toMs, withUnit } from '../../app/web/src/format.js';
 import { guardRows } from '../../app/web/src/guards.js';
@@ -218,6 +222,21 @@ describe('waterfall', () => {
     assert.deepEqual(payloadColumns({ freqBins: 0, frames: 4, data: [] }), []);
   });
 
+  test('with newFrames, a window adds one column: the mean of its new frames only', () => {
+    const freqBins = 2;
+    const frames = 4;
+    // data[f * frames + t] = 10 f + t; the last 2 frames (t = 2, 3) are new
+    const data = Array.from({ length: 8 }, (_, i) => 10 * Math.floor(i / frames) + (i % frames));
+    const cols = waterfallColumns({ freqBins, frames, data, newFrames: 2 });
+    assert.equal(cols.length, 1);
+    assert.deepEqual([...cols[0]], [2.5, 12.5]);
+    // absent or out of range: every frame, as before
+    assert.equal(waterfallColumns({ freqBins, frames, data }).length, 4);
+    assert.equal(waterfallColumns({ freqBins, frames, data, newFrames: 9 }).length, 4);
+    assert.equal(waterfallColumns({ freqBins, frames, data, newFrames: 0 }).length, 4);
+    assert.deepEqual(waterfallColumns({ freqBins, frames, data: [1], newFrames: 1 }), []);
+  });
+
   test('the colour scale ignores NaN and a single spike; the LUT is opaque and ordered dark → bright', () => {
     const col = new Float32Array(1000).map((_, i) => i / 10);
     col[3] = Number.NaN;
@@ -283,6 +302,16 @@ describe('defects, zones and guards', () => {
       bearingOf({ id: 'm', bearing: { balls: 8, ballDiameter: 5, pitchDiameter: 1 } }).assumed,
       true,
     );
+  });
+
+  test('a bearing the gateway reports is used; its default is still flagged as assumed', () => {
+    const b = { balls: 8, ballDiameter: 0.5, pitchDiameter: 2.5, contactAngleDeg: 0 };
+    assert.deepEqual(bearingOf({ id: 'x', bearing: b, bearingSource: 'config' }), {
+      geometry: b,
+      assumed: false,
+    });
+    assert.equal(bearingOf({ id: 'x', bearing: b, bearingSource: 'default' }).assumed, true);
+    assert.equal(bearingOf({ id: 'x' }).assumed, true);
   });
 
   test('ISO 20816-3 boundaries per group and foundation, group 2 rigid when unknown', () => {

@@ -11,13 +11,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
+import WebSocket from 'ws';
 import type { Alert } from '../../src/alerts/schema.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { SimulatedFleet } from '../../src/daemon/fleet.js';
 import { Gateway, type MachineView } from '../../src/daemon/gateway.js';
 import { trainSimModel } from '../../src/daemon/sim-model.js';
+import type { MachineDiagnosis } from '../../src/diagnose/pipeline.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
+import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
 
 let dir: string;
 let modelDir: string;
@@ -35,6 +39,7 @@ function input(stateDir: string): GatewayConfigInput {
     machines: [
       {
         id: 'healthy-1',
+        line: 'L1',
         sensors: [{ id: 1, sampleRate: 12000 }],
         simulate: { fault: 'none', seed: 21 },
       },
@@ -136,6 +141,56 @@ test('the API refuses requests without or with a wrong token, and serves them wi
   };
   assert.equal(doc.openapi, '3.1.0');
   assert.ok(doc.paths['/api/machines'] && doc.paths['/api/alerts/{id}/ack']);
+  assert.ok(doc.paths['/api/machines/{id}/promote'], 'promote is documented');
+});
+
+test('the static console is served without a token; everything under /api still needs it', async () => {
+  const home = await fetch(`${gw.apiUrl}/`);
+  assert.equal(home.status, 200);
+  assert.match(home.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await home.text(), /<html/i);
+  assert.equal(home.headers.get('set-cookie'), null, 'no cookie without a valid token');
+  // a valid ?token= on the console sets the cookie; a wrong one gets the page but no cookie
+  const withToken = await fetch(`${gw.apiUrl}/?token=${encodeURIComponent(gw.token)}`);
+  assert.match(withToken.headers.get('set-cookie') ?? '', /faultline_token=/);
+  const wrong = await fetch(`${gw.apiUrl}/?token=${'w'.repeat(43)}`);
+  assert.equal(wrong.status, 200);
+  assert.equal(wrong.headers.get('set-cookie'), null);
+  for (const route of [
+    '/api/machines',
+    '/api/openapi.json',
+    '/api/nope',
+    '/%61pi/machines',
+    '/api%2Fmachines',
+    '/api/machines/healthy-1',
+  ]) {
+    assert.equal((await fetch(`${gw.apiUrl}${route}`)).status, 401, route);
+  }
+  assert.equal(
+    (await fetch(`${gw.apiUrl}/api/machines/healthy-1/promote`, { method: 'POST', body: '{}' }))
+      .status,
+    401,
+  );
+  const ws = new WebSocket(`${gw.apiUrl.replace('http', 'ws')}/api/stream`);
+  ws.on('error', () => {}); // the refused handshake is reported as an error too
+  const status = await new Promise<number>((resolve) => {
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => resolve(101));
+  });
+  assert.equal(status, 401, 'the stream needs the token');
+});
+
+test('machines carry bearing, ISO class, nominal speed and line from the config', async () => {
+  const machines = (await (await api('/api/machines')).json()) as MachineView[];
+  const h = machines.find((m) => m.id === 'healthy-1');
+  const f = machines.find((m) => m.id === 'faulty-2');
+  assert.equal(h?.line, 'L1');
+  assert.equal(f?.line, undefined);
+  assert.deepEqual(h?.bearing, { ...CWRU_DE_BEARING });
+  assert.equal(h?.bearingSource, 'default');
+  assert.deepEqual(h?.iso, { group: 2, foundation: 'rigid' });
+  assert.equal(h?.nominalRpm, undefined);
+  assert.equal((f?.diagnosis as Partial<MachineDiagnosis>)?.envelope, undefined);
 });
 
 test('GET /api/machines: the faulty machine is in warning or alarm with evidence, the healthy one ok', async () => {
@@ -303,4 +358,113 @@ test('a port already in use is a clear FL_ERR_CONFIG naming the setting', async 
   } finally {
     blocker.close();
   }
+});
+
+test('promote: a candidate that failed a guard needs force and a reason, and is audited', async () => {
+  // A candidate that differs by one weight (so it has its own content hash) and failed a guard.
+  const src = await loadModelArtifact(modelDir);
+  const w = src.model.getWeights();
+  const last = w[w.length - 1];
+  const bumped = last.add(1e-4);
+  src.model.setWeights([...w.slice(0, -1), bumped]);
+  const candDir = path.join(dir, 'candidate');
+  const { contentHash: _h, format: _f, formatVersion: _v, createdAt: _c, ...meta } = src.meta;
+  await saveModelArtifact(candDir, src.model, {
+    ...meta,
+    adaptation: {
+      strategy: 'dann',
+      sourceModelHash: src.meta.contentHash,
+      sourceModelDir: modelDir,
+      promoted: false,
+      guards: [{ name: 'class-collapse', passed: false, detail: 'test' }],
+      selection: 'test',
+    },
+  });
+  bumped.dispose();
+  src.model.dispose();
+  const reg = gw.registry;
+  assert.ok(reg);
+  const cand = await reg.register(candDir, { origin: 'test candidate', machine: 'faulty-2' });
+  const before = reg.active('faulty-2')?.id;
+  const post = (body: unknown, id = 'faulty-2') =>
+    api(`/api/machines/${id}/promote`, { method: 'POST', body: JSON.stringify(body) });
+  assert.equal((await post({ version: 'v99-nope', by: 'ana' })).status, 404);
+  assert.equal((await post({ version: cand.id, by: 'ana' }, 'nope')).status, 404);
+  assert.equal((await post({ version: cand.id })).status, 400, 'by is required');
+  const refused = await post({ version: cand.id, by: 'ana' });
+  assert.equal(refused.status, 409);
+  assert.match(((await refused.json()) as { message: string }).message, /class-collapse.*force/);
+  assert.equal((await post({ version: cand.id, by: 'ana', force: true })).status, 409, 'reason');
+  assert.equal(reg.active('faulty-2')?.id, before, 'nothing changed');
+  const ok = await post({ version: cand.id, by: 'ana', force: true, reason: 'vendor advice' });
+  assert.equal(ok.status, 200);
+  const r = (await ok.json()) as { from: string; to: string; forced: boolean };
+  assert.deepEqual([r.from, r.to, r.forced], [before, cand.id, true]);
+  assert.equal(reg.active('faulty-2')?.id, cand.id);
+  const models = (await (await api('/api/models')).json()) as {
+    audit: Record<string, { version: string; by: string; reason: string; forced: boolean }[]>;
+  };
+  const a = models.audit['faulty-2'].at(-1);
+  assert.deepEqual(
+    [a?.version, a?.by, a?.reason, a?.forced],
+    [cand.id, 'ana', 'vendor advice', true],
+  );
+  const m = (await (await api('/api/machines/faulty-2')).json()) as MachineView;
+  assert.equal(m.model?.version, cand.id);
+});
+
+test('a viewed machine gets spectrogram rows and an envelope spectrum over the stream; others do not', async () => {
+  const ws = new WebSocket(`${gw.apiUrl.replace('http', 'ws')}/api/stream?token=${gw.token}`);
+  const got: { type: string; data: MachineDiagnosis & { machines?: string[] } }[] = [];
+  ws.on('message', (b) => got.push(JSON.parse(b.toString())));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ type: 'view', machines: ['faulty-2', 'nope'] }));
+  const viewing = await until('viewing', () => got.find((m) => m.type === 'viewing'));
+  assert.deepEqual(viewing.data.machines, ['faulty-2']);
+  assert.equal(gw.viewerCount('faulty-2'), 1);
+  const fleet = await SimulatedFleet.start({
+    site: 't',
+    machines: gw.config.machines,
+    link: { url: gw.brokerUrl, connect: mqtt311Connect },
+    speed: 2,
+    durationS: 3,
+    log: () => {},
+  });
+  await fleet.done();
+  const diags = await until('viewed diagnoses', () => {
+    const d = got.filter((m) => m.type === 'diagnosis').map((m) => m.data);
+    return d.filter((x) => x.machine === 'faulty-2' && x.envelope).length >= 5 ? d : undefined;
+  });
+  const bad = diags.filter((d) => d.machine === 'faulty-2');
+  const ok = diags.filter((d) => d.machine === 'healthy-1');
+  assert.ok(ok.length > 0);
+  assert.ok(
+    ok.every((d) => !d.spectrogram && !d.envelope),
+    'unviewed machine: no payloads',
+  );
+  const last = bad[bad.length - 1];
+  assert.equal(last.modelVersion, gw.registry?.active('faulty-2')?.contentHash.slice(0, 12));
+  const sp = last.spectrogram;
+  assert.ok(sp, 'spectrogram present');
+  assert.ok(sp.freqBins <= 32 && sp.frames <= 32 && sp.freqBins >= 8);
+  assert.equal(sp.data.length, sp.freqBins * sp.frames);
+  assert.ok(sp.data.every(Number.isFinite));
+  assert.equal(sp.newFrames, Math.round(sp.frames * (512 / 2048)), 'hop / window of the sim model');
+  assert.equal(sp.maxFreqHz, 6000);
+  const env = last.envelope;
+  assert.ok(env, 'envelope present');
+  const bf = bearingFrequencies(CWRU_DE_BEARING, 1797 / 60);
+  assert.ok(env.freqHz.length <= 256 && env.freqHz.length === env.amplitude.length);
+  assert.ok((env.freqHz.at(-1) ?? 0) <= 3.2 * bf.BPFI + env.df, 'up to ≈ 3.2 × BPFI');
+  assert.ok((env.freqHz.at(-1) ?? 0) >= 3 * bf.BPFI - env.df, 'covers 3 × BPFI');
+  // The simulated outer-race fault: the strongest envelope line is BPFO or a harmonic of it.
+  let k = 0;
+  env.amplitude.forEach((v, i) => {
+    if (v > env.amplitude[k]) k = i;
+  });
+  const f = env.freqHz[k];
+  const h = Math.round(f / bf.BPFO);
+  assert.ok(h >= 1 && Math.abs(f - h * bf.BPFO) <= env.df + 1, `peak at ${f} Hz, BPFO ${bf.BPFO}`);
+  ws.close();
+  await until('viewer released', () => gw.viewerCount('faulty-2') === 0 || undefined);
 });

@@ -131,6 +131,38 @@ test('activate, rollback and persistence across reopen', async () => {
   );
 });
 
+test('promote activates a version and records who, why and whether a guard was overridden', async () => {
+  const reg = await ModelRegistry.open(path.join(dir, 'reg-promote'));
+  const a = await reg.register(path.join(dir, 'm1'), { origin: 'test' });
+  const b = await reg.register(path.join(dir, 'm2'), { origin: 'test' });
+  await reg.activate('pump', a.id);
+  const rec = await reg.promote('pump', b.id, {
+    by: 'ana',
+    reason: 'vendor advice',
+    forced: true,
+    failedGuards: ['class-collapse'],
+  });
+  assert.equal(reg.active('pump')?.id, b.id);
+  assert.deepEqual(reg.history('pump'), [a.id], 'rollback still works after a promotion');
+  assert.deepEqual(
+    [rec.version, rec.from, rec.by, rec.reason, rec.forced, rec.failedGuards],
+    [b.id, a.id, 'ana', 'vendor advice', true, ['class-collapse']],
+  );
+  assert.ok(Number.isFinite(Date.parse(rec.at)));
+  // persisted
+  const again = await ModelRegistry.open(path.join(dir, 'reg-promote'));
+  assert.deepEqual(again.audit('pump'), [rec]);
+  assert.deepEqual(again.audit('other'), []);
+  await assert.rejects(reg.promote('pump', 'v9-nothere', { by: 'ana', forced: false }), (e) =>
+    isFaultlineError(e, 'FL_ERR_MODEL_FILE'),
+  );
+  assert.equal(reg.audit('pump').length, 1, 'a refused promotion is not recorded');
+  // a machine without an active version gets one
+  await reg.promote('new', a.id, { by: 'bo', forced: false });
+  assert.equal(reg.active('new')?.id, a.id);
+  assert.equal(reg.audit('new')[0].from, undefined);
+});
+
 test('concurrent registrations get distinct ids', async () => {
   const reg = await ModelRegistry.open(path.join(dir, 'reg3'));
   const vs = await Promise.all(

@@ -139,6 +139,7 @@ export class LiveStream {
   #delay = 500;
   #stopped = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #view: string[] = [];
 
   constructor(
     private readonly url: string,
@@ -156,6 +157,8 @@ export class LiveStream {
     ws.onopen = () => {
       this.#delay = 500;
       this.onStatus('open');
+      // A new connection starts with nothing viewed: tell the gateway again.
+      if (this.#view.length) this.#sendView();
     };
     ws.onmessage = (ev) => {
       let raw: unknown;
@@ -175,6 +178,21 @@ export class LiveStream {
       this.#delay = Math.min(this.#delay * 2, 10_000);
     };
     ws.onerror = () => ws.close();
+  }
+
+  /**
+   * Names the machines shown in detail; the gateway then adds the
+   * spectrogram and envelope spectrum to their diagnoses (and stops when
+   * they are no longer viewed). Kept and re-sent after a reconnection.
+   */
+  setView(machines: string[]): void {
+    this.#view = [...machines];
+    this.#sendView();
+  }
+
+  #sendView(): void {
+    if (this.#ws?.readyState === WebSocket.OPEN)
+      this.#ws.send(JSON.stringify({ type: 'view', machines: this.#view }));
   }
 
   close(): void {

@@ -8,4 +8,6 @@ export interface ViewContext {
   navigate(hash: string): void;
   /** Shows a transient message in the status bar (errors in red). */
   notify(message: string, error?: boolean): void;
+  /** Tells the gateway which machines are shown in detail (their diagnoses then carry spectrogram and envelope). */
+  view?(machines: string[]): void;
 }

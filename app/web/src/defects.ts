@@ -16,7 +16,8 @@ import type { MachineInfo } from './types.js';
 export function bearingOf(info: MachineInfo): { geometry: BearingGeometry; assumed: boolean } {
   const b = info.bearing;
   if (b && b.balls > 0 && b.pitchDiameter > b.ballDiameter && b.ballDiameter > 0) {
-    return { geometry: { contactAngleDeg: 0, ...b }, assumed: false };
+    // A gateway that fell back to its default bearing says so: still an assumption.
+    return { geometry: { contactAngleDeg: 0, ...b }, assumed: info.bearingSource === 'default' };
   }
   return { geometry: CWRU_DE_BEARING, assumed: true };
 }

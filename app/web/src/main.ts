@@ -150,6 +150,8 @@ async function boot(): Promise<void> {
     },
   };
 
+  let stream: LiveStream | undefined;
+  ctx.view = (ids) => stream?.setView(ids);
   let view: View | undefined;
   let lastFleetFocus: string | undefined;
   function route(): void {
@@ -222,7 +224,7 @@ async function boot(): Promise<void> {
         break;
     }
   };
-  new LiveStream(api.streamUrl(), onMessage, (s) => {
+  stream = new LiveStream(api.streamUrl(), onMessage, (s) => {
     store.connection = s;
     top.tick();
   });

@@ -32,6 +32,19 @@ export interface SpectrogramPayload {
   data: number[];
   /** Highest frequency of the last bin, Hz (when given). */
   maxFreqHz?: number;
+  /** How many of the last frames are new since the previous window (windows overlap). */
+  newFrames?: number;
+}
+
+/** Coarse envelope spectrum of a window (gateway `MachineDiagnosis.envelope`). */
+export interface EnvelopePayload {
+  freqHz?: number[];
+  /** Envelope amplitude, g. */
+  amplitude?: number[];
+  /** Spacing of freqHz, Hz. */
+  df?: number;
+  binHz?: number;
+  data?: number[];
 }
 
 /** One live diagnosis pushed over the stream (`MachineDiagnosis`). */
@@ -59,7 +72,7 @@ export interface MachineDiagnosis {
   modelVersion?: string;
   latencyMs?: number;
   spectrogram?: SpectrogramPayload;
-  envelope?: { freqHz?: number[]; amplitude?: number[]; df?: number; data?: number[] };
+  envelope?: EnvelopePayload;
 }
 
 export interface HealthChange {
@@ -98,6 +111,8 @@ export interface MachineInfo {
   evidence?: Evidence | null;
   modelVersion?: string;
   bearing?: BearingGeometry;
+  /** 'default' when the gateway fell back to the CWRU drive-end 6205 (none configured). */
+  bearingSource?: 'config' | 'default';
   iso?: { group?: 1 | 2; foundation?: 'rigid' | 'flexible'; boundaries?: number[] };
   nominalRpm?: number;
   /** Recent diagnoses for trends, oldest first (when the gateway keeps them). */
@@ -138,6 +153,17 @@ export interface AdaptationStatus {
   classLoss?: number;
   domainLoss?: number;
   discriminatorAccuracy?: number;
+  /** Loss curve (mean losses per progress event). */
+  losses?: { step: number; loss?: number; classLoss?: number; domainLoss?: number }[];
+  /** Label-free checkpoints of the alignment. */
+  checkpoints?: {
+    step: number;
+    sourceValAccuracy?: number;
+    im?: number;
+    meanEntropy?: number;
+    marginalEntropy?: number;
+    discriminatorAccuracy?: number;
+  }[];
   guards?: { name: string; passed: boolean; detail: string }[];
   promoted?: boolean;
   version?: string;

@@ -25,6 +25,23 @@ export function payloadColumns(p: SpectrogramPayload): Float32Array[] {
 }
 
 /**
+ * The columns a payload adds to the waterfall. Consecutive windows overlap, so
+ * when the gateway says how many frames are new (`newFrames`), only those
+ * count, averaged into ONE column per window: the display then spans
+ * `columns` windows (≈ 10 s at 24 windows/s) instead of repeating each stretch
+ * of signal windowLength / hop times. Without `newFrames`, every frame.
+ */
+export function waterfallColumns(p: SpectrogramPayload): Float32Array[] {
+  const cols = payloadColumns(p);
+  const n = p.newFrames;
+  if (cols.length === 0 || n === undefined || !(n >= 1) || n > cols.length) return cols;
+  const fresh = cols.slice(cols.length - Math.floor(n));
+  const mean = new Float32Array(cols[0].length);
+  for (const c of fresh) for (let f = 0; f < mean.length; f++) mean[f] += c[f] / fresh.length;
+  return [mean];
+}
+
+/**
  * Level range for the colour scale: the 5th and 99.5th percentiles of the
  * values (ignoring NaN), so a single spike does not darken everything.
  */
@@ -53,9 +70,9 @@ export class Waterfall {
     this.#ring = new Array(columns);
   }
 
-  /** Adds a window's frames (a payload of a different bin count restarts the display). */
+  /** Adds a window's new frames (a payload of a different bin count restarts the display). */
   push(p: SpectrogramPayload): void {
-    const cols = payloadColumns(p);
+    const cols = waterfallColumns(p);
     if (cols.length === 0) return;
     if (cols[0].length !== this.#bins) {
       this.#bins = cols[0].length;

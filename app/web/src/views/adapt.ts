@@ -12,13 +12,26 @@ import { dateTime, toMs, utc } from '../format.js';
 import { guardRows } from '../guards.js';
 import type { AdaptationStatus } from '../types.js';
 
-const CURVES = ['loss', 'classLoss', 'domainLoss', 'discriminatorAccuracy'] as const;
-const CURVE_LABELS: Record<(typeof CURVES)[number], string> = {
-  loss: 'total loss',
-  classLoss: 'class loss',
-  domainLoss: 'domain loss',
-  discriminatorAccuracy: 'discriminator accuracy',
-};
+const LOSSES = ['loss', 'classLoss', 'domainLoss'] as const;
+const LOSS_LABELS = ['total loss', 'class loss', 'domain loss'];
+const CHECKPOINT_LABELS = [
+  'discriminator accuracy',
+  'source val. accuracy',
+  'label-free IM (target)',
+];
+
+/** A registry version as `GET /api/models` lists it. */
+interface VersionInfo {
+  id: string;
+  origin?: string;
+  machine?: string;
+  registeredAt?: string;
+  adaptation?: {
+    strategy?: string;
+    promoted?: boolean;
+    guards?: { name: string; passed: boolean }[];
+  };
+}
 
 /** The phases shown in the stepper, with the job states that mean each is current/done. */
 const PHASES = [
@@ -99,8 +112,11 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
     role: 'status',
     'aria-live': 'polite',
   });
-  const curveHost = h('div', { class: 'chart' });
+  const lossHost = h('div', { class: 'chart', id: 'adapt-losses' });
+  const cpHost = h('div', { class: 'chart', id: 'adapt-checkpoints' });
+  const curveHost = h('div', { class: 'curves' }, lossHost, cpHost);
   const curveNote = h('p', { class: 'muted small' });
+  const versionsTable = h('table', { class: 'versions' });
   const guardsHost = h('div', { class: 'guards' });
   const history = h('table', { class: 'jobs' });
   const el = h(
@@ -131,16 +147,33 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
         ),
         h('section', { class: 'panel' }, h('h2', {}, 'Promotion guards'), guardsHost),
         h('section', { class: 'panel' }, h('h2', {}, 'Earlier runs on this machine'), history),
+        h(
+          'section',
+          { class: 'panel' },
+          h('h2', {}, 'Model versions'),
+          h(
+            'p',
+            { class: 'muted small' },
+            'Activate a registered version by hand. A candidate that failed a guard needs a reason; every promotion is recorded in the registry.',
+          ),
+          versionsTable,
+        ),
       ),
     ),
   );
 
-  let chart: uPlot | undefined;
-  const curve: { step: number[] } & Record<string, number[]> = {
+  let lossChart: uPlot | undefined;
+  let cpChart: uPlot | undefined;
+  /** Points gathered from flat progress fields, for a gateway that sends no `losses` array. */
+  const live: { step: number[]; loss: number[]; classLoss: number[]; domainLoss: number[] } = {
     step: [],
-    ...Object.fromEntries(CURVES.map((c) => [c, []])),
+    loss: [],
+    classLoss: [],
+    domainLoss: [],
   };
   let curveJob = '';
+  let versions: VersionInfo[] = [];
+  let activeVersion: string | null = null;
   let jobs: AdaptationStatus[] = [];
   const cleanups: (() => void)[] = [];
 
@@ -172,36 +205,168 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
   function renderCurves(job: AdaptationStatus | undefined): void {
     if (job && job.id !== curveJob) {
       curveJob = job.id ?? '';
-      for (const k of Object.keys(curve)) curve[k].length = 0;
+      for (const k of Object.keys(live) as (keyof typeof live)[]) live[k].length = 0;
     }
-    const hasCurve = job !== undefined && CURVES.some((c) => typeof job[c] === 'number');
     if (
       job &&
-      hasCurve &&
       typeof job.step === 'number' &&
-      job.step !== curve.step[curve.step.length - 1]
+      LOSSES.some((c) => typeof job[c] === 'number') &&
+      job.step !== live.step[live.step.length - 1]
     ) {
-      curve.step.push(job.step);
-      for (const c of CURVES)
-        curve[c].push(typeof job[c] === 'number' ? (job[c] as number) : Number.NaN);
+      live.step.push(job.step);
+      for (const c of LOSSES)
+        live[c].push(typeof job[c] === 'number' ? (job[c] as number) : Number.NaN);
     }
-    if (!chart) {
-      chart = adaptationChart(
-        curveHost,
-        CURVES.map((c) => CURVE_LABELS[c]),
-        Math.max(300, curveHost.clientWidth || 600),
-        170,
+    const pts = job?.losses?.length ? job.losses : undefined;
+    const num = (v: number | undefined) => (typeof v === 'number' ? v : Number.NaN);
+    const lossData = pts
+      ? [pts.map((p) => p.step), ...LOSSES.map((c) => pts.map((p) => num(p[c])))]
+      : [live.step, ...LOSSES.map((c) => live[c])];
+    const cps = job?.checkpoints ?? [];
+    const cpData = [
+      cps.map((c) => c.step),
+      cps.map((c) => num(c.discriminatorAccuracy)),
+      cps.map((c) => num(c.sourceValAccuracy)),
+      cps.map((c) => num(c.im)),
+    ];
+    const width = Math.max(300, curveHost.clientWidth || 600);
+    if (!lossChart) {
+      lossChart = adaptationChart(lossHost, LOSS_LABELS, width, 170);
+      cleanups.push(fitWidth(lossChart, lossHost, 170));
+    }
+    if (!cpChart) {
+      cpChart = adaptationChart(cpHost, CHECKPOINT_LABELS, width, 170);
+      cleanups.push(fitWidth(cpChart, cpHost, 170));
+    }
+    lossChart.setData(lossData as uPlot.AlignedData);
+    cpChart.setData(cpData as uPlot.AlignedData);
+    // An empty plot is a large blank box: show each only once it has a point.
+    lossHost.hidden = lossData[0].length === 0;
+    cpHost.hidden = cps.length === 0;
+    const notes: string[] = [];
+    if (lossData[0].length === 0)
+      notes.push(
+        job?.state === 'adapting' || job?.state === 'collecting'
+          ? 'Loss curves appear as the gateway reports step losses.'
+          : 'This run reported no step losses.',
       );
-      cleanups.push(fitWidth(chart, curveHost, 170));
-    }
-    chart.setData([curve.step, ...CURVES.map((c) => curve[c])] as uPlot.AlignedData);
-    // An empty plot is a large blank box: show it only once there is a curve.
-    curveHost.hidden = curve.step.length === 0;
-    setText(
-      curveNote,
-      curve.step.length
-        ? 'Discriminator accuracy near 50 % means the model no longer tells the two domains apart.'
-        : 'This gateway reports step progress only: loss and discriminator-accuracy curves appear here once it sends them.',
+    if (cps.length)
+      notes.push(
+        'Checkpoints: discriminator accuracy near 50 % means the model no longer tells the two domains apart; the label-free IM score (confident and diverse target predictions) picks the kept checkpoint among those within 1 point of the best source accuracy.',
+      );
+    else notes.push('Label-free checkpoints appear here when the gateway reports them.');
+    setText(curveNote, notes.join(' '));
+  }
+
+  function loadVersions(): void {
+    ctx.api
+      .get<{ versions?: VersionInfo[]; active?: Record<string, string | null> }>('/api/models')
+      .then((r) => {
+        versions = Array.isArray(r?.versions) ? r.versions : [];
+        activeVersion = r?.active?.[current()] ?? null;
+        renderVersions();
+      })
+      .catch((err: Error) => ctx.notify(`Model versions: ${err.message}`, true));
+  }
+
+  function promote(v: VersionInfo, by: string, reason: string): void {
+    const id = current();
+    const failed = (v.adaptation?.guards ?? []).filter((g) => !g.passed).map((g) => g.name);
+    const forced = v.adaptation?.promoted === false;
+    const question = forced
+      ? `Activate ${v.id} on ${id} although guard(s) ${failed.join(', ') || '?'} failed? Your reason is recorded.`
+      : `Activate ${v.id} on ${id}?`;
+    if (!window.confirm(question)) return;
+    ctx.api
+      .post<{ from?: string; to: string }>(`/api/machines/${encodeURIComponent(id)}/promote`, {
+        version: v.id,
+        by,
+        ...(reason ? { reason } : {}),
+        ...(forced ? { force: true } : {}),
+      })
+      .then((r) => {
+        ctx.notify(`${id} now runs ${r.to}${r.from ? ` (was ${r.from})` : ''}`);
+        loadVersions();
+        return ctx.api
+          .get(`/api/machines/${encodeURIComponent(id)}`)
+          .then((info) => store.setMachines([info as never]));
+      })
+      .catch((err: Error) => ctx.notify(`Promotion refused: ${err.message}`, true));
+  }
+
+  function renderVersions(): void {
+    const id = current();
+    const mine = versions.filter((v) => !v.machine || v.machine === id).reverse();
+    const rows = mine.slice(0, 10).map((v) => {
+      const active = v.id === activeVersion;
+      const failed = v.adaptation?.promoted === false;
+      const by = h('input', {
+        name: 'by',
+        required: true,
+        placeholder: 'Your name',
+        'aria-label': `Who promotes ${v.id}`,
+        maxlength: 200,
+      });
+      const reason = h('input', {
+        name: 'reason',
+        required: failed,
+        placeholder: failed ? 'Reason (required: a guard failed)' : 'Reason (optional)',
+        'aria-label': `Why promote ${v.id}`,
+        maxlength: 1000,
+      });
+      const form = h(
+        'form',
+        { class: 'promote-form', 'data-version': v.id },
+        by,
+        reason,
+        h(
+          'button',
+          { type: 'submit', class: failed ? 'danger' : 'primary' },
+          failed ? 'Promote anyway' : 'Promote',
+        ),
+      );
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        promote(v, by.value.trim(), reason.value.trim());
+      });
+      return h(
+        'tr',
+        { class: active ? 'active' : '', 'data-version': v.id },
+        h('td', {}, v.id, active ? h('span', { class: 'muted small' }, ' ● active') : ''),
+        h('td', { class: 'small' }, v.origin ?? '—'),
+        h(
+          'td',
+          {},
+          v.adaptation
+            ? v.adaptation.promoted
+              ? '✓ guards passed'
+              : `✖ failed: ${(v.adaptation.guards ?? [])
+                  .filter((g) => !g.passed)
+                  .map((g) => g.name)
+                  .join(', ')}`
+            : '—',
+        ),
+        h('td', {}, active ? '' : form),
+      );
+    });
+    versionsTable.replaceChildren(
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', {}, 'Version'),
+          h('th', {}, 'Origin'),
+          h('th', {}, 'Guards'),
+          h('th', {}, ''),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'None.'))]),
+      ),
     );
   }
 
@@ -365,6 +530,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
       .post<{ from: string; to: string }>(`/api/machines/${encodeURIComponent(id)}/rollback`, {})
       .then((r) => {
         ctx.notify(`${id} rolled back from ${r.from} to ${r.to}`);
+        loadVersions();
         return ctx.api
           .get(`/api/machines/${encodeURIComponent(id)}`)
           .then((info) => store.setMachines([info as never]));
@@ -374,11 +540,13 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
   machineSel.addEventListener('change', () => {
     jobs = [];
     loadJobs();
+    loadVersions();
     render();
   });
 
   fillMachines();
   loadJobs();
+  loadVersions();
   queueMicrotask(render);
   return {
     el,
@@ -386,7 +554,10 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
       if (kind === 'adaptation' && machine === current()) {
         const j = store.adaptations.get(machine);
         if (j?.id) jobs = [j, ...jobs.filter((x) => x.id !== j.id)];
-        if (j && (j.state === 'done' || j.state === 'rejected')) loadJobs();
+        if (j && (j.state === 'done' || j.state === 'rejected')) {
+          loadJobs();
+          loadVersions();
+        }
       }
       if (
         kind === 'adaptation' ||
@@ -397,7 +568,8 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
     },
     dispose: () => {
       for (const c of cleanups) c();
-      chart?.destroy();
+      lossChart?.destroy();
+      cpChart?.destroy();
     },
   };
 }

@@ -14,7 +14,7 @@ import { bearingOf, defectMarkers, isoBoundaries } from '../defects.js';
 import { h, setText, type View } from '../dom.js';
 import { clock, dateTime, faultLabel, percent, timeZoneName, utc, withUnit } from '../format.js';
 import { CLASS_ORDER, type MachineLive } from '../store.js';
-import type { Alert, MachineInfo, SpectrogramPayload } from '../types.js';
+import type { Alert, EnvelopePayload, MachineInfo, SpectrogramPayload } from '../types.js';
 import { renderAlerts } from './alerts.js';
 
 const CHART_H = 190;
@@ -86,6 +86,10 @@ export function machineView(ctx: ViewContext, id: string): View {
   let boundariesKey = '';
   const cleanups: (() => void)[] = [];
   let lastPushed: SpectrogramPayload | undefined;
+  /** The latest envelope spectrum (only windows that computed evidence carry one). */
+  let lastEnv: EnvelopePayload | undefined;
+  // Ask the gateway for this machine's spectrogram and envelope while the view is open.
+  ctx.view?.([id]);
 
   function ensureCharts(info: MachineInfo): void {
     const width = Math.max(300, probHost.clientWidth || 600);
@@ -155,14 +159,18 @@ export function machineView(ctx: ViewContext, id: string): View {
             score: raw.score ?? raw.prominence ?? 1,
           }
         : undefined;
-    const env = d?.envelope;
+    if (d?.envelope) lastEnv = d.envelope;
+    const env = lastEnv;
     let xs: number[] = [];
     let ys: number[] = [];
     const amp = env?.amplitude ?? env?.data;
     if (amp?.length) {
       ys = amp;
       xs = env?.freqHz?.length === amp.length ? env.freqHz : amp.map((_, i) => i * (env?.df ?? 1));
-      setText(envNote, '');
+      setText(
+        envNote,
+        `Envelope spectrum of the last second of signal (amplitude in g), ${amp.length} bins of ${(env?.df ?? 0).toFixed(2)} Hz, each the peak of the bins it pools${ev ? `; evidence: ${ev.defect} at ${ev.frequencyHz.toFixed(1)} Hz (score ${ev.score.toFixed(2)})` : '; no defect line stands out'}. Dashed lines: defect frequencies; dotted: their 2nd harmonics.`,
+      );
     } else {
       // The gateway sends no envelope spectrum: plot the evidence peak as a stem over the marker range.
       const top = Math.max(...markers.map((x) => x.hz * 2.2), ev ? ev.frequencyHz * 1.2 : 0, 50);
@@ -185,7 +193,7 @@ export function machineView(ctx: ViewContext, id: string): View {
       h(
         'caption',
         {},
-        `Bearing ${geometry.balls} balls, d/D ${(geometry.ballDiameter / geometry.pitchDiameter).toFixed(3)}${assumed ? ' (assumed: CWRU 6205, the gateway reports none)' : ''}, at ${rpm ? `${rpm.toFixed(0)} rpm` : 'unknown speed'}`,
+        `Bearing ${geometry.balls} balls, d/D ${(geometry.ballDiameter / geometry.pitchDiameter).toFixed(3)}${assumed ? (m.info.bearingSource === 'default' ? ' (gateway default: CWRU 6205, none configured)' : ' (assumed: CWRU 6205, the gateway reports none)') : ' (configured)'}, at ${rpm ? `${rpm.toFixed(0)} rpm` : 'unknown speed'}`,
       ),
       h(
         'thead',
@@ -258,7 +266,7 @@ export function machineView(ctx: ViewContext, id: string): View {
     setText(
       wfNote,
       m.spectra.length
-        ? `Newest at the right; ${wf.frames().length} frames of ${last?.freqBins} bins, colour = level (dark low, bright high).`
+        ? `Newest at the right; ${wf.frames().length} ${last?.newFrames ? 'windows' : 'frames'} of ${last?.freqBins} bins, colour = level (dark low, bright high).`
         : m.trend.length >= 5
           ? 'The gateway sends no spectrogram with its diagnoses yet: the waterfall fills when it does.'
           : 'Waiting for spectrogram frames from the gateway…',
@@ -318,6 +326,7 @@ export function machineView(ctx: ViewContext, id: string): View {
       if (m === undefined || m === id) update(kind);
     },
     dispose: () => {
+      ctx.view?.([]);
       clearInterval(timer);
       for (const c of cleanups) c();
       probChart?.destroy();
