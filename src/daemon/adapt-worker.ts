@@ -26,6 +26,8 @@ export interface AdaptWorkerInput {
   /** The collected live signal of the machine's sensor, g. */
   target: Float32Array;
   sampleRate: number;
+  /** Shaft speed reported by the frames during collection, rpm (undefined: estimated per window). */
+  rpm?: number;
   /**
    * A class of the model to put on the live recording: adaptModel only keeps
    * target windows whose label is a model class, then discards the labels
@@ -79,6 +81,7 @@ if (port) {
       domain: targetDomain,
       sampleRate: o.sampleRate,
       samples: o.target,
+      rpm: o.rpm,
       meta: { live: true },
     };
     // Losses are averaged over the steps between two progress messages.

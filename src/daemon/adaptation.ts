@@ -167,6 +167,8 @@ interface Running {
   sampleRate: number;
   buf: Float32Array;
   filled: number;
+  /** Last shaft speed the frames reported, rpm: order-mode models need it (estimating it can lock onto half the speed). */
+  rpm?: number;
   worker?: Worker;
 }
 
@@ -245,6 +247,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
     if (block.sampleRate !== r.sampleRate) return;
     const ch = Math.min(r.channel, block.channels - 1);
     const n = block.samples.length / block.channels;
+    if (block.rpm !== undefined && block.rpm > 0) r.rpm = block.rpm;
     const take = Math.min(n, r.buf.length - r.filled);
     for (let i = 0; i < take; i++) r.buf[r.filled + i] = block.samples[i * block.channels + ch];
     const before = Math.floor(r.job.collectedS);
@@ -318,6 +321,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
         machine: job.machine,
         target: r.buf,
         sampleRate: r.sampleRate,
+        rpm: r.rpm,
         placeholderLabel: meta.classes[0],
         command: `faultline gateway adapt --machine ${job.machine} --seconds ${job.seconds} --strategy ${job.strategy}`,
       };

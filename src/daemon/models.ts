@@ -3,8 +3,9 @@
  *
  *   a folder            copied into the registry (deduplicated by content hash)
  *   a version id        `v3-1a2b3c4d`, already in the registry
- *   `builtin:sim`       a small model trained on simulator data, once (≈ 20 s),
- *                       cached in <stateDir>/models/sim-12k
+ *   `builtin:sim`       the simulator model: the shipped models/sim-12k when it
+ *                       is there and fits the current simulator front end, else
+ *                       one trained once (≈ 20 s), cached in <stateDir>/models/sim-12k
  *   (nothing)           the shipped model in models/ whose sample rate fits the
  *                       machine's sensors, else `builtin:sim`
  *
@@ -14,12 +15,12 @@
  * adaptation or a rollback made at run time); when the configuration names
  * another model, the configuration wins.
  */
-import { access, readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readModelMetadata } from '../model/artifact.js';
 import type { GatewayConfig } from './config.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
-import { trainSimModel } from './sim-model.js';
+import { currentSimModelMeta, SIM_MODEL_NAME, trainSimModel } from './sim-model.js';
 
 /** The reference that means "the simulator-trained model". */
 export const BUILTIN_SIM = 'builtin:sim';
@@ -30,15 +31,6 @@ export interface ResolveModelsOptions {
   repoRoot: string;
   stateDir: string;
   log?: (message: string) => void;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A shipped model (models/<name>/faultline.json) for this sample rate, if any. */
@@ -80,17 +72,24 @@ export async function resolveMachineModels(
     if (cached) return cached;
     let v: ModelVersion | undefined;
     if (ref === BUILTIN_SIM) {
-      const dir = path.join(o.stateDir, 'models', 'sim-12k');
-      if (!(await exists(path.join(dir, 'faultline.json')))) {
-        log(
-          'faultline gateway: training the simulator model once (about 20 s; cached in the state directory)…',
-        );
-        const meta = await trainSimModel(dir);
-        log(
-          `faultline gateway: simulator model trained (source test accuracy ${(100 * (meta.metrics.sourceTestAccuracy ?? 0)).toFixed(1)} %)`,
-        );
+      const shipped = path.join(o.repoRoot, 'models', SIM_MODEL_NAME);
+      if (await currentSimModelMeta(shipped)) {
+        v = await o.registry.register(shipped, { origin: `simulator (builtin:sim, ${shipped})` });
+      } else {
+        const dir = path.join(o.stateDir, 'models', SIM_MODEL_NAME);
+        // A cache from an older simulator front end is retrained, not run.
+        if (!(await currentSimModelMeta(dir))) {
+          log(
+            `faultline gateway: no fitting ${shipped}; training the simulator model once (about 20 s; cached in the state directory)…`,
+          );
+          await rm(dir, { recursive: true, force: true });
+          const meta = await trainSimModel(dir);
+          log(
+            `faultline gateway: simulator model trained (held-out accuracy ${(100 * (meta.metrics.heldOutAccuracy ?? 0)).toFixed(1)} %)`,
+          );
+        }
+        v = await o.registry.register(dir, { origin: 'simulator (builtin:sim)' });
       }
-      v = await o.registry.register(dir, { origin: 'simulator (builtin:sim)' });
     } else {
       v =
         o.registry.get(ref) ??

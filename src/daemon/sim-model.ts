@@ -1,41 +1,91 @@
 /**
- * A small source model trained on simulator data, for gateways that have no
- * shipped model fitting their streams (the embedded-defaults demo, tests).
- * Deterministic: the same options give the same recordings and, on one
- * backend, the same model. Also regenerates the labelled source recordings an
- * adaptation needs (adaptModel aligns the target to them).
+ * The source model of the simulated fleet: trained on simulator data only,
+ * shipped as models/sim-12k (and retrained into the state directory when that
+ * folder is missing or does not fit, see ./models.ts). Deterministic: the same
+ * options give the same recordings and, on one backend, the same model. Also
+ * regenerates the labelled source recordings an adaptation needs (adaptModel
+ * aligns the target to them).
+ *
+ * Why order mode with the envelope, 1 s windows: the simulator, like a real
+ * bearing, rings the same housing modes with rolling noise in every class
+ * (`rollingNoiseRms`), so band energy does not tell a fault apart; the impact
+ * *rate* does. The envelope of the 2–5 kHz band, resampled to the shaft angle,
+ * puts BPFO (3.6×), 2·BSF (4.7×) and BPFI (5.4×) in fixed order bins whatever
+ * the speed, so the fleet's 1200 rpm machine looks like the 1797 rpm source,
+ * and 16 revolutions per window hold ≈ 75 ball impacts instead of ≈ 12 in the
+ * former 0.17 s time-mode window (which confused ball with inner race).
+ *
+ * Regenerate the shipped model:
+ *
+ *   npx tsx src/daemon/sim-model.ts --out models/sim-12k
  */
-
-import type { ModelMetadata } from '../model/artifact.js';
-import { DEFAULT_FRONT_END } from '../model/domains.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
+import { FaultlineError } from '../errors.js';
+import { loadModelArtifact, METADATA_JSON, type ModelMetadata } from '../model/artifact.js';
+import { buildInputs } from '../model/inputs.js';
 import { trainSourceModel } from '../model/pipeline.js';
+import { argmaxRows, predictProbs } from '../model/train.js';
 import type { ConditionPresetName } from '../sim/conditions.js';
 import { planSimDataset } from '../sim/dataset.js';
+import { FAULT_LABELS, FAULT_TYPES } from '../sim/faults.js';
 import { BearingSignalGenerator } from '../sim/generator.js';
-import type { Recording } from '../types.js';
+import { DEFAULT_SAMPLE_RATE } from '../sim/options.js';
+import type { Recording, SignalWindow } from '../types.js';
 
 /** Data-set label written into the model's provenance; {@link simSourceRecordings} recognises it. */
 export const SIM_DATASET_PREFIX = 'sim:';
 
+/** Folder name of the shipped simulator model under `<repo>/models/`. */
+export const SIM_MODEL_NAME = 'sim-12k';
+
+/**
+ * Front end of the simulator model: 12 kHz, 1 s windows (12 000 samples)
+ * every 0.25 s, order mode on the 2–5 kHz envelope, 16 revolutions at 128
+ * samples/rev (so ≥ 960 rpm), 64 bands of 0.5 order (0–32 orders) × 32 frames.
+ */
+export const SIM_FRONT_END = {
+  sampleRate: DEFAULT_SAMPLE_RATE,
+  windowLength: 12_000,
+  hop: 3_000,
+  mode: 'order',
+  order: { revolutions: 16 },
+  stft: { nfft: 256, freqBins: 64, frames: 32 },
+} as const satisfies Parameters<typeof resolveFrontEndConfig>[0];
+
+/** Output classes of the simulator model, sorted (the softmax order). */
+export const SIM_CLASSES: readonly string[] = FAULT_TYPES.map((f) => FAULT_LABELS[f]).sort();
+
 export interface SimModelOptions {
   /** Source condition (domain). Default `source-1797rpm`. */
   condition?: ConditionPresetName;
-  /** Recordings per class. Default 3. */
+  /** Recordings per class. Default 10. */
   recordingsPerClass?: number;
-  /** Seconds per recording. Default 4. */
+  /** Seconds per recording. Default 8. */
   durationS?: number;
-  /** Maximum epochs. Default 6. */
+  /** Maximum epochs. Default 10. */
   epochs?: number;
   seed?: number;
 }
 
+const DEFAULTS = {
+  condition: 'source-1797rpm' as ConditionPresetName,
+  recordingsPerClass: 10,
+  durationS: 8,
+  epochs: 10,
+  seed: 1,
+};
+
 /** Simulated labelled recordings (normal, inner, outer, ball) of one condition, 12 kHz. */
 export function simRecordings(o: SimModelOptions = {}): Recording[] {
   const entries = planSimDataset({
-    conditions: [o.condition ?? 'source-1797rpm'],
-    recordingsPerClass: o.recordingsPerClass ?? 3,
-    durationS: o.durationS ?? 4,
-    seed: o.seed ?? 1,
+    conditions: [o.condition ?? DEFAULTS.condition],
+    recordingsPerClass: o.recordingsPerClass ?? DEFAULTS.recordingsPerClass,
+    durationS: o.durationS ?? DEFAULTS.durationS,
+    seed: o.seed ?? DEFAULTS.seed,
   });
   return entries.map((e) => {
     const gen = new BearingSignalGenerator({
@@ -56,9 +106,9 @@ export function simRecordings(o: SimModelOptions = {}): Recording[] {
   });
 }
 
-/** The data-set label of a simulator-trained model, e.g. `sim:source-1797rpm:3x4s:seed1`. */
+/** The data-set label of a simulator-trained model, e.g. `sim:source-1797rpm:10x8s:seed1`. */
 export function simDatasetLabel(o: SimModelOptions = {}): string {
-  return `${SIM_DATASET_PREFIX}${o.condition ?? 'source-1797rpm'}:${o.recordingsPerClass ?? 3}x${o.durationS ?? 4}s:seed${o.seed ?? 1}`;
+  return `${SIM_DATASET_PREFIX}${o.condition ?? DEFAULTS.condition}:${o.recordingsPerClass ?? DEFAULTS.recordingsPerClass}x${o.durationS ?? DEFAULTS.durationS}s:seed${o.seed ?? DEFAULTS.seed}`;
 }
 
 /** Parses a label written by {@link simDatasetLabel}; undefined for other data sets. */
@@ -73,20 +123,209 @@ export function parseSimDatasetLabel(label: string): SimModelOptions | undefined
   };
 }
 
-/** Trains a source model on simulator data into `outDir` (≈ tens of seconds on 2 cores). */
+/**
+ * True when `meta` is a simulator model this code would build: simulator
+ * provenance, the simulator's sample rate, classes and exactly
+ * {@link SIM_FRONT_END}. A model from an older front end fails, so the
+ * gateway retrains instead of running a model that no longer fits.
+ */
+export function isCurrentSimModel(meta: ModelMetadata): boolean {
+  return (
+    meta.provenance.kind === 'sim' &&
+    meta.sampleRate === DEFAULT_SAMPLE_RATE &&
+    isDeepStrictEqual(meta.classes, [...SIM_CLASSES]) &&
+    isDeepStrictEqual(
+      JSON.parse(JSON.stringify(meta.frontEnd)),
+      JSON.parse(JSON.stringify(resolveFrontEndConfig(SIM_FRONT_END))),
+    )
+  );
+}
+
+/** The command line that regenerates a model with these options into `outDir`. */
+export function simModelCommand(outDir: string, o: SimModelOptions = {}): string {
+  const parts = ['npx tsx src/daemon/sim-model.ts', `--out ${outDir}`];
+  for (const [k, flag] of [
+    ['recordingsPerClass', '--recordings'],
+    ['durationS', '--duration'],
+    ['epochs', '--epochs'],
+    ['seed', '--seed'],
+  ] as const) {
+    if (o[k] !== undefined && o[k] !== DEFAULTS[k]) parts.push(`${flag} ${o[k]}`);
+  }
+  return parts.join(' ');
+}
+
+/**
+ * Trains a source model on simulator data into `outDir` (≈ 20 s on 2 cores),
+ * then scores it on held-out recordings of other seeds ({@link evaluateSimModel})
+ * and adds those numbers to `metrics` (`heldOutAccuracy`, `heldOutRecall.<class>`).
+ */
 export async function trainSimModel(
   outDir: string,
   o: SimModelOptions = {},
+  command = simModelCommand(outDir, o),
 ): Promise<ModelMetadata> {
   const recordings = simRecordings(o);
-  return trainSourceModel({
+  const meta = await trainSourceModel({
     recordings,
     datasetLabel: simDatasetLabel(o),
     kind: 'sim',
-    frontEnd: { ...DEFAULT_FRONT_END, sampleRate: 12_000 },
-    epochs: o.epochs ?? 6,
-    seed: o.seed ?? 1,
+    frontEnd: SIM_FRONT_END,
+    epochs: o.epochs ?? DEFAULTS.epochs,
+    seed: o.seed ?? DEFAULTS.seed,
     outDir,
-    command: `faultline gateway (simulator model, ${simDatasetLabel(o)})`,
+    command,
+  });
+  const held = await evaluateSimModel(outDir, {
+    condition: o.condition ?? DEFAULTS.condition,
+    seed: (o.seed ?? DEFAULTS.seed) + HELD_OUT_SEED_OFFSET,
+  });
+  const metrics: Record<string, number> = { ...meta.metrics, heldOutAccuracy: held.accuracy };
+  for (const [c, r] of Object.entries(held.recall)) metrics[`heldOutRecall.${c}`] = r;
+  metrics.heldOutWindows = held.windows;
+  // contentHash covers model.json + weights.bin only, so the metadata may gain metrics.
+  const full: ModelMetadata = { ...meta, metrics };
+  await writeFile(path.join(outDir, METADATA_JSON), `${JSON.stringify(full, null, 2)}\n`);
+  return full;
+}
+
+/** Seed offset of the held-out recordings, far from any training seed's streams. */
+const HELD_OUT_SEED_OFFSET = 1000;
+
+export interface SimEvaluation {
+  /** Fraction of windows classified right. */
+  accuracy: number;
+  /** Class → fraction of its windows classified right. */
+  recall: Record<string, number>;
+  /** Class → predicted class → windows. */
+  confusion: Record<string, Record<string, number>>;
+  windows: number;
+}
+
+/**
+ * Scores the model in `dir` on fresh simulated recordings (each class,
+ * `recordingsPerClass` × `durationS` s, non-overlapping windows) of
+ * `condition`, with the condition's nominal rpm as the known speed.
+ * Defaults: 6 recordings × 10 s per class (60 windows).
+ */
+export async function evaluateSimModel(
+  dir: string,
+  o: {
+    condition?: ConditionPresetName;
+    seed: number;
+    recordingsPerClass?: number;
+    durationS?: number;
+  },
+): Promise<SimEvaluation> {
+  const m = await loadModelArtifact(dir);
+  try {
+    const fe = createFrontEnd(m.meta.frontEnd);
+    const L = fe.config.windowLength;
+    const recs = simRecordings({
+      condition: o.condition ?? DEFAULTS.condition,
+      recordingsPerClass: o.recordingsPerClass ?? 6,
+      durationS: o.durationS ?? 10,
+      seed: o.seed,
+    });
+    const wins: SignalWindow[] = [];
+    for (const r of recs) {
+      for (let s = 0; s + L <= r.samples.length; s += L) {
+        wins.push({
+          recordingId: r.id,
+          start: s,
+          samples: r.samples.subarray(s, s + L),
+          sampleRate: r.sampleRate,
+          label: r.label,
+          rpm: r.rpm,
+        });
+      }
+    }
+    if (wins.length === 0)
+      throw new FaultlineError('FL_ERR_DATASET_EMPTY', `recordings shorter than ${L} samples`);
+    const classes = m.meta.classes;
+    const set = buildInputs(wins, fe, classes);
+    const pred = argmaxRows(predictProbs(m.model, set), classes.length);
+    const confusion: Record<string, Record<string, number>> = {};
+    const recall: Record<string, number> = {};
+    let right = 0;
+    for (const [ci, c] of classes.entries()) {
+      const row: Record<string, number> = {};
+      let n = 0;
+      for (let i = 0; i < set.n; i++) {
+        if (set.y[i] !== ci) continue;
+        n++;
+        row[classes[pred[i]]] = (row[classes[pred[i]]] ?? 0) + 1;
+      }
+      confusion[c] = row;
+      recall[c] = n > 0 ? (row[c] ?? 0) / n : Number.NaN;
+      right += row[c] ?? 0;
+    }
+    return { accuracy: right / set.n, recall, confusion, windows: set.n };
+  } finally {
+    m.model.dispose();
+  }
+}
+
+/** Reads faultline.json of `dir` if it is a current simulator model, else undefined. */
+export async function currentSimModelMeta(dir: string): Promise<ModelMetadata | undefined> {
+  try {
+    const meta = JSON.parse(await readFile(path.join(dir, METADATA_JSON), 'utf8')) as ModelMetadata;
+    return isCurrentSimModel(meta) ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `npx tsx src/daemon/sim-model.ts --out <dir> [--recordings n] [--duration s] [--epochs n] [--seed n]` */
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      recordings: { type: 'string' },
+      duration: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.out) {
+    process.stdout.write(
+      'usage: npx tsx src/daemon/sim-model.ts --out <dir> [--recordings 10] [--duration 8] [--epochs 10] [--seed 1]\n' +
+        'Trains the simulator source model (order-mode envelope front end) and scores it on held-out seeds.\n',
+    );
+    if (!values.out) process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const num = (v: string | undefined, name: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new FaultlineError('FL_ERR_CLI_USAGE', `--${name} must be a number > 0, got '${v}'`);
+    return n;
+  };
+  const o: SimModelOptions = {
+    recordingsPerClass: num(values.recordings, 'recordings'),
+    durationS: num(values.duration, 'duration'),
+    epochs: num(values.epochs, 'epochs'),
+    seed: num(values.seed, 'seed'),
+  };
+  const t0 = performance.now();
+  const meta = await trainSimModel(values.out, o);
+  const s = (performance.now() - t0) / 1000;
+  const pct = (x: number | undefined) => `${(100 * (x ?? Number.NaN)).toFixed(1)} %`;
+  process.stdout.write(
+    `${values.out}: ${meta.provenance.dataset}, ${s.toFixed(1)} s total (fit ${meta.training.seconds} s, best epoch ${meta.training.bestEpoch})\n` +
+      `  source test (time-split) ${pct(meta.metrics.sourceTestAccuracy)}; held-out seeds ${pct(meta.metrics.heldOutAccuracy)} over ${meta.metrics.heldOutWindows} windows\n` +
+      `  recall: ${SIM_CLASSES.map((c) => `${c} ${pct(meta.metrics[`heldOutRecall.${c}`])}`).join(', ')}\n`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    process.stderr.write(
+      `sim-model: ${(err as { code?: string }).code ?? 'error'}: ${err.message}\n`,
+    );
+    process.exitCode = 2;
   });
 }
