@@ -156,10 +156,13 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     for (const p of points) assertPoint(p);
     if (points.length === 0) return;
     await this.locked(async () => {
-      if (this.queue.size === 0 && this.connectedFlag) {
+      // Not gated on `connectedFlag`: when every append failed (ENOSPC) the queue
+      // stays empty, no flusher runs, and only a direct try can find the database back.
+      if (this.queue.size === 0) {
         try {
           await this.send(points);
           this.counts.written += points.length;
+          this.setConnected(true);
           return;
         } catch (e) {
           if (this.refused(e, points.length)) return;

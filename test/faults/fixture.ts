@@ -1,0 +1,308 @@
+/**
+ * Shared parts of the fault-injection tests: the gateway as a real child
+ * process (`faultline gateway --config <file>`, exactly as systemd runs it),
+ * a simulator-trained model cached across test files, a second distinct
+ * model, a serial sensor driven by this process, and small polling helpers.
+ *
+ * Nothing is mocked: the child is the CLI, the broker is mosquitto, the
+ * database influxd, the serial link a socat pty pair.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GatewayConfigInput } from '../../src/daemon/config.js';
+import { trainSimModel } from '../../src/daemon/sim-model.js';
+import { contentHash } from '../../src/model/artifact.js';
+import { resolveCondition } from '../../src/sim/conditions.js';
+import { BearingSignalGenerator } from '../../src/sim/generator.js';
+import { runSensorStream } from '../../src/sim/sensor-stream.js';
+import { openSerialSink } from '../../src/sim/sinks.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Logger that keeps the test output clean. */
+export const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Outage length of the InfluxDB fault, s: $FAULTLINE_FAULT_OUTAGE_S, default 15 (the issue asks for a minute; CI uses this shorter default). */
+export const OUTAGE_S = Number(process.env.FAULTLINE_FAULT_OUTAGE_S ?? 15);
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The simulator-trained model (≈ 20 s to train), cached in the OS temp
+ * directory so every fault test file after the first reuses it. Trained
+ * into a scratch folder and renamed into place, so a concurrent or killed
+ * run never leaves a half-written cache.
+ */
+export async function simModelDir(): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'faultline-test-cache', 'sim-model-v1');
+  if (await exists(path.join(dir, 'faultline.json'))) return dir;
+  const scratch = `${dir}.${process.pid}.tmp`;
+  await rm(scratch, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  await trainSimModel(scratch);
+  try {
+    await rename(scratch, dir);
+  } catch {
+    // another test file won the race: use its copy
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/**
+ * A copy of model `src` with one weight nudged (and the content hash redone),
+ * so the registry sees a second, different model that still loads and behaves
+ * the same for diagnosis.
+ */
+export async function variantModel(src: string, dest: string): Promise<string> {
+  await rm(dest, { recursive: true, force: true });
+  await cp(src, dest, { recursive: true });
+  const weights = await readFile(path.join(dest, 'weights.bin'));
+  const f = new Float32Array(weights.buffer, weights.byteOffset, weights.length >> 2);
+  f[f.length - 1] += 1e-6;
+  await writeFile(path.join(dest, 'weights.bin'), weights);
+  const modelJson = await readFile(path.join(dest, 'model.json'));
+  const metaFile = path.join(dest, 'faultline.json');
+  const meta = JSON.parse(await readFile(metaFile, 'utf8')) as { contentHash: string };
+  meta.contentHash = contentHash(modelJson, weights);
+  await writeFile(metaFile, JSON.stringify(meta, null, 2));
+  return dest;
+}
+
+/** Health policy that reacts within seconds (tests cannot wait minutes). */
+export const FAST_ALERTS: NonNullable<GatewayConfigInput['alerts']> = { silentAfterMs: 2000 };
+
+// ── the gateway child process ────────────────────────────────────────────
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** `http://localhost:<port>` */
+  readonly apiUrl: string;
+  readonly token: string;
+  /** stdout + stderr so far (tail), for failure messages. */
+  output(): string;
+  /** Authenticated JSON GET/POST; throws on a non-2xx answer, naming it. */
+  get<T>(route: string): Promise<T>;
+  post<T>(route: string, body: unknown): Promise<T>;
+  /** Resolves with the exit code (or signal) once the process ended. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (clean stop), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL, no goodbye: the crash the restart test needs. */
+  kill(): Promise<void>;
+}
+
+/** Writes `config` as a JSON (YAML subset) file and returns its path. */
+export async function writeConfig(dir: string, config: GatewayConfigInput): Promise<string> {
+  const file = path.join(dir, 'gateway.yaml');
+  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  return file;
+}
+
+/** Runs `faultline <args>` to completion (for commands that must exit, e.g. a bad config). */
+export async function runCli(
+  args: string[],
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), ...args],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  live.add(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  live.delete(child);
+  return { code, out };
+}
+
+/**
+ * Starts `faultline gateway --config <configFile>` and resolves once it
+ * printed its API address and token (it is then fully started).
+ */
+export async function startGatewayProcess(
+  configFile: string,
+  o: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<GatewayProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), 'gateway', '--config', configFile],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
+  );
+  live.add(child);
+  let out = '';
+  const append = (d: Buffer) => {
+    out = (out + d.toString()).slice(-32_768);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exit = once(child, 'exit').then(([code, signal]) => {
+    live.delete(child);
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
+  let ended = false;
+  void exit.then(() => {
+    ended = true;
+  });
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 90_000);
+  let m: RegExpMatchArray | null = null;
+  while (
+    !(m = out.match(/API:\s+(http:\/\/\S+?)\/api\/machines\s+\(Authorization: Bearer (\S+)\)/))
+  ) {
+    if (ended) throw new Error(`gateway exited at start:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`gateway did not start within ${o.readyTimeoutMs ?? 90_000} ms:\n${out}`);
+    }
+    await sleep(50);
+  }
+  const apiUrl = m[1];
+  const token = m[2];
+  const call = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${apiUrl}${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const stopWith = async (signal: NodeJS.Signals, graceMs: number) => {
+    if (ended) return;
+    child.kill(signal);
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exit;
+    clearTimeout(t);
+  };
+  return {
+    child,
+    pid: child.pid as number,
+    apiUrl,
+    token,
+    output: () => out,
+    get: (route) => call('GET', route),
+    post: (route, body) => call('POST', route, body),
+    exited: () => exit,
+    stop: (graceMs = 10_000) => stopWith('SIGTERM', graceMs),
+    kill: () => stopWith('SIGKILL', 1000),
+  };
+}
+
+// ── a serial sensor driven from the test ───────────────────────────────────
+
+export interface SerialSensor {
+  /** Frames written so far. */
+  frames(): number;
+  /** Stops writing and closes the port. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Streams a simulated bearing signal as COBS frames into `ptyPath` (the far
+ * end of a socat pair the gateway reads), paced in real time × `speed`.
+ */
+export async function startSerialSensor(o: {
+  path: string;
+  sensorId: number;
+  fault: 'none' | 'inner' | 'outer' | 'ball';
+  seed?: number;
+  speed?: number;
+}): Promise<SerialSensor> {
+  const gen = new BearingSignalGenerator({
+    condition: resolveCondition('source-1797rpm'),
+    fault: { type: o.fault, severity: 0.8 },
+    sampleRate: 12_000,
+    seed: o.seed ?? 5,
+  });
+  const sink = await openSerialSink({ path: o.path });
+  const abort = new AbortController();
+  let frames = 0;
+  const run = runSensorStream({
+    sensors: [{ sensorId: o.sensorId, source: gen, rpm: gen.config.condition.rpm }],
+    sampleRate: 12_000,
+    speed: o.speed ?? 1,
+    sink,
+    signal: abort.signal,
+    onFrame: () => {
+      frames++;
+    },
+  }).catch(() => undefined); // the device vanishing ends the stream: expected in these tests
+  return {
+    frames: () => frames,
+    async stop() {
+      abort.abort();
+      await run;
+      await Promise.race([sink.close().catch(() => undefined), sleep(2000)]);
+    },
+  };
+}
+
+// ── polling ────────────────────────────────────────────────────────────────
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` every `everyMs` until it returns a value other than undefined/false. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
+    await sleep(everyMs);
+  }
+}
+
+/** Resident set size of a process, MiB (Linux /proc). */
+export async function rssMiB(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = s.match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
