@@ -1,7 +1,8 @@
 /**
  * `faultline adapt --model <src> --data <dir> --target <domains> --out <dir>
  *  [--strategy dann|mmd|finetune|features]` — adapts a source model to a new
- * operating condition with UNLABELLED target windows (dann, mmd). The
+ * operating condition with UNLABELLED target windows (dann, mmd) or a few
+ * labelled ones (finetune: same classes; features: a new label set). The
  * candidate is always written; when a promotion guard fails (forgetting,
  * negative transfer, class collapse) it is marked not promoted and the
  * command fails with FL_ERR_ADAPT_GUARD saying which guard and why.
@@ -22,25 +23,40 @@ interface AdaptCliOptions {
   strategy: string;
   steps: string;
   seed: string;
+  labelled: string;
 }
 
 export function registerAdaptCommand(program: Command): void {
   program
     .command('adapt')
-    .description('adapt a source model to a target operating condition with unlabelled target data; writes a new model folder')
+    .description(
+      'adapt a source model to a target operating condition with unlabelled target data; writes a new model folder',
+    )
     .requiredOption('--model <dir>', 'source model folder')
-    .requiredOption('--data <dir>', 'data folder holding the source domains (labelled) and the target domain(s)')
+    .requiredOption(
+      '--data <dir>',
+      'data folder holding the source domains (labelled) and the target domain(s)',
+    )
     .requiredOption('--target <list>', 'target domain(s), comma-separated (CWRU: load1, …)')
     .requiredOption('--out <dir>', 'candidate model folder to write')
     .option('--strategy <name>', `one of ${STRATEGIES.join(', ')}`, 'dann')
     .option('--steps <n>', 'adaptation steps', '300')
     .option('--seed <n>', 'seed', '1')
+    .option(
+      '--labelled <n>',
+      'finetune/features: labelled target windows per class (first in time)',
+      '10',
+    )
     .action(async (o: AdaptCliOptions) => {
       if (!STRATEGIES.includes(o.strategy as AdaptStrategy)) {
-        throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown strategy '${o.strategy}'; use ${STRATEGIES.join(', ')}`);
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `unknown strategy '${o.strategy}'; use ${STRATEGIES.join(', ')}`,
+        );
       }
       const steps = Number(o.steps);
-      if (!Number.isInteger(steps) || steps < 1) throw new FaultlineError('FL_ERR_CLI_USAGE', `--steps must be ≥ 1, got '${o.steps}'`);
+      if (!Number.isInteger(steps) || steps < 1)
+        throw new FaultlineError('FL_ERR_CLI_USAGE', `--steps must be ≥ 1, got '${o.steps}'`);
       const { recordings } = await loadLabelledData(o.data);
       const bar = progressBar(o.strategy);
       const t0 = performance.now();
@@ -52,13 +68,19 @@ export function registerAdaptCommand(program: Command): void {
         targetDomains: o.target.split(',').map((d) => d.trim()),
         steps,
         seed: Number(o.seed),
+        labelledPerClass: Number(o.labelled),
         command: `faultline adapt ${process.argv.slice(3).join(' ')}`,
         datasetLabel: o.data,
         onStep: (s, n) => bar.update(s, n),
       });
       bar.end();
-      for (const g of r.guards) process.stderr.write(`faultline: adapt: guard ${g.name}: ${g.passed ? 'ok' : 'FAILED'}: ${g.detail}\n`);
-      process.stdout.write(`candidate ${o.out} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${r.promoted ? 'promoted' : 'NOT promoted'}\n`);
+      for (const g of r.guards)
+        process.stderr.write(
+          `faultline: adapt: guard ${g.name}: ${g.passed ? 'ok' : 'FAILED'}: ${g.detail}\n`,
+        );
+      process.stdout.write(
+        `candidate ${o.out} (${((performance.now() - t0) / 1000).toFixed(0)} s): ${r.promoted ? 'promoted' : 'NOT promoted'}\n`,
+      );
       if (!r.promoted) {
         const failed = r.guards.filter((g) => !g.passed);
         throw new FaultlineError(

@@ -13,9 +13,20 @@ import { resolveFrontEndConfig } from '../../dsp/frontend.js';
 import { FaultlineError } from '../../errors.js';
 import { reportChart } from '../../eval/chart.js';
 import { reportMarkdown } from '../../eval/markdown.js';
-import { type CnnVariant, CNN_VARIANTS } from '../../model/architectures.js';
-import { CWRU_FAULT_CLASSES, DEFAULT_FRONT_END, classesByDomain, loadLabelledData } from '../../model/domains.js';
-import { EVAL_STRATEGIES, type EvalStrategy, defaultWorkers, parseTasks, runEvaluation } from '../../model/evaluate.js';
+import { CNN_VARIANTS, type CnnVariant } from '../../model/architectures.js';
+import {
+  CWRU_FAULT_CLASSES,
+  classesByDomain,
+  defaultFrontEnd,
+  loadLabelledData,
+} from '../../model/domains.js';
+import {
+  defaultWorkers,
+  EVAL_STRATEGIES,
+  type EvalStrategy,
+  parseTasks,
+  runEvaluation,
+} from '../../model/evaluate.js';
 
 interface EvalOptions {
   data?: string;
@@ -34,50 +45,91 @@ interface EvalOptions {
 
 function int(name: string, v: string, min: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new FaultlineError('FL_ERR_CLI_USAGE', `${name} must be an integer ≥ ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new FaultlineError('FL_ERR_CLI_USAGE', `${name} must be an integer ≥ ${min}, got '${v}'`);
   return n;
 }
 
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('cross-domain evaluation: source-only vs adaptation over source→target tasks; writes JSON, Markdown and PNG reports')
+    .description(
+      'cross-domain evaluation: source-only vs adaptation over source→target tasks; writes JSON, Markdown and PNG reports',
+    )
     .argument('<dataset>', "'cwru' (the CWRU folder) or a bring-your-own data folder")
-    .option('--data <dir>', 'data folder for cwru (default $FAULTLINE_CWRU_DIR or ../shared/data/cwru)')
-    .option('--tasks <list>', 'source:target pairs, e.g. 3:0,2:0 (CWRU loads) or pumpA:pumpB; default all 12 CWRU pairs')
-    .option('--strategies <list>', `comma-separated of ${EVAL_STRATEGIES.join(', ')}`, 'source-only,dann')
+    .option(
+      '--data <dir>',
+      'data folder for cwru (default $FAULTLINE_CWRU_DIR or ../shared/data/cwru)',
+    )
+    .option(
+      '--tasks <list>',
+      'source:target pairs, e.g. 3:0,2:0 (CWRU loads) or pumpA:pumpB; default all 12 CWRU pairs',
+    )
+    .option(
+      '--strategies <list>',
+      `comma-separated of ${EVAL_STRATEGIES.join(', ')}`,
+      'source-only,dann',
+    )
     .option('--seeds <n>', 'number of seeds (1…n)', '1')
     .option('--json <file>', 'report file (.md and .png written beside it)', 'eval-report.json')
-    .option('--label-column <column>', 'bring-your-own: manifest column holding the class label', 'label')
-    .option('--classes <list>', 'classes to score (default: CWRU the 9 fault classes; otherwise those of the source domain)')
+    .option(
+      '--label-column <column>',
+      'bring-your-own: manifest column holding the class label',
+      'label',
+    )
+    .option(
+      '--classes <list>',
+      'classes to score (default: CWRU the 9 fault classes; otherwise those of the source domain)',
+    )
     .option('--variant <name>', `CNN variant (${CNN_VARIANTS.join(', ')})`, 'strided')
-    .option('--epochs <n>', 'maximum source-training epochs (early stopping on source validation)', '8')
+    .option(
+      '--epochs <n>',
+      'maximum source-training epochs (early stopping on source validation)',
+      '8',
+    )
     .option('--adapt-steps <n>', 'adaptation steps for dann/mmd', '300')
     .option('--workers <n>', 'worker threads (0 = run in this thread); default one per core, ≤ 2')
     .option('--mode <mode>', 'front-end mode: time | order', 'time')
     .action(async (dataset: string, o: EvalOptions) => {
       const dir =
         dataset === 'cwru'
-          ? (o.data ?? process.env.FAULTLINE_CWRU_DIR ?? path.resolve(process.cwd(), '..', 'shared', 'data', 'cwru'))
+          ? (o.data ??
+            process.env.FAULTLINE_CWRU_DIR ??
+            path.resolve(process.cwd(), '..', 'shared', 'data', 'cwru'))
           : dataset;
       const strategies = o.strategies.split(',').map((s) => s.trim()) as EvalStrategy[];
       for (const s of strategies) {
-        if (!EVAL_STRATEGIES.includes(s)) throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown strategy '${s}'; use ${EVAL_STRATEGIES.join(', ')}`);
+        if (!EVAL_STRATEGIES.includes(s))
+          throw new FaultlineError(
+            'FL_ERR_CLI_USAGE',
+            `unknown strategy '${s}'; use ${EVAL_STRATEGIES.join(', ')}`,
+          );
       }
-      if (!CNN_VARIANTS.includes(o.variant as CnnVariant)) throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
-      if (o.mode !== 'time' && o.mode !== 'order') throw new FaultlineError('FL_ERR_CLI_USAGE', `--mode must be time or order, got '${o.mode}'`);
+      if (!CNN_VARIANTS.includes(o.variant as CnnVariant))
+        throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
+      if (o.mode !== 'time' && o.mode !== 'order')
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `--mode must be time or order, got '${o.mode}'`,
+        );
       const { kind, recordings } = await loadLabelledData(dir, { labelColumn: o.labelColumn });
       const domains = Object.keys(classesByDomain(recordings)).sort();
       const tasks = parseTasks(o.tasks, kind, domains);
       const sampleRate = recordings[0].sampleRate;
-      const frontEnd = resolveFrontEndConfig({ ...DEFAULT_FRONT_END, sampleRate, mode: o.mode as 'time' | 'order' });
+      const frontEnd = resolveFrontEndConfig(
+        defaultFrontEnd(o.mode as 'time' | 'order', sampleRate),
+      );
       const seedsN = int('--seeds', o.seeds, 1);
       const command = `faultline eval ${process.argv.slice(3).join(' ')}`;
       const report = await runEvaluation(
         {
           dataset: dir,
           labelColumn: o.labelColumn === 'label' ? undefined : o.labelColumn,
-          classes: o.classes ? o.classes.split(',') : kind === 'cwru' ? CWRU_FAULT_CLASSES : undefined,
+          classes: o.classes
+            ? o.classes.split(',')
+            : kind === 'cwru'
+              ? CWRU_FAULT_CLASSES
+              : undefined,
           tasks,
           strategies,
           seeds: Array.from({ length: seedsN }, (_, i) => i + 1),
@@ -96,8 +148,12 @@ export function registerEvalCommand(program: Command): void {
       await writeFile(`${base}.md`, reportMarkdown(report));
       await writeFile(`${base}.png`, reportChart(report));
       for (const [s, v] of Object.entries(report.summary)) {
-        process.stdout.write(`${s.padEnd(12)} mean ${(v.mean * 100).toFixed(2)} %  std ${(v.std * 100).toFixed(2)}  min ${(v.min * 100).toFixed(2)} %  (${v.n})\n`);
+        process.stdout.write(
+          `${s.padEnd(12)} mean ${(v.mean * 100).toFixed(2)} %  std ${(v.std * 100).toFixed(2)}  min ${(v.min * 100).toFixed(2)} %  (${v.n})\n`,
+        );
       }
-      process.stdout.write(`report: ${o.json}, ${base}.md, ${base}.png (${report.totalSeconds.toFixed(0)} s)\n`);
+      process.stdout.write(
+        `report: ${o.json}, ${base}.md, ${base}.png (${report.totalSeconds.toFixed(0)} s)\n`,
+      );
     });
 }

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
 import { CNN_VARIANTS, type CnnVariant } from '../../model/architectures.js';
-import { DEFAULT_FRONT_END, loadLabelledData } from '../../model/domains.js';
+import { defaultFrontEnd, loadLabelledData } from '../../model/domains.js';
 import { trainSourceModel } from '../../model/pipeline.js';
 
 interface TrainCliOptions {
@@ -23,7 +23,10 @@ interface TrainCliOptions {
 }
 
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
-export function progressBar(label: string): { update(done: number, total: number, note?: string): void; end(): void } {
+export function progressBar(label: string): {
+  update(done: number, total: number, note?: string): void;
+  end(): void;
+} {
   const tty = process.stderr.isTTY === true;
   let last = 0;
   return {
@@ -34,7 +37,9 @@ export function progressBar(label: string): { update(done: number, total: number
       last = now;
       const width = 30;
       const fill = Math.round((done / Math.max(1, total)) * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${note}\x1b[K`);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${note}\x1b[K`,
+      );
     },
     end() {
       if (tty) process.stderr.write('\n');
@@ -45,9 +50,14 @@ export function progressBar(label: string): { update(done: number, total: number
 export function registerTrainCommand(program: Command): void {
   program
     .command('train')
-    .description('train a source CNN on labelled data (CWRU or a bring-your-own folder) and write a model folder')
+    .description(
+      'train a source CNN on labelled data (CWRU or a bring-your-own folder) and write a model folder',
+    )
     .argument('<data>', 'data folder (CWRU or with manifest.csv)')
-    .requiredOption('--out <dir>', 'model folder to write (model.json, weights.bin, faultline.json)')
+    .requiredOption(
+      '--out <dir>',
+      'model folder to write (model.json, weights.bin, faultline.json)',
+    )
     .option('--domains <list>', 'source domains, comma-separated (default all)')
     .option('--loads <list>', 'CWRU: source loads in HP, e.g. 0,1 (same as --domains load0,load1)')
     .option('--classes <list>', 'classes to learn (default every label of the source domains)')
@@ -55,16 +65,29 @@ export function registerTrainCommand(program: Command): void {
     .option('--epochs <n>', 'maximum epochs (early stopping on source validation loss)', '15')
     .option('--variant <name>', `CNN variant (${CNN_VARIANTS.join(', ')})`, 'strided')
     .option('--mode <mode>', 'front-end mode: time | order (angular resampling)', 'time')
-    .option('--label-column <column>', 'bring-your-own: manifest column with the class label', 'label')
+    .option(
+      '--label-column <column>',
+      'bring-your-own: manifest column with the class label',
+      'label',
+    )
     .action(async (data: string, o: TrainCliOptions) => {
       const seed = Number(o.seed);
       const epochs = Number(o.epochs);
-      if (!Number.isInteger(seed)) throw new FaultlineError('FL_ERR_CLI_USAGE', `--seed must be an integer, got '${o.seed}'`);
-      if (!Number.isInteger(epochs) || epochs < 1) throw new FaultlineError('FL_ERR_CLI_USAGE', `--epochs must be ≥ 1, got '${o.epochs}'`);
-      if (!CNN_VARIANTS.includes(o.variant as CnnVariant)) throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
-      if (o.mode !== 'time' && o.mode !== 'order') throw new FaultlineError('FL_ERR_CLI_USAGE', `--mode must be time or order, got '${o.mode}'`);
+      if (!Number.isInteger(seed))
+        throw new FaultlineError('FL_ERR_CLI_USAGE', `--seed must be an integer, got '${o.seed}'`);
+      if (!Number.isInteger(epochs) || epochs < 1)
+        throw new FaultlineError('FL_ERR_CLI_USAGE', `--epochs must be ≥ 1, got '${o.epochs}'`);
+      if (!CNN_VARIANTS.includes(o.variant as CnnVariant))
+        throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
+      if (o.mode !== 'time' && o.mode !== 'order')
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `--mode must be time or order, got '${o.mode}'`,
+        );
       const { kind, recordings } = await loadLabelledData(data, { labelColumn: o.labelColumn });
-      const domains = o.loads ? o.loads.split(',').map((l) => `load${l.trim()}`) : o.domains?.split(',').map((d) => d.trim());
+      const domains = o.loads
+        ? o.loads.split(',').map((l) => `load${l.trim()}`)
+        : o.domains?.split(',').map((d) => d.trim());
       const bar = progressBar('train');
       const meta = await trainSourceModel({
         recordings,
@@ -72,7 +95,7 @@ export function registerTrainCommand(program: Command): void {
         kind,
         domains,
         classes: o.classes?.split(','),
-        frontEnd: { ...DEFAULT_FRONT_END, sampleRate: recordings[0].sampleRate, mode: o.mode as 'time' | 'order' },
+        frontEnd: defaultFrontEnd(o.mode as 'time' | 'order', recordings[0].sampleRate),
         variant: o.variant as CnnVariant,
         epochs,
         seed,
@@ -81,7 +104,9 @@ export function registerTrainCommand(program: Command): void {
         onStep: (s, n, e) => bar.update(s, n, `epoch ${e}`),
         onEpoch: (e, acc, loss) => {
           bar.end();
-          process.stderr.write(`faultline: train: epoch ${e}: source val accuracy ${(acc * 100).toFixed(2)} %, loss ${loss.toFixed(4)}\n`);
+          process.stderr.write(
+            `faultline: train: epoch ${e}: source val accuracy ${(acc * 100).toFixed(2)} %, loss ${loss.toFixed(4)}\n`,
+          );
         },
       });
       process.stdout.write(

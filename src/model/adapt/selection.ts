@@ -1,0 +1,70 @@
+/**
+ * Label-free model selection and the signals the promotion guards use.
+ *
+ * Target labels are never looked at while adapting: a checkpoint is scored by
+ * (1) its accuracy on the SOURCE validation split and (2) the information
+ * maximisation score of its predictions on UNLABELLED target windows,
+ * `IM = H(mean p) − mean H(p)` divided by log C: high when each prediction is
+ * confident (low conditional entropy) and the classes are all used (high
+ * marginal entropy) — a collapsed or confused model scores low.
+ */
+
+/** Label-free statistics of softmax outputs `[n × C]`. */
+export interface PredictionStats {
+  /** Mean per-window entropy / log C, 0 (certain) … 1 (uniform). */
+  meanEntropy: number;
+  /** Entropy of the mean prediction / log C: 1 = all classes used evenly. */
+  marginalEntropy: number;
+  /** marginalEntropy − meanEntropy, −1 … 1. */
+  im: number;
+}
+
+export function predictionStats(probs: Float32Array, C: number): PredictionStats {
+  const n = probs.length / C;
+  if (n === 0) return { meanEntropy: Number.NaN, marginalEntropy: Number.NaN, im: Number.NaN };
+  const mean = new Float64Array(C);
+  let hSum = 0;
+  for (let i = 0; i < n; i++) {
+    let h = 0;
+    for (let c = 0; c < C; c++) {
+      const p = probs[i * C + c];
+      mean[c] += p / n;
+      if (p > 1e-12) h -= p * Math.log(p);
+    }
+    hSum += h;
+  }
+  let hm = 0;
+  for (let c = 0; c < C; c++) if (mean[c] > 1e-12) hm -= mean[c] * Math.log(mean[c]);
+  const logC = Math.log(C);
+  const meanEntropy = hSum / n / logC;
+  const marginalEntropy = hm / logC;
+  return { meanEntropy, marginalEntropy, im: marginalEntropy - meanEntropy };
+}
+
+/** One scored checkpoint of an adaptation run. */
+export interface Checkpoint {
+  step: number;
+  sourceValAccuracy: number;
+  target: PredictionStats;
+  /** Discriminator accuracy on held-out source+target features (DANN only), 0.5 = domains confused. */
+  discriminatorAccuracy?: number;
+}
+
+/**
+ * Picks the checkpoint to keep: among those whose source validation accuracy
+ * is within `sourceTolerance` of the best one seen, the highest target IM.
+ * Returns its index in `checkpoints`.
+ */
+export function selectCheckpoint(
+  checkpoints: readonly Checkpoint[],
+  sourceTolerance = 0.01,
+): number {
+  if (checkpoints.length === 0) return -1;
+  const bestSrc = Math.max(...checkpoints.map((c) => c.sourceValAccuracy));
+  let pick = -1;
+  checkpoints.forEach((c, i) => {
+    if (c.sourceValAccuracy < bestSrc - sourceTolerance) return;
+    if (pick < 0 || c.target.im > checkpoints[pick].target.im) pick = i;
+  });
+  return pick;
+}

@@ -1,0 +1,393 @@
+/**
+ * Cross-domain evaluation: for each task (source domain → target domain),
+ * strategy and seed, train on labelled source windows, adapt with UNLABELLED
+ * target windows (train split of the target recordings), and score on the
+ * target's held-out test split. Target labels are only used for that final
+ * score. Splits are time-ordered within each recording.
+ *
+ * The unit of work is one (source domain, seed): the source model is trained
+ * once, scored as `source-only` on every target of that source, then copied
+ * and adapted once per target and strategy. Units run in worker threads (one
+ * backend each) so both cores work when the backend is single-threaded.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createFrontEnd, type FrontEndConfig } from '../dsp/frontend.js';
+import { FaultlineError } from '../errors.js';
+import { alignDomains } from './adapt/align.js';
+import type { CnnVariant } from './architectures.js';
+import { initBackend } from './backend.js';
+import { classesByDomain, type DomainSplits, loadLabelledData, prepareDomain } from './domains.js';
+import {
+  accuracyOf,
+  buildSeededCnn,
+  confusionMatrix,
+  disposeAll,
+  predictProbs,
+  snapshotWeights,
+  trainClassifier,
+} from './train.js';
+
+export type EvalStrategy = 'source-only' | 'dann' | 'mmd';
+export const EVAL_STRATEGIES: readonly EvalStrategy[] = ['source-only', 'dann', 'mmd'];
+
+export interface EvalTask {
+  source: string;
+  target: string;
+}
+
+/** Settings of one evaluation (JSON-serialisable: sent to workers). */
+export interface EvalSettings {
+  dataset: string;
+  labelColumn?: string;
+  classes?: string[];
+  tasks: EvalTask[];
+  strategies: EvalStrategy[];
+  seeds: number[];
+  frontEnd: FrontEndConfig;
+  variant: CnnVariant;
+  epochs: number;
+  adaptSteps: number;
+  workers: number;
+}
+
+/** One line of the report's `tasks`. */
+export interface EvalTaskResult {
+  source: string;
+  target: string;
+  strategy: EvalStrategy;
+  seed: number;
+  /** Target test accuracy, fraction. */
+  accuracy: number;
+  /** Source test accuracy of the same model (after adaptation for dann/mmd), fraction. */
+  sourceAccuracy: number;
+  /** Wall time of this entry: source training (source-only) or the adaptation (dann/mmd), s. */
+  seconds: number;
+  /** Target test windows scored. */
+  windows: number;
+  /** Confusion matrix [true][predicted] on the target test split, in `classes` order. */
+  confusion: number[][];
+  /** Step of the checkpoint kept by label-free selection (dann/mmd). */
+  selectedStep?: number;
+}
+
+export interface EvalSummary {
+  mean: number;
+  std: number;
+  min: number;
+  n: number;
+}
+
+export interface EvalReport {
+  command: string;
+  createdAt: string;
+  dataset: string;
+  backend: string;
+  protocol: string;
+  classes: string[];
+  /** Classes each domain has (no class is filled from another domain). */
+  domainClasses: Record<string, string[]>;
+  frontEnd: FrontEndConfig;
+  settings: Omit<EvalSettings, 'frontEnd' | 'dataset'>;
+  tasks: EvalTaskResult[];
+  summary: Record<string, EvalSummary>;
+  totalSeconds: number;
+}
+
+interface Unit {
+  source: string;
+  seed: number;
+  targets: string[];
+}
+
+/** Parses `3:0,2:0` (CWRU load numbers become `load3`) or `srcDomain:tgtDomain`. */
+export function parseTasks(
+  spec: string | undefined,
+  kind: 'cwru' | 'byo',
+  domains: readonly string[],
+): EvalTask[] {
+  if (!spec) {
+    if (kind !== 'cwru')
+      throw new FaultlineError(
+        'FL_ERR_CLI_USAGE',
+        `--tasks is required for a bring-your-own folder (domains: ${domains.join(', ')})`,
+      );
+    const loads = ['load0', 'load1', 'load2', 'load3'];
+    return loads.flatMap((s) =>
+      loads.filter((t) => t !== s).map((t) => ({ source: s, target: t })),
+    );
+  }
+  return spec.split(',').map((part) => {
+    const m = /^([^:]+):([^:]+)$/.exec(part.trim());
+    if (!m) throw new FaultlineError('FL_ERR_CLI_USAGE', `task '${part}' is not <source>:<target>`);
+    const norm = (d: string) => (kind === 'cwru' && /^\d$/.test(d) ? `load${d}` : d);
+    const task = { source: norm(m[1]), target: norm(m[2]) };
+    for (const d of [task.source, task.target]) {
+      if (!domains.includes(d))
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `domain '${d}' is not in the data (domains: ${domains.join(', ')})`,
+        );
+    }
+    if (task.source === task.target)
+      throw new FaultlineError('FL_ERR_CLI_USAGE', `task '${part}' has the same source and target`);
+    return task;
+  });
+}
+
+/** Runs one (source, seed) unit in this thread. */
+export async function runUnit(
+  settings: EvalSettings,
+  unit: Unit,
+  log: (m: string) => void = () => {},
+): Promise<EvalTaskResult[]> {
+  await initBackend({ log: () => {} });
+  const { recordings } = await loadLabelledData(settings.dataset, {
+    labelColumn: settings.labelColumn,
+    targetRate: settings.frontEnd.sampleRate,
+  });
+  const fe = createFrontEnd(settings.frontEnd);
+  const byDomain = classesByDomain(recordings);
+  const classes = (settings.classes ?? byDomain[unit.source]).filter((c) =>
+    byDomain[unit.source]?.includes(c),
+  );
+  const C = classes.length;
+  const src = prepareDomain(recordings, [unit.source], classes, fe);
+  const tgts = new Map<string, DomainSplits>();
+  for (const t of unit.targets)
+    tgts.set(
+      t,
+      prepareDomain(
+        recordings,
+        [t],
+        classes.filter((c) => byDomain[t]?.includes(c)),
+        fe,
+      ),
+    );
+  // Target windows are labelled with indices of `classes` (a class the target lacks never appears).
+  for (const [t, d] of tgts)
+    remapLabels(
+      d,
+      classes.filter((c) => byDomain[t]?.includes(c)),
+      classes,
+    );
+
+  const cnn = buildSeededCnn(
+    [fe.inputShape[0], fe.inputShape[1], 1],
+    C,
+    settings.variant,
+    unit.seed,
+  );
+  const tr = await trainClassifier(cnn.model, src.train, src.val, {
+    epochs: settings.epochs,
+    seed: unit.seed,
+  });
+  log(
+    `${unit.source} seed ${unit.seed}: source model ${tr.seconds.toFixed(0)} s, val acc ${(tr.valAccuracy * 100).toFixed(2)} %`,
+  );
+  const out: EvalTaskResult[] = [];
+  const score = (target: DomainSplits) => {
+    const p = predictProbs(cnn.model, target.test);
+    return {
+      accuracy: accuracyOf(p, target.test.y, C),
+      sourceAccuracy: accuracyOf(predictProbs(cnn.model, src.test), src.test.y, C),
+      windows: target.test.n,
+      confusion: confusionMatrix(p, target.test.y, C),
+    };
+  };
+  if (settings.strategies.includes('source-only')) {
+    for (const t of unit.targets) {
+      out.push({
+        source: unit.source,
+        target: t,
+        strategy: 'source-only',
+        seed: unit.seed,
+        seconds: tr.seconds,
+        ...score(tgts.get(t)!),
+      });
+    }
+  }
+  const base = snapshotWeights(cnn.model);
+  try {
+    for (const strategy of settings.strategies) {
+      if (strategy === 'source-only') continue;
+      for (const t of unit.targets) {
+        cnn.model.setWeights(base);
+        const target = tgts.get(t)!;
+        const unlabelled = { ...target.train, y: new Int32Array(target.train.n).fill(-1) };
+        const a = await alignDomains(cnn, src.train, src.val, unlabelled, {
+          strategy,
+          steps: settings.adaptSteps,
+          seed: unit.seed,
+        });
+        const r: EvalTaskResult = {
+          source: unit.source,
+          target: t,
+          strategy,
+          seed: unit.seed,
+          seconds: a.seconds,
+          ...score(target),
+          selectedStep: a.checkpoints[a.chosen].step,
+        };
+        log(
+          `${unit.source}→${t} ${strategy} seed ${unit.seed}: ${(r.accuracy * 100).toFixed(2)} % in ${a.seconds.toFixed(0)} s`,
+        );
+        out.push(r);
+      }
+    }
+  } finally {
+    disposeAll(base);
+    cnn.model.dispose();
+  }
+  return out;
+}
+
+function remapLabels(d: DomainSplits, from: readonly string[], to: readonly string[]): void {
+  for (const set of [d.train, d.val, d.test])
+    for (let i = 0; i < set.n; i++) if (set.y[i] >= 0) set.y[i] = to.indexOf(from[set.y[i]]);
+}
+
+/** Mean, population std and min of each strategy's accuracies. */
+export function summarise(results: readonly EvalTaskResult[]): Record<string, EvalSummary> {
+  const by: Record<string, number[]> = {};
+  for (const r of results) (by[r.strategy] ??= []).push(r.accuracy);
+  return Object.fromEntries(
+    Object.entries(by).map(([s, v]) => {
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+      return [s, { mean, std, min: Math.min(...v), n: v.length }];
+    }),
+  );
+}
+
+/**
+ * Runs the whole evaluation, `settings.workers` units at a time in worker
+ * threads (0 = in this thread).
+ */
+export async function runEvaluation(
+  settings: EvalSettings,
+  command: string,
+  log: (m: string) => void = () => {},
+): Promise<EvalReport> {
+  const t0 = performance.now();
+  const { kind, recordings } = await loadLabelledData(settings.dataset, {
+    labelColumn: settings.labelColumn,
+    targetRate: settings.frontEnd.sampleRate,
+  });
+  const domainClasses = classesByDomain(recordings);
+  const units: Unit[] = [];
+  for (const seed of settings.seeds) {
+    for (const task of settings.tasks) {
+      let u = units.find((x) => x.source === task.source && x.seed === seed);
+      if (!u) units.push((u = { source: task.source, seed, targets: [] }));
+      if (!u.targets.includes(task.target)) u.targets.push(task.target);
+    }
+  }
+  const results: EvalTaskResult[] = [];
+  const workers = Math.max(0, Math.min(settings.workers, units.length));
+  if (workers === 0) {
+    for (const u of units) results.push(...(await runUnit(settings, u, log)));
+  } else {
+    let next = 0;
+    const runOne = async (): Promise<void> => {
+      while (next < units.length) {
+        const u = units[next++];
+        results.push(...(await runInWorker(settings, u, log)));
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, runOne));
+  }
+  const order = (r: EvalTaskResult) =>
+    `${r.source}|${r.target}|${EVAL_STRATEGIES.indexOf(r.strategy)}|${r.seed}`;
+  results.sort((a, b) => (order(a) < order(b) ? -1 : 1));
+  const firstSource = settings.tasks[0]?.source;
+  return {
+    command,
+    createdAt: new Date().toISOString(),
+    dataset: settings.dataset,
+    backend: (await initBackend({ log: () => {} })).name,
+    protocol:
+      kind === 'cwru'
+        ? 'CWRU 12 kHz drive end, cross-load: source load i → target load j (i ≠ j), the 9 fault classes (normal exists at 0 HP only and is left out). ' +
+          'Each recording split in time 70/15/15 % (train/val/test); source model on source train (val for early stopping); ' +
+          'dann/mmd adapt with the UNLABELLED target train segment; accuracy on the target test segment; checkpoint chosen without target labels.'
+        : 'Bring-your-own: source domain → target domain on the classes the source has; time-ordered 70/15/15 % splits; unlabelled target train segment for adaptation; accuracy on the target test segment.',
+    classes: settings.classes ?? domainClasses[firstSource] ?? [],
+    domainClasses,
+    frontEnd: settings.frontEnd,
+    settings: {
+      labelColumn: settings.labelColumn,
+      classes: settings.classes,
+      tasks: settings.tasks,
+      strategies: settings.strategies,
+      seeds: settings.seeds,
+      variant: settings.variant,
+      epochs: settings.epochs,
+      adaptSteps: settings.adaptSteps,
+      workers: settings.workers,
+    },
+    tasks: results,
+    summary: summarise(results),
+    totalSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function runInWorker(
+  settings: EvalSettings,
+  unit: Unit,
+  log: (m: string) => void,
+): Promise<EvalTaskResult[]> {
+  return new Promise((resolve, reject) => {
+    // Run from source (tsx), a worker does not inherit tsx's loader: bootstrap
+    // it through tsx's API; a compiled build loads the .js worker directly.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const url = new URL(fromSource ? './eval-worker.ts' : './eval-worker.js', import.meta.url);
+    const w = fromSource
+      ? new Worker(
+          `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}));`,
+          {
+            eval: true,
+            workerData: { settings, unit },
+          },
+        )
+      : new Worker(url, { workerData: { settings, unit } });
+    let done = false;
+    w.on(
+      'message',
+      (m: {
+        log?: string;
+        results?: EvalTaskResult[];
+        error?: { code?: string; message: string };
+      }) => {
+        if (m.log) log(m.log);
+        if (m.results) {
+          done = true;
+          resolve(m.results);
+        }
+        if (m.error) {
+          done = true;
+          reject(
+            m.error.code
+              ? new FaultlineError(m.error.code as 'FL_ERR_TRAIN', m.error.message)
+              : new Error(m.error.message),
+          );
+        }
+      },
+    );
+    w.on('error', reject);
+    w.on('exit', (code) => {
+      if (!done)
+        reject(
+          new FaultlineError(
+            'FL_ERR_TRAIN',
+            `evaluation worker for ${unit.source} seed ${unit.seed} exited with code ${code}`,
+          ),
+        );
+    });
+  });
+}
+
+/** Default worker count: one per core, at most 2 (each worker holds its own data copy). */
+export function defaultWorkers(): number {
+  return Math.min(2, os.cpus().length);
+}

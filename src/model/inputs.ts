@@ -1,0 +1,129 @@
+/**
+ * Signal windows → the network's input arrays. The front end (src/dsp) turns
+ * each window into a `[freq, time]` spectrogram; they are packed into one
+ * Float32Array laid out as the tensor `[n, freq, time, 1]` (row-major, so a
+ * spectrogram's `data[f * frames + t]` maps straight onto it).
+ */
+import type { FrontEnd } from '../dsp/frontend.js';
+import { FaultlineError } from '../errors.js';
+import type { SignalWindow } from '../types.js';
+
+/** A packed set of spectrograms with optional labels. */
+export interface InputSet {
+  /** `[n, F, T]` spectrograms, row-major. */
+  x: Float32Array;
+  /** Class index per window (-1 = unlabelled / unknown class). */
+  y: Int32Array;
+  n: number;
+  /** `[F, T]`. */
+  shape: [number, number];
+}
+
+/**
+ * Runs every window through `frontEnd`. Labels are mapped to indices in
+ * `classes`; a label outside `classes` (or none) becomes -1.
+ */
+export function buildInputs(
+  windows: readonly SignalWindow[],
+  frontEnd: FrontEnd,
+  classes: readonly string[] = [],
+): InputSet {
+  const [F, T] = frontEnd.inputShape;
+  const size = F * T;
+  const x = new Float32Array(windows.length * size);
+  const y = new Int32Array(windows.length);
+  windows.forEach((w, i) => {
+    frontEnd.process(w.samples, w.rpm, x.subarray(i * size, (i + 1) * size));
+    y[i] = w.label === undefined ? -1 : classes.indexOf(w.label);
+  });
+  return { x, y, n: windows.length, shape: [F, T] };
+}
+
+/** The rows `idx` of `set` as a new set (copies). */
+export function takeRows(set: InputSet, idx: ArrayLike<number>): InputSet {
+  const size = set.shape[0] * set.shape[1];
+  const x = new Float32Array(idx.length * size);
+  const y = new Int32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i];
+    x.set(set.x.subarray(r * size, (r + 1) * size), i * size);
+    y[i] = set.y[r];
+  }
+  return { x, y, n: idx.length, shape: set.shape };
+}
+
+/** Concatenates sets of the same shape. */
+export function concatInputs(sets: readonly InputSet[]): InputSet {
+  if (sets.length === 0) throw new FaultlineError('FL_ERR_TRAIN', 'no input sets to concatenate');
+  const [F, T] = sets[0].shape;
+  for (const s of sets) {
+    if (s.shape[0] !== F || s.shape[1] !== T) {
+      throw new FaultlineError(
+        'FL_ERR_TRAIN',
+        `input sets have shapes [${sets[0].shape}] and [${s.shape}]`,
+      );
+    }
+  }
+  const n = sets.reduce((a, s) => a + s.n, 0);
+  const x = new Float32Array(n * F * T);
+  const y = new Int32Array(n);
+  let o = 0;
+  for (const s of sets) {
+    x.set(s.x, o * F * T);
+    y.set(s.y, o);
+    o += s.n;
+  }
+  return { x, y, n, shape: [F, T] };
+}
+
+/** Deterministic PRNG (mulberry32): seeded shuffles and batch draws. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded Fisher–Yates permutation of 0…n-1. */
+export function permutation(n: number, rand: () => number): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/**
+ * Runs `fn` with `Math.random` replaced by a PRNG seeded with `seed`, then
+ * restores it. Why: tfjs draws dropout masks (and any unseeded random op)
+ * from `Math.random`, so this is what makes a training run with a given
+ * seed repeat exactly. Process-wide while it runs; not re-entrant.
+ */
+export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Promise<T> {
+  const original = Math.random;
+  Math.random = mulberry32((seed ^ 0x9e3779b9) >>> 0);
+  try {
+    return await fn();
+  } finally {
+    Math.random = original;
+  }
+}
+
+/** Synchronous {@link withSeededMathRandom}. */
+export function withSeededMathRandomSync<T>(seed: number, fn: () => T): T {
+  const original = Math.random;
+  Math.random = mulberry32((seed ^ 0x85ebca6b) >>> 0);
+  try {
+    return fn();
+  } finally {
+    Math.random = original;
+  }
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { createFrontEnd, resolveFrontEndConfig } from '../../src/dsp/frontend.js';
+import { alignDomains } from '../../src/model/adapt/align.js';
+import { dannCoefficient, reverseGradient } from '../../src/model/adapt/gradient-reversal.js';
+import { evaluateGuards } from '../../src/model/adapt/guards.js';
+import { mmd2 } from '../../src/model/adapt/mmd.js';
+import { predictionStats, selectCheckpoint } from '../../src/model/adapt/selection.js';
+import { readModelMetadata, saveModelArtifact } from '../../src/model/artifact.js';
+import { initBackend } from '../../src/model/backend.js';
+import { prepareDomain } from '../../src/model/domains.js';
+import { adaptModel } from '../../src/model/pipeline.js';
+import * as tf from '../../src/model/tf.js';
+import {
+  accuracyOf,
+  buildSeededCnn,
+  predictProbs,
+  snapshotWeights,
+  trainClassifier,
+} from '../../src/model/train.js';
+import { simulateRecording } from '../../src/sim/generator.js';
+import type { Recording } from '../../src/types.js';
+
+before(async () => {
+  await initBackend({ log: () => {} });
+});
+
+test('gradient reversal is the identity forward and flips (and scales) the gradient', () => {
+  const x = tf.tensor1d([0.5, -1, 2]);
+  const w = tf.tensor1d([3, -2, 0.25]);
+  for (const lambda of [1, 0.3]) {
+    const y = reverseGradient(x, lambda);
+    assert.deepEqual([...y.dataSync()], [...x.dataSync()]);
+    // d/dx sum(w · GRL(x)) = −λ w; without the layer it would be +w.
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, reverseGradient(v, lambda))))(x);
+    const plain = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, v)))(x);
+    const gv = g.dataSync();
+    const pv = plain.dataSync();
+    for (let i = 0; i < 3; i++) {
+      assert.ok(
+        Math.abs(gv[i] + lambda * pv[i]) < 1e-6,
+        `grad ${i}: ${gv[i]} vs ${-lambda * pv[i]}`,
+      );
+      assert.ok(Math.sign(gv[i]) === -Math.sign(pv[i]));
+    }
+    // Numeric check of the unreversed path: finite differences of sum(w·x) give w.
+    const eps = 1e-3;
+    const f = (v: number[]) => v.reduce((a, vi, i) => a + vi * [3, -2, 0.25][i], 0);
+    const num = [0, 1, 2].map((i) => {
+      const p = [0.5, -1, 2];
+      const m = [0.5, -1, 2];
+      p[i] += eps;
+      m[i] -= eps;
+      return (f(p) - f(m)) / (2 * eps);
+    });
+    num.forEach((n, i) => {
+      assert.ok(Math.abs(gv[i] + lambda * n) < 1e-3);
+    });
+    tf.dispose([y, g, plain]);
+  }
+  tf.dispose([x, w]);
+});
+
+test('the DANN coefficient ramps 0 → ~1 monotonically', () => {
+  assert.equal(dannCoefficient(0), 0);
+  assert.ok(Math.abs(dannCoefficient(1) - (2 / (1 + Math.exp(-10)) - 1)) < 1e-12);
+  assert.ok(dannCoefficient(1) > 0.999);
+  let prev = -1;
+  for (let p = 0; p <= 1; p += 0.05) {
+    const c = dannCoefficient(p);
+    assert.ok(c > prev);
+    prev = c;
+  }
+  assert.equal(dannCoefficient(-1), 0);
+  assert.equal(dannCoefficient(2), dannCoefficient(1));
+});
+
+test('MMD is ~0 for identical distributions and grows with a mean shift', () => {
+  const a = tf.randomNormal([64, 8], 0, 1, 'float32', 1) as tf.Tensor2D;
+  const b = tf.randomNormal([64, 8], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const same = mmd2(a, a).dataSync()[0];
+  assert.ok(Math.abs(same) < 1e-5, `MMD(a, a) = ${same}`);
+  const iid = mmd2(a, b).dataSync()[0];
+  const values = [0.5, 1, 2].map((shift) => {
+    const c = tf.add(b, shift) as tf.Tensor2D;
+    const v = mmd2(a, c).dataSync()[0];
+    c.dispose();
+    return v;
+  });
+  assert.ok(
+    iid < values[0],
+    `same-distribution MMD ${iid} should be below the shifted ${values[0]}`,
+  );
+  assert.ok(
+    values[0] < values[1] && values[1] < values[2],
+    `MMD should grow with the shift: ${values}`,
+  );
+  assert.ok(values[2] > 5 * iid);
+  // Differentiable: the gradient w.r.t. the shifted batch is finite and non-zero.
+  const g = tf.grad((c: tf.Tensor) => mmd2(a, c as tf.Tensor2D))(tf.add(b, 1));
+  assert.ok(g.dataSync().every(Number.isFinite));
+  assert.ok(tf.sum(tf.abs(g)).dataSync()[0] > 0);
+  tf.dispose([a, b, g]);
+});
+
+test('label-free selection and guards', () => {
+  const confident = Float32Array.from([0.98, 0.01, 0.01, 0.01, 0.98, 0.01, 0.01, 0.01, 0.98]);
+  const uniform = new Float32Array(9).fill(1 / 3);
+  const collapsed = Float32Array.from([0.98, 0.01, 0.01, 0.98, 0.01, 0.01, 0.98, 0.01, 0.01]);
+  const c = predictionStats(confident, 3);
+  const u = predictionStats(uniform, 3);
+  const k = predictionStats(collapsed, 3);
+  assert.ok(c.im > 0.8 && u.im < 1e-6 && k.im < 0.2, `${c.im} ${u.im} ${k.im}`);
+  assert.ok(Math.abs(u.meanEntropy - 1) < 1e-6 && Math.abs(u.marginalEntropy - 1) < 1e-6);
+  // Never picks a checkpoint that lost source accuracy, however good its target score.
+  const pick = selectCheckpoint([
+    { step: 0, sourceValAccuracy: 1, target: k },
+    { step: 50, sourceValAccuracy: 0.9, target: c },
+    {
+      step: 100,
+      sourceValAccuracy: 0.995,
+      target: { meanEntropy: 0.3, marginalEntropy: 0.8, im: 0.5 },
+    },
+  ]);
+  assert.equal(pick, 2);
+  const ok = evaluateGuards({
+    sourceAccuracyBefore: 1,
+    sourceAccuracyAfter: 0.99,
+    targetBefore: k,
+    targetAfter: c,
+  });
+  assert.ok(ok.every((g) => g.passed));
+  const bad = evaluateGuards({
+    sourceAccuracyBefore: 1,
+    sourceAccuracyAfter: 0.9,
+    targetBefore: c,
+    targetAfter: k,
+  });
+  assert.deepEqual(
+    bad.filter((g) => !g.passed).map((g) => g.name),
+    ['source-forgetting', 'negative-transfer', 'class-collapse'],
+  );
+});
+
+test('DANN beats source-only on a simulated speed shift 1797 → 1200 rpm (unlabelled target)', async () => {
+  const faults = ['none', 'inner', 'outer', 'ball'] as const;
+  const recs: Recording[] = [];
+  for (const condition of ['source-1797rpm', 'target-1200rpm'] as const) {
+    faults.forEach((fault, i) => {
+      recs.push(simulateRecording({ fault, condition, seed: 10 + i }, 4));
+    });
+  }
+  const classes = ['normal', 'inner', 'outer', 'ball'];
+  const fe = createFrontEnd(
+    resolveFrontEndConfig({
+      sampleRate: 12000,
+      windowLength: 2048,
+      hop: 512,
+      stft: { nfft: 256, freqBins: 64, frames: 32 },
+    }),
+  );
+  const src = prepareDomain(recs, ['source-1797rpm'], classes, fe);
+  const tgt = prepareDomain(recs, ['target-1200rpm'], classes, fe);
+  const cnn = buildSeededCnn([64, 32, 1], 4, 'strided', 1);
+  await trainClassifier(cnn.model, src.train, src.val, { epochs: 6, seed: 1 });
+  const sourceOnly = accuracyOf(predictProbs(cnn.model, tgt.test), tgt.test.y, 4);
+  const base = snapshotWeights(cnn.model);
+  const unlabelled = { ...tgt.train, y: new Int32Array(tgt.train.n).fill(-1) };
+  const tensorsBefore = tf.memory().numTensors;
+  const r = await alignDomains(cnn, src.train, src.val, unlabelled, {
+    strategy: 'dann',
+    steps: 100,
+    evalEvery: 25,
+    seed: 1,
+  });
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'adaptation must not leak tensors');
+  const dann = accuracyOf(predictProbs(cnn.model, tgt.test), tgt.test.y, 4);
+  const srcAfter = accuracyOf(predictProbs(cnn.model, src.test), src.test.y, 4);
+  process.stderr.write(
+    `# source-only ${sourceOnly.toFixed(3)}, dann ${dann.toFixed(3)} (source ${srcAfter.toFixed(3)}), chose step ${r.checkpoints[r.chosen].step}\n`,
+  );
+  // The run is deterministic for its seed (shuffles, initialisers, dropout
+  // masks): 59.1 % → 72.7 % at seed 1. Earlier unseeded runs gained 0 to 39
+  // points, so DANN helps here on average, not for every seed; 5 points at seed 1.
+  assert.ok(
+    dann >= sourceOnly + 0.05,
+    `dann ${dann} should beat source-only ${sourceOnly} by ≥ 5 points`,
+  );
+  assert.ok(srcAfter >= 0.85, `source accuracy after adaptation ${srcAfter}`);
+  // The same source model through the promotion path: an impossible guard
+  // writes the candidate, marks it not promoted and says why.
+  cnn.model.setWeights(base);
+  tf.dispose(base);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'faultline-adapt-'));
+  try {
+    await saveModelArtifact(path.join(dir, 'src'), cnn.model, {
+      classes,
+      sampleRate: 12000,
+      windowLength: fe.config.windowLength,
+      hop: fe.config.hop,
+      inputShape: [64, 32],
+      frontEnd: fe.config,
+      architecture: {
+        variant: 'strided',
+        params: cnn.model.countParams(),
+        featureLayer: 'flatten',
+        classifierLayer: cnn.classifier.name,
+      },
+      training: {
+        command: 'test',
+        seed: 1,
+        epochs: 6,
+        bestEpoch: 6,
+        batchSize: 64,
+        learningRate: 1e-3,
+        backend: 'test',
+        seconds: 0,
+      },
+      provenance: {
+        dataset: 'sim',
+        kind: 'sim',
+        domains: ['source-1797rpm'],
+        recordings: src.recordings,
+        split: { train: 0.7, val: 0.15, test: 0.15 },
+        windows: {},
+      },
+      metrics: {},
+    });
+    const out = await adaptModel({
+      sourceDir: path.join(dir, 'src'),
+      outDir: path.join(dir, 'cand'),
+      strategy: 'dann',
+      recordings: recs,
+      targetDomains: ['target-1200rpm'],
+      steps: 4,
+      command: 'test',
+      datasetLabel: 'sim',
+      guards: { maxImDrop: -1 },
+    });
+    assert.equal(out.promoted, false);
+    assert.deepEqual(
+      out.guards.filter((g) => !g.passed).map((g) => g.name),
+      ['negative-transfer'],
+    );
+    const meta = await readModelMetadata(path.join(dir, 'cand'));
+    assert.equal(meta.adaptation?.promoted, false);
+    assert.equal(meta.adaptation?.strategy, 'dann');
+    assert.ok(meta.adaptation?.selection.startsWith('label-free'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    cnn.model.dispose();
+  }
+});
