@@ -34,11 +34,21 @@ export async function openSerialSink(o: SerialSinkOptions): Promise<FrameSink> {
   const create: SerialPortFactory =
     o.createPort ??
     ((p) => new SerialPort({ path: p.path, baudRate: p.baudRate, autoOpen: false }));
-  let port: SerialPortLike = await openSerialPort(create, o.path, baudRate);
+  // A vanished device (EIO on write) is reported on the port's 'error' event;
+  // unheard, it would crash the process. Keep it and fail the next send instead.
+  let failure: Error | undefined;
+  const watch = (p: SerialPortLike): SerialPortLike => {
+    p.on('error', (err: Error) => {
+      failure = err;
+    });
+    return p;
+  };
+  let port: SerialPortLike = watch(await openSerialPort(create, o.path, baudRate));
   return {
     protectTail: 1,
     encode: (h, samples) => encodeSerialPacket(h, samples),
     async send(_sensorId, bytes) {
+      if (failure) throw failure;
       if (!port.write(bytes)) {
         // 'close' as well: a vanished device must not leave us waiting forever
         await Promise.race([once(port, 'drain'), once(port, 'close')]);
@@ -47,7 +57,8 @@ export async function openSerialSink(o: SerialSinkOptions): Promise<FrameSink> {
     async drop() {
       await closePort(port);
       await new Promise((r) => setTimeout(r, o.dropPauseMs ?? 200));
-      port = await openSerialPort(create, o.path, baudRate);
+      failure = undefined;
+      port = watch(await openSerialPort(create, o.path, baudRate));
     },
     async close() {
       await new Promise<void>((resolve) => port.drain(() => resolve()));
