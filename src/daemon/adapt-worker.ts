@@ -28,12 +28,6 @@ export interface AdaptWorkerInput {
   sampleRate: number;
   /** Shaft speed reported by the frames during collection, rpm (undefined: estimated per window). */
   rpm?: number;
-  /**
-   * A class of the model to put on the live recording: adaptModel only keeps
-   * target windows whose label is a model class, then discards the labels
-   * (dann/mmd never see them).
-   */
-  placeholderLabel: string;
   command: string;
 }
 
@@ -77,7 +71,8 @@ if (port) {
     const targetDomain = `live:${o.machine}`;
     const target: Recording = {
       id: `${targetDomain}:collected`,
-      label: o.placeholderLabel,
+      // Unlabelled: dann/mmd never use target labels, adaptModel takes an empty one.
+      label: '',
       domain: targetDomain,
       sampleRate: o.sampleRate,
       samples: o.target,
@@ -106,16 +101,16 @@ if (port) {
       }
       return out;
     };
-    // `onCheckpoint` goes to alignDomains when adaptModel forwards it; the
-    // step loss arrives as onStep's third argument when the model code gives it.
-    const options: Parameters<typeof adaptModel>[0] & {
-      onCheckpoint?: (c: Checkpoint) => void;
-    } = {
+    // The step loss arrives as onStep's third argument; checkpoints (with the
+    // DANN discriminator's accuracy) through onCheckpoint.
+    const options: Parameters<typeof adaptModel>[0] = {
       sourceDir: o.sourceDir,
       outDir: o.outDir,
       strategy: o.strategy,
       recordings: [...source, target],
       targetDomains: [targetDomain],
+      // One machine in one state: its own guard set (src/model/adapt/guards.ts).
+      targetKind: 'single-machine',
       steps: o.steps,
       command: o.command,
       datasetLabel: label,

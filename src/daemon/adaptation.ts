@@ -322,7 +322,6 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
         target: r.buf,
         sampleRate: r.sampleRate,
         rpm: r.rpm,
-        placeholderLabel: meta.classes[0],
         command: `faultline gateway adapt --machine ${job.machine} --seconds ${job.seconds} --strategy ${job.strategy}`,
       };
       const outcome = await this.runWorker(r, input);

@@ -58,7 +58,13 @@ export interface CnnOptions {
   hiddenUnits?: number;
   /** Dropout rate before each dense layer; default 0.3. */
   dropout?: number;
-  /** Seed for the weight initialisers (reproducible builds); default unseeded. */
+  /**
+   * Seed of every weight initialiser (reproducible builds); default unseeded.
+   * Not given to the dropout layers: tfjs's dropout with a seed draws the SAME
+   * mask at every step (it re-seeds its generator per call), which is not
+   * dropout; training seeds their masks through Math.random instead
+   * (`withSeededMathRandom` in ./inputs.ts).
+   */
   seed?: number;
 }
 
@@ -93,6 +99,9 @@ export function buildCnn(
   let seedCounter = seed ?? 0;
   const init = () =>
     seed === undefined ? 'heNormal' : tf.initializers.heNormal({ seed: seedCounter++ });
+  // The softmax layer keeps tfjs's default Glorot, seeded like the others.
+  const outInit = () =>
+    seed === undefined ? 'glorotUniform' : tf.initializers.glorotUniform({ seed: seedCounter++ });
 
   const input = tf.input({ shape: inputShape, name: 'spectrogram' });
   let x = input as tf.SymbolicTensor;
@@ -129,7 +138,12 @@ export function buildCnn(
     .apply(h) as tf.SymbolicTensor;
   h = tf.layers.dropout({ rate: dropout, name: 'drop2' }).apply(h) as tf.SymbolicTensor;
   const out = tf.layers
-    .dense({ units: numClasses, activation: 'softmax', name: 'logits' })
+    .dense({
+      units: numClasses,
+      activation: 'softmax',
+      kernelInitializer: outInit(),
+      name: 'logits',
+    })
     .apply(h) as tf.SymbolicTensor;
   const classifier = tf.model({ inputs: fIn, outputs: out, name: `classifier_${variant}` });
 

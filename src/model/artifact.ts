@@ -58,6 +58,8 @@ export interface AdaptationInfo {
   guards: { name: string; passed: boolean; detail: string }[];
   /** How the checkpoint was chosen (never by target labels). */
   selection: string;
+  /** What the target was: a data set of several machines, or one live machine (its guard set); absent = dataset. */
+  targetKind?: 'dataset' | 'single-machine';
 }
 
 /** faultline.json. */

@@ -148,3 +148,26 @@ export function prepareDomain(
     recordings: picked.map((r) => r.id),
   };
 }
+
+/**
+ * Windows of `recs` WITHOUT labels (every `y` is -1), time-split and run
+ * through the front end: the target of a label-free adaptation (dann, mmd),
+ * whose recordings may carry no label or a placeholder.
+ * @throws FaultlineError FL_ERR_DATASET_EMPTY without recordings, FL_ERR_SPLIT when one is shorter than a window
+ */
+export function prepareUnlabelled(
+  recs: readonly Recording[],
+  frontEnd: FrontEnd,
+  fractions: SplitFractions = DEFAULT_FRACTIONS,
+): DomainSplits {
+  if (recs.length === 0)
+    throw new FaultlineError('FL_ERR_DATASET_EMPTY', 'no target recording to adapt to');
+  const { windowLength, hop } = frontEnd.config;
+  const s = splitRecordings(recs, fractions, windowLength, hop);
+  return {
+    train: buildInputs(s.train, frontEnd),
+    val: buildInputs(s.val, frontEnd),
+    test: buildInputs(s.test, frontEnd),
+    recordings: recs.map((r) => r.id),
+  };
+}

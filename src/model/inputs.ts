@@ -103,26 +103,17 @@ export function permutation(n: number, rand: () => number): Int32Array {
 
 /**
  * Runs `fn` with `Math.random` replaced by a PRNG seeded with `seed`, then
- * restores it. Why: tfjs draws dropout masks (and any unseeded random op)
- * from `Math.random`, so this is what makes a training run with a given
- * seed repeat exactly. Process-wide while it runs; not re-entrant.
+ * restores it. Why: tfjs draws dropout masks from `Math.random` (a seeded
+ * tfjs dropout layer repeats one mask at every step, see ../architectures.ts),
+ * so this is what makes a training run with a given seed repeat exactly.
+ * Initialisers are seeded directly and need no swap. Process-wide while it
+ * runs; not re-entrant.
  */
 export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Promise<T> {
   const original = Math.random;
   Math.random = mulberry32((seed ^ 0x9e3779b9) >>> 0);
   try {
     return await fn();
-  } finally {
-    Math.random = original;
-  }
-}
-
-/** Synchronous {@link withSeededMathRandom}. */
-export function withSeededMathRandomSync<T>(seed: number, fn: () => T): T {
-  const original = Math.random;
-  Math.random = mulberry32((seed ^ 0x85ebca6b) >>> 0);
-  try {
-    return fn();
   } finally {
     Math.random = original;
   }

@@ -7,10 +7,16 @@
 import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
-import { alignDomains } from './adapt/align.js';
+import { alignDomains, type StepLoss } from './adapt/align.js';
 import { finetune, newHead, trainNewHead } from './adapt/finetune.js';
-import { evaluateGuards, type GuardOptions, type GuardResult } from './adapt/guards.js';
-import { predictionStats } from './adapt/selection.js';
+import {
+  evaluateGuards,
+  type GuardOptions,
+  type GuardResult,
+  type TargetKind,
+  verdictOf,
+} from './adapt/guards.js';
+import { type Checkpoint, predictionStats } from './adapt/selection.js';
 import type { CnnVariant } from './architectures.js';
 import {
   checkStreamCompatibility,
@@ -19,7 +25,12 @@ import {
   saveModelArtifact,
 } from './artifact.js';
 import { initBackend } from './backend.js';
-import { DEFAULT_FRACTIONS, prepareDomain } from './domains.js';
+import {
+  DEFAULT_FRACTIONS,
+  type DomainSplits,
+  prepareDomain,
+  prepareUnlabelled,
+} from './domains.js';
 import { type InputSet, takeRows } from './inputs.js';
 import { accuracyOf, buildSeededCnn, predictProbs, trainClassifier } from './train.js';
 
@@ -126,16 +137,33 @@ export interface AdaptOptions {
   strategy: AdaptStrategy;
   /** Source recordings (labelled) — the model's provenance domains are used from them. */
   recordings: Recording[];
-  /** Target domain(s) (unlabelled for dann/mmd). */
+  /**
+   * Target domain(s). dann/mmd ignore target labels: a target recording may
+   * carry an empty label (or a class of the model); one labelled with a class
+   * the model lacks is left out.
+   */
   targetDomains: string[];
+  /**
+   * `dataset` (default): several machines/recordings, every class expected;
+   * aligns on the target's train split, checkpoints ranked by IM, the
+   * dataset guards. `single-machine`: one live machine in one state (dann/mmd
+   * only); aligns on all its windows, checkpoints ranked by confidence, the
+   * single-machine guards (./adapt/guards.ts says why).
+   */
+  targetKind?: TargetKind;
   steps?: number;
+  /** dann/mmd: Adam learning rate of the alignment; default 5e-4 (./adapt/align.ts). */
+  learningRate?: number;
   seed?: number;
   command: string;
   datasetLabel: string;
   guards?: GuardOptions;
   /** finetune/features: labelled target windows per class; default 10. */
   labelledPerClass?: number;
-  onStep?: (step: number, steps: number) => void;
+  /** Called after each step; dann/mmd also pass the step's losses. */
+  onStep?: (step: number, steps: number, loss?: StepLoss) => void;
+  /** dann/mmd: each label-free checkpoint (with the discriminator's accuracy for dann). */
+  onCheckpoint?: (c: Checkpoint) => void;
 }
 
 export interface AdaptOutcome {
@@ -149,8 +177,19 @@ export interface AdaptOutcome {
  * candidate to `outDir`, with `adaptation.promoted` false when a guard failed.
  * dann/mmd use target windows without labels; finetune/features use the first
  * `labelledPerClass` windows of each class of the target's train segment.
+ * `targetKind` picks the guard set (./adapt/guards.ts).
+ * @throws FaultlineError FL_ERR_TRAIN for single-machine with finetune/features
+ *   or a diverging loss, FL_ERR_DATASET_EMPTY without target recordings
  */
 export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
+  const kind = o.targetKind ?? 'dataset';
+  const labelFree = o.strategy === 'dann' || o.strategy === 'mmd';
+  if (kind === 'single-machine' && !labelFree) {
+    throw new FaultlineError(
+      'FL_ERR_TRAIN',
+      `single-machine adaptation is label-free (dann or mmd), not ${o.strategy}`,
+    );
+  }
   await initBackend();
   const src = await loadModelArtifact(o.sourceDir);
   const meta = src.meta;
@@ -171,12 +210,25 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
   const targetClasses = newLabels
     ? [...new Set(targetRecs.map((r) => r.label))].sort()
     : meta.classes;
-  const targetData = prepareDomain(o.recordings, o.targetDomains, targetClasses, fe);
-  const unlabelled = { ...targetData.train, y: new Int32Array(targetData.train.n).fill(-1) };
+  let targetData: DomainSplits | undefined;
+  let unlabelled: InputSet;
+  if (labelFree) {
+    // One machine's few seconds are all used (and the guards judge the model
+    // on the very machine it will diagnose); a data set keeps its later val
+    // and test segments out of the alignment, as evaluation expects.
+    const recs = targetRecs.filter((r) => !r.label || meta.classes.includes(r.label));
+    const fractions = kind === 'single-machine' ? ALL_WINDOWS : DEFAULT_FRACTIONS;
+    unlabelled = prepareUnlabelled(recs, fe, fractions).train;
+  } else {
+    targetData = prepareDomain(o.recordings, o.targetDomains, targetClasses, fe);
+    unlabelled = { ...targetData.train, y: new Int32Array(targetData.train.n).fill(-1) };
+  }
   const C = meta.classes.length;
+  const probsBefore = predictProbs(src.model, unlabelled);
   const before = {
     source: accuracyOf(predictProbs(src.model, sourceData.val), sourceData.val.y, C),
-    target: predictionStats(predictProbs(src.model, unlabelled), C),
+    target: predictionStats(probsBefore, C),
+    verdict: verdictOf(probsBefore, C),
   };
   let model = src.model;
   let classes = meta.classes;
@@ -188,10 +240,17 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
         strategy: o.strategy,
         steps: o.steps ?? 300,
         seed,
+        ...(o.learningRate !== undefined ? { learningRate: o.learningRate } : {}),
+        // Short runs still get ≥ 4 label-free checkpoints to choose from.
+        ...(o.steps !== undefined && o.steps < 200
+          ? { evalEvery: Math.max(1, Math.ceil(o.steps / 4)) }
+          : {}),
+        criterion: kind === 'single-machine' ? 'confidence' : 'im',
         onStep: o.onStep,
+        onCheckpoint: o.onCheckpoint,
       });
       selection = a.selection;
-    } else {
+    } else if (targetData) {
       const few = firstPerClass(targetData.train, o.labelledPerClass ?? 10);
       if (o.strategy === 'finetune') {
         await finetune(src, few, sourceData.val, { seed });
@@ -204,13 +263,17 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
         classifierLayer = head.classifier.name;
         selection = `new head on the frozen extractor: ${few.n} labelled target windows, epoch of lowest target validation loss (val accuracy ${(r.valAccuracy * 100).toFixed(1)} %)`;
       }
+    } else {
+      throw new FaultlineError('FL_ERR_TRAIN', `no labelled target data for ${o.strategy}`);
     }
     const Cn = classes.length;
+    const probsAfter = predictProbs(model, unlabelled);
     const after = {
       source: newLabels
         ? Number.NaN
         : accuracyOf(predictProbs(model, sourceData.val), sourceData.val.y, C),
-      target: predictionStats(predictProbs(model, unlabelled), Cn),
+      target: predictionStats(probsAfter, Cn),
+      verdict: verdictOf(probsAfter, Cn),
     };
     let guards = evaluateGuards(
       {
@@ -218,8 +281,12 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
         sourceAccuracyAfter: after.source,
         targetBefore: before.target,
         targetAfter: after.target,
+        verdictBefore: before.verdict,
+        verdictAfter: after.verdict,
+        classes,
       },
       o.guards,
+      kind,
     );
     // A new label set has no source task to forget and no comparable "before".
     if (newLabels) guards = guards.filter((g) => g.name === 'class-collapse');
@@ -243,6 +310,11 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
         targetImBefore: before.target.im,
         targetImAfter: after.target.im,
         targetMarginalEntropyAfter: after.target.marginalEntropy,
+        targetMeanEntropyBefore: before.target.meanEntropy,
+        targetMeanEntropyAfter: after.target.meanEntropy,
+        targetMajorityShareBefore: before.verdict.share,
+        targetMajorityShareAfter: after.verdict.share,
+        targetWindows: unlabelled.n,
       },
       adaptation: {
         strategy: o.strategy,
@@ -251,6 +323,7 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
         promoted,
         guards,
         selection,
+        targetKind: kind,
       },
     });
     return { meta: out, guards, promoted };
@@ -258,6 +331,9 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
     src.model.dispose();
   }
 }
+
+/** Every window of a recording in the "train" split: one machine's collected signal. */
+const ALL_WINDOWS = { train: 1, val: 0, test: 0 };
 
 /** The first `k` windows (in time order) of each class of `set`. */
 function firstPerClass(set: InputSet, k: number): InputSet {

@@ -11,13 +11,7 @@
  */
 import { FaultlineError } from '../errors.js';
 import { buildCnn, type Cnn, type CnnVariant } from './architectures.js';
-import {
-  type InputSet,
-  mulberry32,
-  permutation,
-  withSeededMathRandom,
-  withSeededMathRandomSync,
-} from './inputs.js';
+import { type InputSet, mulberry32, permutation, withSeededMathRandom } from './inputs.js';
 import * as tf from './tf.js';
 
 /** Options of {@link trainClassifier}. */
@@ -280,9 +274,8 @@ async function trainLoop(
 }
 
 /**
- * buildCnn with every initialiser reproducible for `seed`: the seeded ones
- * take it, and any unseeded one (e.g. the output layer's default Glorot)
- * draws from a Math.random seeded for the duration of the build.
+ * buildCnn with every initialiser seeded by `seed` (so the build draws nothing
+ * from Math.random and repeats exactly).
  */
 export function buildSeededCnn(
   inputShape: [number, number, number],
@@ -290,5 +283,5 @@ export function buildSeededCnn(
   variant: CnnVariant,
   seed: number,
 ): Cnn {
-  return withSeededMathRandomSync(seed, () => buildCnn(inputShape, numClasses, variant, { seed }));
+  return buildCnn(inputShape, numClasses, variant, { seed });
 }

@@ -1,16 +1,26 @@
 /**
  * Adaptation progress plumbing (src/daemon/adaptation.ts `applyWorkerProgress`):
  * losses and label-free checkpoints from the adaptation worker folded into the
- * job the API and the stream report; and the stream's `view` message parser.
+ * job the API and the stream report; the stream's `view` message parser; and a
+ * real adaptation job through AdaptationManager (worker, registry, rollback).
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
+  AdaptationManager,
   type AdaptJob,
   applyWorkerProgress,
   MAX_CURVE_POINTS,
 } from '../../src/daemon/adaptation.js';
+import { ModelRegistry } from '../../src/daemon/registry.js';
 import { viewRequest } from '../../src/daemon/websocket.js';
+import { BearingSignalGenerator } from '../../src/sim/generator.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const job = (): AdaptJob => ({
   id: 'a',
@@ -95,4 +105,113 @@ test('view messages: a list or one machine; anything else is not a view request'
     machines: Array.from({ length: 500 }, (_, i) => `m${i}`),
   });
   assert.equal(viewRequest(many)?.length, 64, 'bounded');
+});
+
+/**
+ * On the spot, for real: the shipped simulator model (trained at 1797 rpm,
+ * no load) adapted in a worker thread to 10 s of a simulated outer-race
+ * machine at 1730 rpm under load (unlabelled), a few DANN steps. The
+ * single-machine guards must let it through (class collapse would not: the
+ * machine is all one class), the candidate is registered, activated and
+ * swapped in; rollback restores the shipped version.
+ */
+test('an adaptation job on a faulty machine at another condition is promoted, activated and rolled back', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'faultline-adapt-job-'));
+  const swaps: { machine: string; dir: string }[] = [];
+  let mgr: AdaptationManager | undefined;
+  try {
+    const registry = await ModelRegistry.open(path.join(dir, 'registry'));
+    const shipped = await registry.register(path.resolve(repoRoot, 'models', 'sim-12k'), {
+      origin: 'shipped',
+    });
+    await registry.activate('m1', shipped.id);
+    mgr = new AdaptationManager({
+      registry,
+      workDir: path.join(dir, 'work'),
+      steps: 12,
+      setModel: async (machine, modelDir) => {
+        swaps.push({ machine, dir: modelDir });
+      },
+      sensorOf: (m) => (m === 'm1' ? { sensor: 7, sampleRate: 12_000, channel: 0 } : undefined),
+    });
+    const events: AdaptJob[] = [];
+    const finished = new Promise<AdaptJob>((resolve) => {
+      mgr?.on('progress', (j) => {
+        events.push(j);
+        if (j.state !== 'collecting' && j.state !== 'adapting') resolve(j);
+      });
+    });
+    const t0 = performance.now();
+    const job = mgr.start('m1', { seconds: 10, strategy: 'dann' });
+    assert.equal(job.fromVersion, shipped.id);
+    // The machine's live signal, in 0.1 s blocks as a sensor node sends them; rpm reported.
+    const gen = new BearingSignalGenerator({
+      condition: 'target-1730rpm-load3',
+      fault: { type: 'outer', severity: 0.3 },
+      sampleRate: 12_000,
+      seed: 4242,
+    });
+    for (let seq = 0; seq < 101; seq++) {
+      mgr.offer('m1', {
+        sensorId: 7,
+        seq,
+        t0Us: BigInt(seq) * 100_000n,
+        sampleRate: 12_000,
+        channels: 1,
+        samples: gen.next(1200),
+        rpm: 1730,
+        gap: 0,
+        origin: { link: 'serial', path: 'test' },
+      });
+    }
+    const done = await finished;
+    const seconds = (performance.now() - t0) / 1000;
+    const guards = done.guards ?? [];
+    process.stderr.write(
+      `# adaptation job ${seconds.toFixed(1)} s: ${guards.map((g) => `${g.name}: ${g.detail}`).join('; ')}\n`,
+    );
+    assert.equal(done.state, 'done', `${done.error ?? ''} ${JSON.stringify(guards)}`);
+    assert.equal(done.promoted, true);
+    assert.deepEqual(
+      guards.map((g) => g.name),
+      ['source-forgetting', 'negative-transfer', 'verdict-stability', 'verdict-agreement'],
+    );
+    assert.ok(guards.every((g) => g.passed));
+    assert.match(guards[3].detail, /outer \(100 %.*→ outer/);
+    // a new version, active, swapped in
+    assert.ok(done.version && done.version !== shipped.id);
+    const active = registry.active('m1');
+    assert.equal(active?.id, done.version);
+    assert.equal(active?.parent, shipped.id);
+    assert.equal(active?.adaptation?.promoted, true);
+    assert.deepEqual(swaps, [{ machine: 'm1', dir: active?.dir }]);
+    const meta = await registry.metadata(done.version);
+    assert.equal(meta.adaptation?.targetKind, 'single-machine');
+    assert.equal(meta.metrics.targetWindows, 37, '10 s in 1 s windows every 0.25 s');
+    // progress for the console: steps, loss terms, checkpoints with the discriminator's accuracy
+    assert.equal(done.step, 12);
+    assert.ok(
+      events.some((e) => e.state === 'collecting' && e.collectedS > 0 && e.collectedS < 10),
+    );
+    const last = done.losses?.at(-1);
+    assert.ok(last && [last.loss, last.classLoss, last.domainLoss].every(Number.isFinite));
+    assert.ok(Math.abs((last.classLoss ?? 0) + (last.domainLoss ?? 0) - (last.loss ?? 0)) < 1e-4);
+    const cps = done.checkpoints ?? [];
+    assert.deepEqual(
+      cps.map((c) => c.step),
+      [0, 3, 6, 9, 12],
+    );
+    assert.ok(
+      cps.every((c) => c.discriminatorAccuracy !== undefined && c.discriminatorAccuracy >= 0),
+    );
+    // rollback: the shipped version again, swapped back in
+    const r = await mgr.rollback('m1');
+    assert.equal(r.from.id, done.version);
+    assert.equal(r.to.id, shipped.id);
+    assert.equal(registry.active('m1')?.id, shipped.id);
+    assert.deepEqual(swaps.at(-1), { machine: 'm1', dir: shipped.dir });
+  } finally {
+    await mgr?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

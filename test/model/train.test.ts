@@ -86,3 +86,30 @@ test('unlabelled or empty training data is refused with FL_ERR_TRAIN', async () 
   );
   cnn.model.dispose();
 });
+
+test('a seeded build draws nothing from Math.random and repeats exactly (every initialiser seeded)', () => {
+  const original = Math.random;
+  let calls = 0;
+  Math.random = () => {
+    calls++;
+    return original();
+  };
+  let a: ReturnType<typeof buildCnn>;
+  try {
+    a = buildCnn([16, 8, 1], 3, 'strided', { seed: 9 });
+  } finally {
+    Math.random = original;
+  }
+  assert.equal(calls, 0);
+  const b = buildCnn([16, 8, 1], 3, 'strided', { seed: 9 });
+  const c = buildCnn([16, 8, 1], 3, 'strided', { seed: 10 });
+  const wa = a.model.getWeights().map((t) => [...t.dataSync()]);
+  assert.deepEqual(
+    b.model.getWeights().map((t) => [...t.dataSync()]),
+    wa,
+  );
+  // The output layer too (it used to keep tfjs's unseeded default).
+  const logits = (m: typeof a) => [...m.classifier.getLayer('logits').getWeights()[0].dataSync()];
+  assert.notDeepEqual(logits(c), logits(a));
+  for (const m of [a, b, c]) m.model.dispose();
+});

@@ -12,6 +12,11 @@
  * for `mmd`, β·MK-MMD²(f_s, f_t) with the same ramp on β. Every
  * `evalEvery` steps a checkpoint is scored without target labels
  * (./selection.ts) and the chosen one is restored at the end.
+ *
+ * Progress for a console: `onStep` gets each step's losses (total, the
+ * source cross-entropy and the alignment term) and `onCheckpoint` each scored
+ * checkpoint, with, for DANN, the discriminator's accuracy on held-out source
+ * validation and target windows (0.5: the domains can no longer be told apart).
  */
 import { FaultlineError } from '../../errors.js';
 import { type InputSet, mulberry32, permutation, withSeededMathRandom } from '../inputs.js';
@@ -27,7 +32,12 @@ import {
 } from '../train.js';
 import { dannCoefficient, reverseGradient } from './gradient-reversal.js';
 import { mmd2 } from './mmd.js';
-import { type Checkpoint, predictionStats, selectCheckpoint } from './selection.js';
+import {
+  type Checkpoint,
+  predictionStats,
+  type SelectionCriterion,
+  selectCheckpoint,
+} from './selection.js';
 
 export type AlignStrategy = 'dann' | 'mmd';
 
@@ -36,6 +46,15 @@ export interface CnnParts {
   model: tf.LayersModel;
   features: tf.LayersModel;
   classifier: tf.LayersModel;
+}
+
+/** Losses of one alignment step (mean over its batch); `loss = classLoss + domainLoss`. */
+export interface StepLoss {
+  loss: number;
+  /** Cross-entropy of the labelled source batch. */
+  classLoss: number;
+  /** dann: the discriminator's binary cross-entropy; mmd: the weighted MK-MMD² term. */
+  domainLoss: number;
 }
 
 export interface AlignOptions {
@@ -54,7 +73,9 @@ export interface AlignOptions {
   seed?: number;
   /** Units of the discriminator's hidden layer; default 64. */
   discriminatorUnits?: number;
-  onStep?: (step: number, steps: number) => void;
+  /** How checkpoints are ranked on the target (./selection.ts); default `im`. */
+  criterion?: SelectionCriterion;
+  onStep?: (step: number, steps: number, loss: StepLoss) => void;
   onCheckpoint?: (c: Checkpoint) => void;
 }
 
@@ -102,6 +123,7 @@ async function alignLoop(
     weight = 1,
     evalEvery = 50,
     seed = 1,
+    criterion = 'im',
   } = options;
   if (source.n < 2 || target.n < 2 || sourceVal.n === 0) {
     throw new FaultlineError(
@@ -115,6 +137,10 @@ async function alignLoop(
   const rand = mulberry32(seed);
   const scoreIdx = permutation(target.n, rand).slice(0, Math.min(MAX_SCORE_WINDOWS, target.n));
   const targetScore = takeSubset(target, scoreIdx);
+  const sourceScore =
+    sourceVal.n > MAX_SCORE_WINDOWS
+      ? takeSubset(sourceVal, permutation(sourceVal.n, rand).slice(0, MAX_SCORE_WINDOWS))
+      : sourceVal;
 
   let disc: tf.LayersModel | undefined;
   if (strategy === 'dann') {
@@ -151,10 +177,30 @@ async function alignLoop(
       step,
       sourceValAccuracy: accuracyOf(sv, sourceVal.y, C),
       target: predictionStats(tp, C),
+      ...(disc ? { discriminatorAccuracy: discriminatorAccuracy(cnn, disc) } : {}),
     };
     checkpoints.push(c);
     snapshots.push(snapshotWeights(cnn.model));
     options.onCheckpoint?.(c);
+  };
+
+  /** Share of held-out source and target windows the discriminator assigns to their domain. */
+  const discriminatorAccuracy = (parts: CnnParts, d: tf.LayersModel): number => {
+    let right = 0;
+    for (const [set, isSource] of [
+      [sourceScore, true],
+      [targetScore, false],
+    ] as const) {
+      const logits = tf.tidy(() => {
+        const [F, T] = set.shape;
+        const x = tf.tensor4d(set.x, [set.n, F, T, 1]);
+        return d.predict(parts.features.predict(x, { batchSize: 64 }) as tf.Tensor) as tf.Tensor;
+      });
+      const v = logits.dataSync();
+      logits.dispose();
+      for (const l of v) if (l > 0 === isSource) right++;
+    }
+    return right / (sourceScore.n + targetScore.n);
   };
 
   let srcOrder = permutation(source.n, rand);
@@ -182,6 +228,9 @@ async function alignLoop(
       const coeff = dannCoefficient(p);
       setLr(learningRate / (1 + 10 * p) ** 0.75);
       const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(s.y, 'int32'), C));
+      // The two terms leave the minimize scope kept, read after it, then disposed.
+      let ceKept: tf.Tensor | undefined;
+      let alignKept: tf.Tensor | undefined;
       const cost = optimizer.minimize(
         () => {
           const feats = cnn.features.apply(tf.concat([s.x, t.x]), {
@@ -190,6 +239,7 @@ async function alignLoop(
           const fs = tf.slice(feats, [0, 0], [bs, featureDim]);
           const probs = cnn.classifier.apply(fs, { training: true }) as tf.Tensor;
           const ce = crossEntropy(ys, probs);
+          ceKept = tf.keep(ce);
           if (disc) {
             const logits = disc.apply(reverseGradient(feats, coeff * weight), {
               training: true,
@@ -198,16 +248,20 @@ async function alignLoop(
               bs === batchSize && bt === batchSize
                 ? domainLabels
                 : tf.concat([tf.ones([bs, 1]), tf.zeros([bt, 1])]);
-            return tf.add(ce, tf.losses.sigmoidCrossEntropy(labels, logits)) as tf.Scalar;
+            alignKept = tf.keep(tf.losses.sigmoidCrossEntropy(labels, logits));
+            return tf.add(ce, alignKept) as tf.Scalar;
           }
           const ft = tf.slice(feats, [bs, 0], [bt, featureDim]);
-          return tf.add(ce, tf.mul(coeff * weight, mmd2(fs, ft))) as tf.Scalar;
+          alignKept = tf.keep(tf.mul(coeff * weight, mmd2(fs, ft)));
+          return tf.add(ce, alignKept) as tf.Scalar;
         },
         true,
         vars,
       );
       const v = cost?.dataSync()[0] ?? 0;
-      cost?.dispose();
+      const classLoss = ceKept?.dataSync()[0] ?? Number.NaN;
+      const domainLoss = alignKept?.dataSync()[0] ?? Number.NaN;
+      tf.dispose([cost, ceKept, alignKept].filter((t): t is tf.Tensor => t !== undefined));
       ys.dispose();
       s.x.dispose();
       t.x.dispose();
@@ -216,17 +270,17 @@ async function alignLoop(
           'FL_ERR_TRAIN',
           `the ${strategy} loss became ${v} at step ${step}; lower the learning rate`,
         );
-      options.onStep?.(step, steps);
+      options.onStep?.(step, steps, { loss: v, classLoss, domainLoss });
       if (step % evalEvery === 0 || step === steps) score(step);
       if (step % 8 === 0) await new Promise<void>((r) => setImmediate(r));
     }
-    const chosen = selectCheckpoint(checkpoints);
+    const chosen = selectCheckpoint(checkpoints, 0.01, criterion);
     cnn.model.setWeights(snapshots[chosen]);
     return {
       checkpoints,
       chosen,
       selection:
-        `label-free: highest target IM score (H(mean p) − mean H(p)) among checkpoints every ${evalEvery} steps ` +
+        `label-free: ${criterion === 'im' ? 'highest target IM score (H(mean p) − mean H(p))' : 'lowest mean target prediction entropy'} among checkpoints every ${evalEvery} steps ` +
         `whose source validation accuracy is within 1 point of the best; chose step ${checkpoints[chosen].step}`,
       seconds: (performance.now() - t0) / 1000,
     };

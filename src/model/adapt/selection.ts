@@ -51,20 +51,31 @@ export interface Checkpoint {
 }
 
 /**
+ * What a checkpoint is ranked by on the unlabelled target:
+ * - `im`: the IM score, for a target data set where every class occurs;
+ * - `confidence`: the lowest mean prediction entropy, for ONE machine's
+ *   signal (one class by nature), where IM's marginal-entropy term would
+ *   favour the checkpoint that spreads that machine over the most classes.
+ */
+export type SelectionCriterion = 'im' | 'confidence';
+
+/**
  * Picks the checkpoint to keep: among those whose source validation accuracy
- * is within `sourceTolerance` of the best one seen, the highest target IM.
- * Returns its index in `checkpoints`.
+ * is within `sourceTolerance` of the best one seen, the best by `criterion`
+ * (ties: the earliest). Returns its index in `checkpoints`.
  */
 export function selectCheckpoint(
   checkpoints: readonly Checkpoint[],
   sourceTolerance = 0.01,
+  criterion: SelectionCriterion = 'im',
 ): number {
   if (checkpoints.length === 0) return -1;
   const bestSrc = Math.max(...checkpoints.map((c) => c.sourceValAccuracy));
+  const score = (c: Checkpoint) => (criterion === 'im' ? c.target.im : -c.target.meanEntropy);
   let pick = -1;
   checkpoints.forEach((c, i) => {
     if (c.sourceValAccuracy < bestSrc - sourceTolerance) return;
-    if (pick < 0 || c.target.im > checkpoints[pick].target.im) pick = i;
+    if (pick < 0 || score(c) > score(checkpoints[pick])) pick = i;
   });
   return pick;
 }
