@@ -19,8 +19,12 @@ export interface GuardRow {
 
 const TITLES: Record<string, string> = {
   'source-forgetting': 'Source accuracy kept (no forgetting)',
-  'negative-transfer': 'Label-free transfer signal (IM score)',
+  // Data-set adaptation measures the information-maximisation score; on one
+  // machine it is the prediction entropy (src/model/adapt/guards.ts).
+  'negative-transfer': 'Label-free transfer signal (no loss of confidence)',
   'class-collapse': 'Predictions use all classes (no collapse)',
+  'verdict-stability': 'Steady verdict on this machine',
+  'verdict-agreement': 'Same diagnosis as the current model',
 };
 
 /** One row per guard; numbers parsed from the detail when it has the `a → b (limit)` form. */
