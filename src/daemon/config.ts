@@ -141,6 +141,8 @@ const brokerSchema = z
     keyPath: z.string().optional(),
     /** Verify the broker's certificate. Default true. */
     rejectUnauthorized: z.boolean().default(true),
+    /** MQTT 5 shared-subscription group for raw frames (ingest fan-out); only for brokers that keep a topic on one member (EMQX sticky/hash_topic), never on mosquitto (round-robin per message breaks windows): use `cluster` there. Default none. */
+    shareGroup: name('share group').optional(),
   })
   .prefault({})
   .refine((b) => b.embedded || b.url !== undefined, {
@@ -237,6 +239,18 @@ const adaptationSchema = z
   })
   .prefault({});
 
+/** Several gateways sharing one site's MQTT machines (src/daemon/cluster.ts). */
+const clusterSchema = z
+  .strictObject({
+    /** Share the site's MQTT machines with the other gateways of the site: each takes the machines it wins by rendezvous hash among the live gateways. Default false (this gateway diagnoses every configured machine). */
+    enabled: z.boolean().default(false),
+    /** MQTT keep-alive of the gateway's clients when enabled, s: a gateway whose link hangs is declared offline (Last Will) after 1.5 × this. Default 10. */
+    keepaliveS: z.int().min(1).max(65535).default(10),
+    /** How long to collect the other gateways' retained presence before taking machines at start, ms. Default 1000. */
+    settleMs: z.int().min(0).max(60_000).default(1000),
+  })
+  .prefault({});
+
 /** The whole gateway configuration. */
 export const gatewayConfigSchema = z
   .strictObject({
@@ -260,8 +274,17 @@ export const gatewayConfigSchema = z
     pipeline: pipelineSchema,
     fleet: fleetSchema,
     adaptation: adaptationSchema,
+    cluster: clusterSchema,
   })
   .superRefine((c, ctx) => {
+    if (c.cluster.enabled && c.broker.shareGroup !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'shareGroup'],
+        message:
+          'a share group and cluster.enabled exclude each other: the cluster assigns machines itself',
+      });
+    }
     const machines = new Set<string>();
     const sensors = new Map<number, string>();
     c.machines.forEach((m, i) => {

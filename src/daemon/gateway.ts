@@ -23,7 +23,12 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { alertFromChange, statePayload } from '../alerts/build.js';
 import { AlertPublisher, gatewayConnectOptions } from '../alerts/publisher.js';
-import type { Alert, Evidence } from '../alerts/schema.js';
+import {
+  type Alert,
+  type Evidence,
+  type HealthStatePayload,
+  healthStatePayloadSchema,
+} from '../alerts/schema.js';
 import { ackTopic } from '../alerts/topics.js';
 import {
   DiagnosisPipeline,
@@ -38,7 +43,7 @@ import {
 } from '../diagnose/types.js';
 import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
-import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
+import { type MqttLinkOptions, mqttAuthOptions } from '../ingest/mqtt-link.js';
 import { MqttSource } from '../ingest/mqtt-source.js';
 import { SerialSource } from '../ingest/serial-source.js';
 import type { IngestedBlock, IngestSource, IngestStats } from '../ingest/source.js';
@@ -58,6 +63,7 @@ import {
 import { AdaptationManager, type AdaptJob } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
+import { ClusterMembership, ownerOf } from './cluster.js';
 import {
   type GatewayConfig,
   loadConfigFile,
@@ -133,6 +139,13 @@ export interface MachineView {
   /** The simulated signal's ground truth, for the demo fleet. */
   simulated?: { fault: string; condition: string; rpm: number };
   adaptation?: AdaptJob;
+  /**
+   * With `cluster.enabled`: whether this gateway owns (diagnoses) the machine
+   * and which live gateway does (null: none known). For a machine another
+   * gateway owns, `state`/`stateSince`/`faultClass`/`confidence` come from
+   * the owner's retained state topic and `diagnosis`/`evidence` are left out.
+   */
+  cluster?: { owned: boolean; owner: string | null };
 }
 
 /** `GET /api/gateway`. */
@@ -154,6 +167,16 @@ export interface GatewayHealth {
   pipeline: unknown;
   fleet?: { machines: number };
   reload: { at?: string; ok?: boolean; error?: string };
+  /** With `cluster.enabled`: the live gateways of the site and the machines this one owns. */
+  cluster?: {
+    live: string[];
+    owned: string[];
+    /** Membership changes seen since start. */
+    changes: number;
+    lastChangeAt?: string;
+    /** Frames that arrived for machines another gateway owns (hand-over overlap), dropped. */
+    notOwnedBlocks: number;
+  };
 }
 
 export interface GatewayEvents {
@@ -177,6 +200,10 @@ interface MachineRuntime {
   ingest: MachineIngest;
   /** Interval counters for StreamStats. */
   interval: { frames: number; crcErrors: number; gaps: number; bytes: number };
+  /** This gateway diagnoses the machine (always, unless `cluster.enabled` gave it to another). */
+  owned: boolean;
+  /** Owning gateway id (cluster), null when unknown. */
+  owner: string | null;
 }
 
 const STATS_INTERVAL_MS = 2000;
@@ -220,6 +247,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private unrouted = 0;
   /** Clients looking at each machine (WebSocket `view` messages); > 0 turns on the display payloads. */
   private readonly viewers = new Map<string, number>();
+  private membership?: ClusterMembership;
+  private mqttSource?: MqttSource;
+  /** Retained states of machines other gateways own (cluster). */
+  private readonly remoteStates = new Map<string, HealthStatePayload>();
+  private notOwned = 0;
 
   private constructor(o: GatewayOptions, stateDir: string, token: string) {
     super();
@@ -236,6 +268,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         state: 'starting',
         ingest: { frames: 0, badFrames: 0, gaps: 0, framesPerS: 0, dropped: 0 },
         interval: { frames: 0, crcErrors: 0, gaps: 0, bytes: 0 },
+        owned: true,
+        owner: this.gatewayId,
       };
       this.machinesById.set(m.id, rt);
       for (const s of m.sensors) {
@@ -349,11 +383,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     await pipeline.start();
 
-    // 5. alerts
+    // 5. alerts — same credentials and TLS files as ingest (an external TLS broker needs them)
     const base: IClientOptions = {
-      username: c.broker.username,
-      password: c.broker.password,
+      ...mqttAuthOptions(link),
       reconnectPeriod: 1000,
+      // a short keep-alive bounds how long a hung gateway keeps its machines (Last Will)
+      ...(c.cluster.enabled ? { keepalive: c.cluster.keepaliveS } : {}),
     };
     const opts = gatewayConnectOptions({ site: c.site, gatewayId: this.gatewayId, base });
     this.alertClient = c.broker.embedded
@@ -368,6 +403,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
     this.publisher.on('ack', (a) => void this.recordAck(a.id, a.machine, a.by, a.comment, 'mqtt'));
     this.publisher.start();
+    if (c.cluster.enabled) this.startCluster(this.alertClient);
 
     // 6. adaptation
     this.adaptation = new AdaptationManager({
@@ -404,8 +440,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.apiUrl = this.api.url;
     this.dashboardUrl = `${this.api.url}/?token=${encodeURIComponent(this.token)}`;
 
-    // 9. fleet
-    if (withFleet && c.machines.some((m) => m.simulate)) {
+    // 9. fleet (not in a cluster: every member would simulate the same sensors)
+    if (withFleet && c.cluster.enabled && c.machines.some((m) => m.simulate)) {
+      this.log.warn(
+        'faultline gateway: cluster.enabled: the simulated fleet is not started; sensors publish on their own',
+      );
+    } else if (withFleet && c.machines.some((m) => m.simulate)) {
       this.fleet = await SimulatedFleet.start({
         site: c.site,
         machines: c.machines,
@@ -418,7 +458,110 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
     this.timers.push(setInterval(() => this.statsTick(), STATS_INTERVAL_MS).unref());
     this.timers.push(setInterval(() => void this.flushPoints(), POINT_FLUSH_MS).unref());
-    for (const rt of this.machinesById.values()) this.publishState(rt);
+    for (const rt of this.machinesById.values()) if (rt.owned) this.publishState(rt);
+  }
+
+  // ── cluster: machine ownership (src/daemon/cluster.ts) ──────────────────
+
+  /** Learns the live gateways from presence, and the owners' retained states for the API. */
+  private startCluster(client: MqttClient): void {
+    const site = this.config.site;
+    const membership = new ClusterMembership({
+      client,
+      site,
+      self: this.gatewayId,
+      log: (m) => this.log.warn(m),
+    });
+    this.membership = membership;
+    const statePrefix = `faultline/${site}/`;
+    client.on('message', (topic, payload) => {
+      if (!topic.startsWith(statePrefix) || !topic.endsWith('/state')) return;
+      const machine = topic.slice(statePrefix.length, -'/state'.length);
+      if (!this.machinesById.has(machine)) return;
+      if (payload.length === 0) {
+        this.remoteStates.delete(machine);
+        return;
+      }
+      try {
+        const r = healthStatePayloadSchema.safeParse(JSON.parse(payload.toString('utf8')));
+        if (r.success) this.remoteStates.set(machine, r.data);
+      } catch {
+        // not JSON: not a state we can show
+      }
+    });
+    const subscribeStates = () =>
+      client
+        .subscribeAsync(`faultline/${site}/+/state`, { qos: 1 })
+        .catch((e: Error) =>
+          this.log.warn(`faultline gateway: cluster: state subscription failed: ${e.message}`),
+        );
+    client.on('connect', () => void subscribeStates());
+    if (client.connected) void subscribeStates();
+    membership.on('change', () => void this.reassign());
+    membership.start();
+    // ownership of the machines until ingest starts: computed there after the settle time
+    this.assignOwners(membership.live());
+  }
+
+  /** A machine read from a local serial device stays here: the device cannot move. */
+  private isLocal(m: MachineConfig): boolean {
+    return m.sensors.some((s) => s.serial !== undefined);
+  }
+
+  /** Raw-frame filters of a machine's MQTT sensors. */
+  private machineFilters(m: MachineConfig): string[] {
+    return m.sensors
+      .filter((s) => !s.serial)
+      .map((s) => s.topic ?? rawFilter({ site: this.config.site, machine: m.id, sensor: s.id }));
+  }
+
+  /** Sets every machine's owner from the live set; returns the machines gained and lost. */
+  private assignOwners(live: string[]): { gained: string[]; lost: string[] } {
+    const gained: string[] = [];
+    const lost: string[] = [];
+    for (const rt of this.machinesById.values()) {
+      const owner = this.isLocal(rt.config)
+        ? this.gatewayId
+        : (ownerOf(rt.config.id, live) ?? null);
+      const owned = owner === this.gatewayId;
+      if (owned && !rt.owned) gained.push(rt.config.id);
+      if (!owned && rt.owned) lost.push(rt.config.id);
+      rt.owner = owner;
+      rt.owned = owned;
+    }
+    return { gained, lost };
+  }
+
+  /** Filters of the owned machines, and of the others (to drop from a persistent session). */
+  private ownedFilters(): { owned: string[]; others: string[] } {
+    const owned: string[] = [];
+    const others: string[] = [];
+    for (const rt of this.machinesById.values()) {
+      (rt.owned ? owned : others).push(...this.machineFilters(rt.config));
+    }
+    return { owned, others };
+  }
+
+  /** Membership changed: move machines, then the ingest subscriptions. */
+  private async reassign(): Promise<void> {
+    if (!this.membership || this.closing) return;
+    const { gained, lost } = this.assignOwners(this.membership.live());
+    if (gained.length === 0 && lost.length === 0) return;
+    for (const id of lost) this.remoteStates.delete(id);
+    this.log.info(
+      `faultline gateway: cluster ${this.membership.live().join(', ')}: ` +
+        `${gained.length ? `took ${gained.join(', ')}` : ''}${gained.length && lost.length ? '; ' : ''}` +
+        `${lost.length ? `handed over ${lost.join(', ')}` : ''}`,
+    );
+    if (!this.mqttSource) return; // ingest not started yet: it subscribes what is owned then
+    const { owned, others } = this.ownedFilters();
+    try {
+      await this.mqttSource.setTopics(owned, { alsoUnsubscribe: others });
+    } catch (err) {
+      this.log.error(
+        `faultline gateway: cluster: ingest subscriptions not updated: ${(err as Error).message}`,
+      );
+    }
   }
 
   private machineSpec(m: MachineConfig): MachineSpec {
@@ -447,10 +590,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     if (mqttSensors.length > 0) {
       const custom = mqttSensors.filter(({ s }) => s.topic).map(({ s }) => s.topic as string);
+      const cluster = c.cluster.enabled;
       const src = new MqttSource({
         ...link,
         clientId: `faultline-gw-${this.gatewayId}-ingest`,
-        topics: [rawFilter({ site: c.site }), ...custom],
+        ...(cluster
+          ? { topics: [], dynamicTopics: true, keepaliveS: c.cluster.keepaliveS }
+          : {
+              topics: [rawFilter({ site: c.site, shareGroup: c.broker.shareGroup }), ...custom],
+            }),
         waitForBroker: !c.broker.embedded,
       });
       src.on('bad-frame', (info) => {
@@ -471,6 +619,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       src.on('data', (b: IngestedBlock) => this.route(b));
       this.sources.push(src);
       await src.start();
+      if (cluster && this.membership) {
+        // let the other gateways' retained presence arrive before taking machines
+        await this.clusterSettled();
+        this.assignOwners(this.membership.live());
+        this.mqttSource = src;
+        const { owned, others } = this.ownedFilters();
+        // a persistent session may still hold an earlier run's filters: drop them
+        await src.setTopics(owned, { alsoUnsubscribe: [rawFilter({ site: c.site }), ...others] });
+        const mine = [...this.machinesById.values()].filter((r) => r.owned).map((r) => r.config.id);
+        this.log.info(
+          `faultline gateway: cluster ${this.membership.live().join(', ')}: owns ${mine.join(', ') || 'no machine'}`,
+        );
+      }
     }
     const serialPaths = [
       ...new Set(c.machines.flatMap((m) => m.sensors.flatMap((s) => (s.serial ? [s] : [])))),
@@ -504,6 +665,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /** Resolves `cluster.settleMs` after the presence client connected. */
+  private async clusterSettled(): Promise<void> {
+    const client = this.alertClient;
+    if (client && !client.connected) {
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    }
+    await sleep(this.config.cluster.settleMs);
+  }
+
   private routeOfTopic(topic: string): MachineRuntime | undefined {
     const p = topic.split('/');
     return p.length === 5 ? this.routes.get(`${p[1]}/${p[2]}/${p[3]}`) : undefined;
@@ -517,6 +687,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const rt = this.routes.get(key);
     if (!rt || !this.pipeline) {
       this.unrouted++;
+      return;
+    }
+    if (!rt.owned) {
+      this.notOwned++; // in flight when the machine moved to another gateway
       return;
     }
     rt.ingest.frames++;
@@ -539,6 +713,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const rt of this.machinesById.values()) {
       const iv = rt.interval;
       rt.ingest.framesPerS = (iv.frames * 1000) / STATS_INTERVAL_MS;
+      if (!rt.owned) {
+        // another gateway reports this machine's stream
+        snapshot[rt.config.id] = { ...rt.ingest };
+        continue;
+      }
       const where = { site: this.config.site, machine: rt.config.id };
       try {
         this.pipeline?.noteStream(
@@ -567,7 +746,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private onDiagnosis(d: MachineDiagnosis): void {
     const rt = this.machinesById.get(d.machine);
-    if (!rt) return;
+    if (!rt?.owned) return; // a window in flight when the machine moved away
     rt.last = d;
     if (rt.state === 'starting') {
       rt.state = 'ok';
@@ -588,7 +767,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private onHealth(h: HealthChange & { site: string }): void {
     const rt = this.machinesById.get(h.machine);
-    if (!rt) return;
+    // A machine another gateway owns goes `silent` here: its owner speaks for it.
+    if (!rt?.owned) return;
     rt.state = h.to;
     rt.stateSince = h.t;
     rt.faultClass = h.faultClass;
@@ -701,7 +881,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const rt = this.machinesById.get(id);
     if (!rt) return undefined;
     const m = rt.config;
-    const d = rt.last;
+    const cluster = this.config.cluster.enabled;
+    // another gateway's machine: our last diagnosis of it is stale, its owner's retained state is not
+    const remote = cluster && !rt.owned ? (this.remoteStates.get(id) ?? null) : undefined;
+    const d = remote === undefined ? rt.last : undefined;
     const { spectrogram: _s, envelope: _e, ...diag } = d ?? ({} as MachineDiagnosis);
     const sim = m.simulate ? this.fleet?.machines.find((f) => f.machine === id) : undefined;
     const job = this.adaptation?.jobs(id)[0];
@@ -721,10 +904,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           ? `serial:${s.serial}`
           : `mqtt:${s.topic ?? `faultline/${this.config.site}/${id}/${s.id}/raw`}`,
       })),
-      state: rt.state,
-      ...(rt.stateSince !== undefined ? { stateSince: new Date(rt.stateSince).toISOString() } : {}),
-      faultClass: rt.faultClass ?? d?.faultClass,
-      confidence: rt.confidence ?? (d ? 1 - (d.probs.normal ?? 0) : undefined),
+      ...(remote !== undefined
+        ? {
+            state: remote?.state ?? 'starting',
+            ...(remote
+              ? {
+                  stateSince: remote.since,
+                  faultClass: remote.faultClass,
+                  confidence: remote.confidence,
+                }
+              : {}),
+          }
+        : {
+            state: rt.state,
+            ...(rt.stateSince !== undefined
+              ? { stateSince: new Date(rt.stateSince).toISOString() }
+              : {}),
+            faultClass: rt.faultClass ?? d?.faultClass,
+            confidence: rt.confidence ?? (d ? 1 - (d.probs.normal ?? 0) : undefined),
+          }),
       ...(d
         ? {
             diagnosis: diag as Omit<MachineDiagnosis, 'spectrogram' | 'envelope'>,
@@ -744,6 +942,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ingest: { ...rt.ingest },
       ...(sim ? { simulated: { fault: sim.fault, condition: sim.condition, rpm: sim.rpm } } : {}),
       ...(job ? { adaptation: job } : {}),
+      ...(cluster ? { cluster: { owned: rt.owned, owner: rt.owner } } : {}),
     };
   }
 
@@ -824,6 +1023,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         : null,
       ...(this.fleet ? { fleet: { machines: this.fleet.machines.length } } : {}),
       reload: { ...this.lastReload },
+      ...(this.membership
+        ? {
+            cluster: {
+              live: this.membership.live(),
+              owned: [...this.machinesById.values()].filter((r) => r.owned).map((r) => r.config.id),
+              changes: this.membership.changes,
+              ...(this.membership.lastChangeAt !== undefined
+                ? { lastChangeAt: new Date(this.membership.lastChangeAt).toISOString() }
+                : {}),
+              notOwnedBlocks: this.notOwned,
+            },
+          }
+        : {}),
     };
   }
 
@@ -1008,6 +1220,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.log.warn(`faultline gateway: closing ${what}: ${(err as Error).message}`);
       }
     };
+    this.membership?.stop();
     await step('fleet', () => this.fleet?.close());
     await step('api', () => this.api?.close());
     await step('adaptation', () => this.adaptation?.close());
@@ -1059,6 +1272,7 @@ function changedNeedingRestart(a: GatewayConfig, b: GatewayConfig): string[] {
     'http',
     'pipeline',
     'fleet',
+    'cluster',
   ] as const;
   const out: string[] = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
   const strip = (m: MachineConfig) => JSON.stringify({ ...m, model: undefined });

@@ -348,6 +348,12 @@ export function openApiDocument(): Record<string, unknown> {
             },
             simulated: { type: 'object', description: 'Ground truth of a simulated machine' },
             adaptation: ref('AdaptJob'),
+            cluster: {
+              type: 'object',
+              description:
+                'With cluster.enabled: whether this gateway owns (diagnoses) the machine, and the owning gateway id (null: none live). For a machine another gateway owns, state/stateSince/faultClass/confidence come from its retained state topic and diagnosis/evidence are absent',
+              properties: { owned: { type: 'boolean' }, owner: { type: ['string', 'null'] } },
+            },
           },
         },
         AdaptJob: {

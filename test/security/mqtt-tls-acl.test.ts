@@ -11,12 +11,10 @@
  * a positive control on the gateway's own site).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AlertPublisher, gatewayConnectOptions } from '../../src/alerts/publisher.js';
 import type { Alert } from '../../src/alerts/schema.js';
@@ -27,8 +25,8 @@ import type { IngestedBlock } from '../../src/ingest/source.js';
 import { exampleAlert } from '../alerts/example.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
+import { makeTestPki, tlsListener, writePasswordFile } from '../helpers/tls.js';
 
-const run = promisify(execFile);
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
 let dir: string;
 let broker: Mosquitto;
@@ -44,77 +42,12 @@ const USERS = {
 const clients: MqttClient[] = [];
 const sources: MqttSource[] = [];
 
-async function openssl(...args: string[]): Promise<void> {
-  await run('openssl', args, { cwd: dir });
-}
-
 before(async () => {
   if (skip) return;
   dir = await mkdtemp(path.join(os.tmpdir(), 'fl-sec-mqtt-'));
   // a CA, a server certificate for 127.0.0.1/localhost signed by it, and an unrelated CA
-  await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=faultline test CA',
-  );
-  await openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=localhost',
-  );
-  await writeFile(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-  );
-  await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'wrong-ca.key',
-    '-out',
-    'wrong-ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=someone else',
-  );
-  const pw = path.join(dir, 'passwd');
-  await writeFile(pw, '');
-  for (const [u, p] of Object.entries(USERS)) await run('mosquitto_passwd', ['-b', pw, u, p]);
+  const pki = await makeTestPki(dir);
+  const pw = await writePasswordFile(dir, USERS);
   const acl = path.join(dir, 'acl');
   await writeFile(
     acl,
@@ -137,10 +70,7 @@ before(async () => {
       'allow_anonymous false',
       `password_file ${pw}`,
       `acl_file ${acl}`,
-      `listener ${tlsPort} 127.0.0.1`,
-      `cafile ${ca()}`,
-      `certfile ${path.join(dir, 'server.pem')}`,
-      `keyfile ${path.join(dir, 'server.key')}`,
+      ...tlsListener(tlsPort, pki),
     ],
   });
   // mosquitto starts the TLS listener with the plain one; make sure it accepts
