@@ -64,6 +64,12 @@ static void stream_add(const uint8_t *data, size_t n)
     stream_len += n;
 }
 
+/* Appends a frame to the stream as a whole packet: COBS bytes and delimiter. */
+static void stream_frame(const uint8_t *f, size_t n)
+{
+    stream_add(packet, to_packet(f, n));
+}
+
 /* %.9g (round-trips a float32) in the form biome's JSON formatter keeps:
  * exponent without '+' or leading zeros ("6.1e-05" -> "6.1e-5"). */
 static void fmt_float(char *out, size_t cap, double v)
@@ -266,8 +272,7 @@ int main(int argc, char **argv)
         n = encode(&h, v, NULL);
         emit("int16_1ch_ramp", "OK", frame, n, &h, v, NULL, 1, NULL);
         memcpy(copy, frame, n);
-        pn = to_packet(frame, n);
-        stream_add(packet, pn);
+        stream_frame(frame, n);
         stream_add((const uint8_t *)garbage, sizeof garbage - 1u);
         stream_add(&zero, 1);
 
@@ -275,8 +280,7 @@ int main(int argc, char **argv)
         copy[FL_FRAME_HEADER_V1 + 3] ^= 0x10;
         emit("bad_crc", "FL_ERR_FRAME_CRC", copy, n, NULL, NULL, NULL, 0,
              "int16_1ch_ramp with bit 4 of byte 43 flipped, CRC not updated");
-        pn = to_packet(copy, n);
-        stream_add(packet, pn);
+        stream_frame(copy, n);
         copy[FL_FRAME_HEADER_V1 + 3] ^= 0x10;
 
         copy[1] = 'X';
@@ -301,8 +305,7 @@ int main(int argc, char **argv)
         recrc(copy, n);
         emit("v2_frame", "FL_ERR_FRAME_VERSION", copy, n, NULL, NULL, NULL, 0,
              "int16_1ch_ramp marked major version 2, CRC updated: a v1 gateway drops it");
-        pn = to_packet(copy, n);
-        stream_add(packet, pn);
+        stream_frame(copy, n);
     }
 
     /* 2. Three axes of an IIS3DWB at its native rate, with a tach reading. */
@@ -319,8 +322,7 @@ int main(int argc, char **argv)
     }
     n = encode(&h, s16, NULL);
     emit("int16_3ch_iis3dwb", "OK", frame, n, &h, s16, NULL, 1, NULL);
-    pn = to_packet(frame, n);
-    stream_add(packet, pn);
+    stream_frame(frame, n);
     stream_add(&zero, 1); /* an empty packet: ignored, not an error */
 
     /* 3. ADXL355-style 20-bit values in int32; seq at the wrap point; t0 > 2^63. */
@@ -336,8 +338,7 @@ int main(int argc, char **argv)
         h.scale = 3.9e-6f; /* ADXL355 +-2 g: 3.9 ug/LSB */
         n = encode(&h, s32, NULL);
         emit("int32_1ch_adxl355", "OK", frame, n, &h, s32, NULL, 1, NULL);
-        pn = to_packet(frame, n);
-        stream_add(packet, pn);
+        stream_frame(frame, n);
     }
 
     /* 4. float32, two channels, special values (no NaN/inf: the frame layer
@@ -355,8 +356,7 @@ int main(int argc, char **argv)
         h.rpm = 60.0f;
         n = encode(&h, f32, NULL);
         emit("float32_2ch", "OK", frame, n, &h, f32, NULL, 1, NULL);
-        pn = to_packet(frame, n);
-        stream_add(packet, pn);
+        stream_frame(frame, n);
     }
 
     /* 5. 400 samples of 0x0101: 800 non-zero bytes, COBS blocks of code 0xFF. */
@@ -372,8 +372,7 @@ int main(int argc, char **argv)
     h.rpm = 1500.0f;
     n = encode(&h, s16, NULL);
     emit("int16_1ch_long_runs", "OK", frame, n, &h, s16, NULL, 1, NULL);
-    pn = to_packet(frame, n);
-    stream_add(packet, pn);
+    stream_frame(frame, n);
 
     /* 6. All-zero samples: one COBS block per byte. */
     for (i = 0; i < 64; i++) {
@@ -387,8 +386,7 @@ int main(int argc, char **argv)
     h.scale = 0.000061f;
     n = encode(&h, s16, NULL);
     emit("int16_1ch_zeros", "OK", frame, n, &h, s16, NULL, 1, NULL);
-    pn = to_packet(frame, n);
-    stream_add(packet, pn);
+    stream_frame(frame, n);
 
     /* 7. A v1.1 frame with 8 bytes of header extension a v1.0 reader skips. */
     {
@@ -405,8 +403,7 @@ int main(int argc, char **argv)
         h.rpm = 3000.0f;
         n = encode(&h, v, ext);
         emit("v1_1_extended_header", "OK", frame, n, &h, v, ext, 1, NULL);
-        pn = to_packet(frame, n);
-        stream_add(packet, pn);
+        stream_frame(frame, n);
     }
 
     /* 8. The largest frame allowed: exactly FL_FRAME_MAX_BYTES. */
@@ -426,8 +423,7 @@ int main(int argc, char **argv)
     }
     emit("int16_1ch_max_size", "OK", frame, n, &h, s16, NULL, 0,
          "samples: x = x*1664525 + 1013904223 (uint32, x0 = 99), sample = int16(x >> 16)");
-    pn = to_packet(frame, n);
-    stream_add(packet, pn);
+    stream_frame(frame, n);
 
     /* A packet cut short: its end never arrives before the stream ends. */
     {

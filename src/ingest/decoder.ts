@@ -57,7 +57,17 @@ export interface SerialFrameDecoderOptions {
   tracker?: SequenceTracker;
   /** Readable-side buffer, in blocks; default 16. */
   highWaterMark?: number;
+  /**
+   * Attach to each block a copy of the frame bytes (header to CRC) it was
+   * decoded from, as `frame` ({@link BlockWithFrame}): the bridge forwards
+   * frames unchanged (same format, scale and CRC) instead of re-encoding
+   * samples. Default false (no copy).
+   */
+  keepFrames?: boolean;
 }
+
+/** A block and the frame bytes (header to CRC) it came from (`keepFrames`). */
+export type BlockWithFrame = SampleBlock & { frame: Uint8Array };
 
 /** Where a frame went after its sequence check. */
 interface Accepted {
@@ -138,7 +148,7 @@ interface Work {
 
 /**
  * Serial bytes in (Buffers, split anywhere), {@link SampleBlock}s out
- * (object mode). Events: 'data' (SampleBlock), 'bad-frame'
+ * (object mode; {@link BlockWithFrame}s with `keepFrames`). Events: 'data' (SampleBlock), 'bad-frame'
  * ({@link BadFrameEvent}), 'sequence' ({@link SequenceEvent}). Backpressure:
  * when push() returns false the rest of the chunk waits for _read, and the
  * write callback with it, so neither side buffers without bound.
@@ -157,6 +167,7 @@ export class SerialFrameDecoder extends Transform {
   #discarded = 0;
   /** COBS output; frames are decoded from here (offset 0: aligned views). */
   readonly #scratch: Uint8Array;
+  readonly #keepFrames: boolean;
   #work: Work | null = null;
   #running = false;
 
@@ -177,6 +188,7 @@ export class SerialFrameDecoder extends Transform {
     this.#maxPacket = cobsMaxEncodedLength(maxFrame);
     this.#pending = new Uint8Array(this.#maxPacket);
     this.#scratch = new Uint8Array(this.#maxPacket);
+    this.#keepFrames = opts.keepFrames ?? false;
   }
 
   /** Counters so far (a copy). */
@@ -306,7 +318,11 @@ export class SerialFrameDecoder extends Transform {
       };
       this.emit('sequence', ev);
     }
-    return a.block === undefined ? true : this.push(a.block);
+    if (a.block === undefined) return true;
+    if (!this.#keepFrames) return this.push(a.block);
+    // a copy: #scratch is overwritten by the next packet
+    const withFrame: BlockWithFrame = { ...a.block, frame: this.#scratch.slice(0, n) };
+    return this.push(withFrame);
   }
 
   #oversize(bytes: number): void {

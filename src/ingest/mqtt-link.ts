@@ -46,8 +46,18 @@ export interface MqttLinkOptions {
   connect?: (url: string, opts: IClientOptions) => MqttClient;
 }
 
-/** Builds MQTT.js options from ours: reads TLS files, fixes the protocol to v5. */
-export function mqttClientOptions(opts: MqttLinkOptions, role: string): IClientOptions {
+/**
+ * The credential and TLS part of MQTT.js options from ours (reads the PEM
+ * files), for clients that keep their own session settings — the gateway's
+ * alert/presence client uses it so it reaches the same broker as ingest.
+ * @throws FaultlineError FL_ERR_CONFIG for an unreadable TLS file
+ */
+export function mqttAuthOptions(
+  opts: Pick<
+    MqttLinkOptions,
+    'username' | 'password' | 'caPath' | 'certPath' | 'keyPath' | 'rejectUnauthorized'
+  >,
+): Pick<IClientOptions, 'username' | 'password' | 'ca' | 'cert' | 'key' | 'rejectUnauthorized'> {
   const read = (what: string, p: string | undefined) => {
     if (p === undefined) return undefined;
     try {
@@ -59,6 +69,18 @@ export function mqttClientOptions(opts: MqttLinkOptions, role: string): IClientO
       );
     }
   };
+  return {
+    username: opts.username,
+    password: opts.password,
+    ca: read('CA', opts.caPath),
+    cert: read('certificate', opts.certPath),
+    key: read('key', opts.keyPath),
+    rejectUnauthorized: opts.rejectUnauthorized ?? true,
+  };
+}
+
+/** Builds MQTT.js options from ours: reads TLS files, fixes the protocol to v5. */
+export function mqttClientOptions(opts: MqttLinkOptions, role: string): IClientOptions {
   const sessionExpiryS = opts.sessionExpiryS ?? 3600;
   return {
     protocolVersion: 5,
@@ -67,12 +89,7 @@ export function mqttClientOptions(opts: MqttLinkOptions, role: string): IClientO
     properties: { sessionExpiryInterval: sessionExpiryS },
     keepalive: opts.keepaliveS ?? 30,
     connectTimeout: opts.connectTimeoutMs ?? 5000,
-    username: opts.username,
-    password: opts.password,
-    ca: read('CA', opts.caPath),
-    cert: read('certificate', opts.certPath),
-    key: read('key', opts.keyPath),
-    rejectUnauthorized: opts.rejectUnauthorized ?? true,
+    ...mqttAuthOptions(opts),
     reconnectPeriod: new Backoff(opts.backoff).next(),
     // QoS 0 is never used by links; keep nothing for it while offline
     queueQoSZero: false,

@@ -33,35 +33,86 @@ export interface MqttSourceOptions extends MqttLinkOptions {
   site?: string;
   /** Machine to subscribe to (default `+`: all). */
   machine?: string;
-  /** MQTT 5 shared-subscription group, to share one site's load between gateways. */
+  /**
+   * MQTT 5 shared-subscription group, to share one site's load between
+   * gateways. Brokers may hand a group's messages out per message
+   * (mosquitto 2.0: round-robin), so this suits pure ingest fan-out, not
+   * per-sensor windows. When set (or a filter starts with `$share/`), the
+   * session expiry defaults to 0: a crashed member's persistent session
+   * would otherwise keep receiving — and hoard — its share until it expires.
+   */
   shareGroup?: string;
+  /**
+   * Topics are managed at run time with {@link MqttSource.setTopics}: start
+   * with exactly `topics` (possibly none) instead of falling back to the
+   * default filter. Default false.
+   */
+  dynamicTopics?: boolean;
   /** Blocks buffered for a slow consumer before acknowledgements are held back. Default 64. */
   highWaterMark?: number;
 }
 
 /** MQTT ingestion source. See the module comment and {@link IngestSource}. */
 export class MqttSource extends IngestSource {
-  /** The subscription filters in use. */
-  readonly topics: string[];
   private readonly opts: MqttSourceOptions;
+  private current: string[];
+  /** Serialises setTopics() calls: subscribe/unsubscribe must not interleave. */
+  private topicOps: Promise<void> = Promise.resolve();
   private client: MqttClient | undefined;
   private readonly trackers = new Map<string, SequenceTracker>();
   /** Acks held back while the consumer is saturated. */
   private held: Array<() => void> = [];
   private saturated = false;
-  private closing = false;
 
   constructor(opts: MqttSourceOptions) {
     super('mqtt', opts.highWaterMark);
     if (typeof opts.url !== 'string' || opts.url === '')
       throw new TypeError('MqttSource: url is required');
-    this.opts = opts;
-    this.topics = (opts.topics?.length ? opts.topics : [rawFilter(opts)]).map(checkFilter);
+    const topics = (
+      opts.topics?.length || opts.dynamicTopics ? (opts.topics ?? []) : [rawFilter(opts)]
+    ).map(checkFilter);
+    const shared = topics.some((t) => t.startsWith('$share/'));
+    this.opts = shared ? { ...opts, sessionExpiryS: opts.sessionExpiryS ?? 0 } : opts;
+    this.current = topics;
   }
 
-  override async start(): Promise<void> {
-    if (this.state !== 'idle') throw new Error(`MqttSource: start() called in state ${this.state}`);
-    this.setState('connecting');
+  /** The subscription filters in use. */
+  get topics(): string[] {
+    return [...this.current];
+  }
+
+  /** The session expiry the client connects with, s. */
+  get sessionExpiryS(): number {
+    return this.opts.sessionExpiryS ?? 3600;
+  }
+
+  /**
+   * Replaces the subscriptions: unsubscribes filters no longer wanted (plus
+   * `alsoUnsubscribe`, e.g. filters a persistent session may still hold from
+   * an earlier run), then subscribes the new ones at QoS 1. Calls run one
+   * after the other. Before start() it only records the list.
+   * @throws FaultlineError FL_ERR_CLI_USAGE for an invalid filter
+   */
+  async setTopics(topics: string[], o: { alsoUnsubscribe?: string[] } = {}): Promise<void> {
+    const next = [...new Set(topics.map(checkFilter))];
+    const run = async () => {
+      const prev = this.current;
+      this.current = next;
+      const client = this.client;
+      if (!client || this.closing) return;
+      const gone = [
+        ...new Set([...prev.filter((t) => !next.includes(t)), ...(o.alsoUnsubscribe ?? [])]),
+      ].filter((t) => !next.includes(t));
+      const added = next.filter((t) => !prev.includes(t));
+      if (gone.length > 0) await client.unsubscribeAsync(gone);
+      if (added.length > 0) await client.subscribeAsync(added, { qos: 1 });
+    };
+    const p = this.topicOps.then(run, run);
+    this.topicOps = p.catch(() => undefined);
+    await p;
+  }
+
+  protected override async connectFirst(): Promise<void> {
     try {
       this.client = await connectMqttLink(this.opts, 'ingest', {
         onCreate: (client) => {
@@ -78,30 +129,17 @@ export class MqttSource extends IngestSource {
           this.emit('reconnecting', { attempt, delayMs, error });
         },
       });
-      await this.client.subscribeAsync(this.topics, { qos: 1 });
+      if (this.current.length > 0) await this.client.subscribeAsync(this.current, { qos: 1 });
     } catch (err) {
       if (this.client) await endMqttLink(this.client, false);
-      this.setState('closed');
-      this.push(null);
       throw err;
     }
   }
 
-  override async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  protected override async disconnect(): Promise<void> {
     // release held acks first: the broker may then forget those messages
     for (const done of this.held.splice(0)) done();
     if (this.client) await endMqttLink(this.client, true);
-    this.setState('closed');
-    this.push(null);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.close().then(
-      () => cb(err),
-      (e: Error) => cb(err ?? e),
-    );
   }
 
   protected override resumeLink(): void {

@@ -13,9 +13,13 @@ import { SerialPort } from 'serialport';
 import { FaultlineError } from '../errors.js';
 import type { SampleBlock } from '../types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { type BadFrameEvent, type SequenceEvent, SerialFrameDecoder } from './decoder.js';
+import {
+  type BadFrameEvent,
+  type BlockWithFrame,
+  type SequenceEvent,
+  SerialFrameDecoder,
+} from './decoder.js';
 import type { LinkStats } from './link-stats.js';
-import { type BlockWithFrame, RawFrameDecoder } from './raw-frame-decoder.js';
 import { type BlockOrigin, IngestSource } from './source.js';
 
 /** What the source needs of a port: `serialport`'s SerialPort and SerialPortMock both fit. */
@@ -97,10 +101,9 @@ export class SerialSource extends IngestSource {
   private readonly create: SerialPortFactory;
   private readonly backoff: Backoff;
   private readonly waitForDevice: boolean;
-  private readonly decoder: SerialFrameDecoder | RawFrameDecoder;
+  private readonly decoder: SerialFrameDecoder;
   private port: SerialPortLike | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private closing = false;
   private connectedOnce = false;
   private linkPaused = false;
 
@@ -118,7 +121,7 @@ export class SerialSource extends IngestSource {
     this.create = opts.createPort ?? systemSerialPort;
     this.backoff = new Backoff(opts.backoff);
     this.waitForDevice = opts.waitForDevice ?? false;
-    this.decoder = opts.keepFrames ? new RawFrameDecoder() : new SerialFrameDecoder();
+    this.decoder = new SerialFrameDecoder({ keepFrames: opts.keepFrames ?? false });
     this.decoder.on('bad-frame', (ev: BadFrameEvent) =>
       this.countBad({ reason: ev.reason, bytes: ev.bytes, message: ev.message }),
     );
@@ -133,40 +136,22 @@ export class SerialSource extends IngestSource {
     });
   }
 
-  override async start(): Promise<void> {
-    if (this.state !== 'idle')
-      throw new Error(`SerialSource: start() called in state ${this.state}`);
-    this.setState('connecting');
+  protected override async connectFirst(): Promise<void> {
     try {
       await this.connect();
     } catch (err) {
-      if (!this.waitForDevice || this.closing) {
-        this.setState('closed');
-        this.push(null);
-        throw err;
-      }
+      if (!this.waitForDevice || this.closing) throw err;
       this.scheduleRetry((err as Error).message);
     }
   }
 
-  override async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  protected override async disconnect(): Promise<void> {
     clearTimeout(this.retryTimer);
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     // not end(): that would count the packet cut off by the close as a bad frame
     this.decoder.destroy();
-    this.setState('closed');
-    this.push(null);
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.close().then(
-      () => cb(err),
-      (e: Error) => cb(err ?? e),
-    );
   }
 
   /** The decoder's own counters (frames, bad frames by reason…), for diagnostics. */

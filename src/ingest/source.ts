@@ -99,9 +99,15 @@ export interface IngestSourceEvents {
   warning: (err: Error) => void;
 }
 
-/** Base of the serial and MQTT sources: stats bookkeeping and the pull side of backpressure. */
+/**
+ * Base of the serial and MQTT sources: the start/close life cycle, stats
+ * bookkeeping and the pull side of backpressure. A subclass supplies
+ * {@link connectFirst}, {@link disconnect} and {@link resumeLink}.
+ */
 export abstract class IngestSource extends Readable {
   protected readonly counters: IngestStats;
+  /** Set by close(): no reconnects, no new subscriptions from here on. */
+  protected closing = false;
   private paused = false;
 
   constructor(link: LinkKind, highWaterMark = 64) {
@@ -122,11 +128,41 @@ export abstract class IngestSource extends Readable {
     };
   }
 
-  /** Connects; resolves on the first connection, rejects with a FaultlineError if it fails. */
-  abstract start(): Promise<void>;
+  /** Connects; resolves on the first connection, rejects with a FaultlineError if it fails (the stream then ends). */
+  async start(): Promise<void> {
+    if (this.state !== 'idle')
+      throw new Error(`${this.constructor.name}: start() called in state ${this.state}`);
+    this.setState('connecting');
+    try {
+      await this.connectFirst();
+    } catch (err) {
+      this.setState('closed');
+      this.push(null);
+      throw err;
+    }
+  }
 
   /** Disconnects for good and ends the stream. Idempotent. */
-  abstract close(): Promise<void>;
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.disconnect();
+    this.setState('closed');
+    this.push(null);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.close().then(
+      () => cb(err),
+      (e: Error) => cb(err ?? e),
+    );
+  }
+
+  /** The first connection of start(); a rejection fails start() and ends the stream. */
+  protected abstract connectFirst(): Promise<void>;
+
+  /** Releases the link for good (close() has set `closing` and ends the stream after). */
+  protected abstract disconnect(): Promise<void>;
 
   /** A snapshot of the counters. */
   stats(): IngestStats {

@@ -17,7 +17,7 @@ import {
 } from './conditions.js';
 import { DEFAULT_SEVERITY_G, FAULT_LABELS, FAULT_TYPES, type FaultType } from './faults.js';
 import { BearingSignalGenerator } from './generator.js';
-import { DEFAULT_SAMPLE_RATE } from './options.js';
+import { checkRateAndSeed } from './options.js';
 import { Rng } from './rng.js';
 import { encodeSignalFile, SIGNAL_FILE_FORMATS, type SignalFileFormat } from './signal-files.js';
 
@@ -98,16 +98,7 @@ export function planSimDataset(options: SimDatasetOptions = {}): SimDatasetEntry
   const durationS = checkNumber('durationS', options.durationS ?? 2, 0, 3600, {
     minExclusive: true,
   });
-  const sampleRate = checkNumber(
-    'sampleRate',
-    options.sampleRate ?? DEFAULT_SAMPLE_RATE,
-    1000,
-    1_000_000,
-    {
-      integer: true,
-    },
-  );
-  const seed = checkNumber('seed', options.seed ?? 1, -(2 ** 53), 2 ** 53, { integer: true });
+  const { sampleRate, seed } = checkRateAndSeed(options);
   const format = options.format ?? 'wav';
   requireSim(
     SIGNAL_FILE_FORMATS.includes(format),

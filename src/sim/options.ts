@@ -41,6 +41,23 @@ export interface SimConfig {
   readonly bearing: Readonly<BearingGeometry>;
 }
 
+/**
+ * The sample rate (an integer in [1000, 1 000 000] Hz, default
+ * {@link DEFAULT_SAMPLE_RATE}) and seed (any integer, default 1) shared by the
+ * simulator and the data-set writer; FL_ERR_SIM_PARAMS naming the bad field.
+ */
+export function checkRateAndSeed(o: { sampleRate?: number; seed?: number }): {
+  sampleRate: number;
+  seed: number;
+} {
+  return {
+    sampleRate: checkNumber('sampleRate', o.sampleRate ?? DEFAULT_SAMPLE_RATE, 1000, 1_000_000, {
+      integer: true,
+    }),
+    seed: checkNumber('seed', o.seed ?? 1, -(2 ** 53), 2 ** 53, { integer: true }),
+  };
+}
+
 /** Checks a bearing geometry; FL_ERR_SIM_PARAMS naming the bad field. */
 export function validateBearing(b: BearingGeometry): void {
   requireSim(typeof b === 'object' && b !== null, `bearing must be an object, got ${String(b)}`);
@@ -71,16 +88,7 @@ export function resolveSimOptions(options: SimOptions = {}): SimConfig {
     const rpm = checkNumber('rpm', options.rpm, 0, 100_000, { minExclusive: true });
     condition = defineCondition(condition, { name: `${condition.name}@${rpm}rpm`, rpm });
   }
-  const sampleRate = checkNumber(
-    'sampleRate',
-    options.sampleRate ?? DEFAULT_SAMPLE_RATE,
-    1000,
-    1_000_000,
-    {
-      integer: true,
-    },
-  );
-  const seed = checkNumber('seed', options.seed ?? 1, -(2 ** 53), 2 ** 53, { integer: true });
+  const { sampleRate, seed } = checkRateAndSeed(options);
   const bearing = options.bearing ?? CWRU_DE_BEARING;
   validateBearing(bearing);
   return Object.freeze({

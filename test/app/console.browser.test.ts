@@ -365,12 +365,15 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     const rows = await page.$$eval('.guards tbody tr', (els) =>
       els.map((e) => e.textContent ?? ''),
     );
-    assert.equal(rows.length, 3);
+    // One machine's live data: the single-machine guards (src/model/adapt/guards.ts), one row each.
+    assert.equal(rows.length, 4);
     assert.match(rows[0], /Source accuracy.*%.*%/);
     assert.match(rows[1], /Label-free transfer/);
+    assert.match(rows[2], /Steady verdict/);
+    assert.match(rows[3], /Same diagnosis/);
     const jobs = await api<{ state: string; guards?: unknown[] }[]>('/api/machines/pump-ok/adapt');
     assert.ok(['done', 'rejected'].includes(jobs[0].state), jobs[0].state);
-    assert.equal(jobs[0].guards?.length, 3);
+    assert.equal(jobs[0].guards?.length, rows.length);
     assert.equal(
       await page.getAttribute('#step-progress', 'value'),
       await page.getAttribute('#step-progress', 'max'),

@@ -9,6 +9,7 @@
  * tests can write inconsistent files on purpose.
  */
 import { deflateSync } from 'node:zlib';
+import { concat } from '../helpers/bytes.js';
 
 export type NumericKind =
   | 'double'
@@ -80,16 +81,6 @@ const SIZE: Record<number, number> = {
   13: 8,
   16: 1,
 };
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function encode(type: number, values: number[], le: boolean): Uint8Array {
   const size = SIZE[type];

@@ -4,56 +4,38 @@
  * `stop()` kills it and removes the directory; `kill()` + `restart()` keep
  * the data (for outage tests).
  */
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
-import { type ServiceProcess, spawnService } from './service.js';
+import {
+  haveBinary,
+  launchService,
+  type RestartableService,
+  restartableService,
+} from './service.js';
 
 /** Where Debian installs the server; override with FAULTLINE_INFLUXD. */
 export const INFLUXD_BIN = process.env.FAULTLINE_INFLUXD ?? '/usr/bin/influxd';
 
-export interface Influxd {
+/** `kill()` keeps the data, `restart()` resolves when /ping answers, `stop()` removes the directory. */
+export interface Influxd extends RestartableService {
   /** HTTP API port on 127.0.0.1. */
   readonly port: number;
   readonly url: string;
   readonly dir: string;
-  /** Stops the server (SIGTERM), keeping its data. */
-  kill(): Promise<void>;
-  /** Starts it again on the same ports and data; resolves when /ping answers. */
-  restart(): Promise<void>;
-  /** Stops the server and removes its directory. */
-  stop(): Promise<void>;
 }
 
 /** True when the influxd binary exists. */
-export async function haveInfluxd(): Promise<boolean> {
-  try {
-    await access(INFLUXD_BIN);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const haveInfluxd = (): Promise<boolean> => haveBinary(INFLUXD_BIN);
 
-async function waitForPing(url: string, timeoutMs: number, proc: ServiceProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void proc.exited().then(() => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error(`influxd exited at start: ${proc.stderr().slice(-2000)}`);
-    try {
-      const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
-      if (res.status === 204) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`influxd /ping not 204 after ${timeoutMs} ms: ${proc.stderr().slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+/** True when `/ping` answers 204 (influxd is ready for writes and queries). */
+async function pings(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
+    return res.status === 204;
+  } catch {
+    return false; // not up yet
   }
 }
 
@@ -95,32 +77,15 @@ export async function startInfluxd(): Promise<Influxd> {
     ].join('\n'),
   );
   const url = `http://127.0.0.1:${port}`;
-  let proc: ServiceProcess | undefined;
-  const launch = async () => {
-    const p = await spawnService(INFLUXD_BIN, ['-config', conf]);
-    proc = p;
-    try {
-      await waitForPing(url, 20_000, p);
-    } catch (e) {
-      await p.stop('SIGKILL');
-      throw e;
-    }
-  };
-  await launch();
-  return {
-    port,
-    url,
+  const service = await restartableService({
+    launch: () =>
+      launchService(INFLUXD_BIN, ['-config', conf], () => pings(url), {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        what: '/ping answering 204',
+      }),
     dir,
-    async kill() {
-      await proc?.stop('SIGTERM');
-    },
-    async restart() {
-      await proc?.stop('SIGTERM');
-      await launch();
-    },
-    async stop() {
-      await proc?.stop('SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+    stopSignal: 'SIGKILL',
+  });
+  return { port, url, dir, ...service };
 }

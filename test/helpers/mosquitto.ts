@@ -3,11 +3,16 @@
  * and the MQTT benchmark. Anonymous access, persistence in a temp directory
  * (so a persistent session survives `restart()`), killed on `stop()`.
  */
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, waitForPort } from './ports.js';
-import { type ServiceProcess, spawnService } from './service.js';
+import { canConnect, freePort } from './ports.js';
+import {
+  haveBinary,
+  launchService,
+  type RestartableService,
+  restartableService,
+} from './service.js';
 
 /** Where Debian installs the broker; override with FAULTLINE_MOSQUITTO. */
 export const MOSQUITTO_BIN = process.env.FAULTLINE_MOSQUITTO ?? '/usr/sbin/mosquitto';
@@ -21,29 +26,17 @@ export interface MosquittoOptions {
   extraConfig?: string[];
 }
 
-export interface Mosquitto {
+/** `kill()` sends SIGTERM, so the broker writes its persistence file; `restart()` reuses port and config. */
+export interface Mosquitto extends RestartableService {
   readonly port: number;
   /** `mqtt://127.0.0.1:<port>` */
   readonly url: string;
   /** Temp directory holding the config and the persistence file. */
   readonly dir: string;
-  /** Stops the broker (SIGTERM, so it writes its persistence file). */
-  kill(): Promise<void>;
-  /** Starts it again on the same port with the same config. */
-  restart(): Promise<void>;
-  /** Stops the broker and removes the temp directory. */
-  stop(): Promise<void>;
 }
 
 /** True when the mosquitto binary exists (tests skip with a message otherwise). */
-export async function haveMosquitto(): Promise<boolean> {
-  try {
-    await access(MOSQUITTO_BIN);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const haveMosquitto = (): Promise<boolean> => haveBinary(MOSQUITTO_BIN);
 
 /** Starts mosquitto and resolves once it accepts TCP connections. */
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
@@ -71,37 +64,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   ];
   await writeFile(conf, `${lines.join('\n')}\n`);
 
-  let proc: ServiceProcess | undefined;
-  const launch = async () => {
-    proc = await spawnService(MOSQUITTO_BIN, ['-c', conf]);
-    const p = proc;
-    try {
-      await Promise.race([
-        waitForPort(port),
-        p.exited().then(() => {
-          throw new Error(`mosquitto exited at start: ${p.stderr().trim()}`);
-        }),
-      ]);
-    } catch (err) {
-      await p.stop('SIGKILL');
-      throw err;
-    }
-  };
-  await launch();
-  return {
-    port,
-    url: `mqtt://127.0.0.1:${port}`,
+  const service = await restartableService({
+    launch: () =>
+      launchService(MOSQUITTO_BIN, ['-c', conf], () => canConnect(port), {
+        timeoutMs: 5000,
+        intervalMs: 25,
+        what: `listener on 127.0.0.1:${port}`,
+      }),
     dir,
-    async kill() {
-      await proc?.stop('SIGTERM');
-    },
-    async restart() {
-      await proc?.stop('SIGTERM');
-      await launch();
-    },
-    async stop() {
-      await proc?.stop('SIGTERM');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  });
+  return { port, url: `mqtt://127.0.0.1:${port}`, dir, ...service };
 }

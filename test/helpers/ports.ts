@@ -26,6 +26,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when a TCP connection to `host:port` succeeds now. */
+export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = net.connect({ port, host });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
 /**
  * Resolves once a TCP connection to `host:port` succeeds; rejects after
  * `timeoutMs`. Polls every 25 ms — services start in tens of milliseconds.
@@ -36,16 +48,7 @@ export async function waitForPort(
   timeoutMs = 5000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect({ port, host });
-      sock.once('connect', () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
+  while (!(await canConnect(port, host))) {
     if (Date.now() > deadline)
       throw new Error(`nothing accepts connections on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));

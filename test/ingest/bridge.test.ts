@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Bridge } from '../../src/ingest/bridge.js';
+import { Bridge, type BridgeOptions } from '../../src/ingest/bridge.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
 import { LinkFaultInjector, parseLinkFaultSpec } from '../../src/sim/fault-injection.js';
@@ -55,25 +55,47 @@ describe('serial → MQTT bridge', { skip }, () => {
     });
   }
 
-  test('valid frames arrive exactly at an MQTT subscriber, corrupted ones are counted by the bridge', async () => {
+  /**
+   * A persistent subscriber on plant/<machine>, a bridge from the pty into
+   * the broker, and a sensor sink writing the other end of the pty; `got`
+   * collects what the subscriber receives, by sensor and seq.
+   */
+  async function startRig(machine: string, bridgeOpts: Partial<BridgeOptions> = {}) {
     const sub = new MqttSource({
       url: broker.url,
-      clientId: id('sub'),
+      clientId: id(`sub-${machine}`),
       site: 'plant',
-      machine: 'press',
+      machine,
       backoff: FAST,
     });
     await sub.start();
     const bridge = new Bridge({
       serial: { path: pty.b, backoff: FAST },
-      mqtt: { url: broker.url, clientId: id('bridge'), backoff: FAST },
+      mqtt: { url: broker.url, clientId: id(`bridge-${machine}`), backoff: FAST },
       site: 'plant',
-      machine: 'press',
+      machine,
+      ...bridgeOpts,
     });
     await bridge.start();
     const sink = await openSerialSink({ path: pty.a });
     const got = new Map<string, IngestedBlock>();
     sub.on('data', (b) => got.set(frameKey(b.sensorId, b.seq), b));
+    return {
+      sub,
+      bridge,
+      sink,
+      got,
+      async close() {
+        await sink.close();
+        await bridge.close();
+        await sub.close();
+      },
+    };
+  }
+
+  test('valid frames arrive exactly at an MQTT subscriber, corrupted ones are counted by the bridge', async () => {
+    const rig = await startRig('press');
+    const { sub, bridge, sink, got } = rig;
     try {
       const sent: SentFrame[] = [];
       const faults = new LinkFaultInjector(
@@ -113,33 +135,13 @@ describe('serial → MQTT bridge', { skip }, () => {
       assert.equal(st.mqtt.droppedQueueFull, 0);
       assert.equal(sub.stats().badFrames, 0, 'the bridge forwarded a bad frame');
     } finally {
-      await sink.close();
-      await bridge.close();
-      await sub.close();
+      await rig.close();
     }
   });
 
   test('broker away: frames queue (bounded, oldest dropped and counted) and flow again after it returns', async () => {
-    const subId = id('sub2');
-    const sub = new MqttSource({
-      url: broker.url,
-      clientId: subId,
-      site: 'plant',
-      machine: 'mill',
-      backoff: FAST,
-    });
-    await sub.start();
-    const bridge = new Bridge({
-      serial: { path: pty.b, backoff: FAST },
-      mqtt: { url: broker.url, clientId: id('bridge2'), backoff: FAST },
-      site: 'plant',
-      machine: 'mill',
-      queueLimit: 30,
-    });
-    await bridge.start();
-    const sink = await openSerialSink({ path: pty.a });
-    const got = new Map<string, IngestedBlock>();
-    sub.on('data', (b) => got.set(frameKey(b.sensorId, b.seq), b));
+    const rig = await startRig('mill', { queueLimit: 30 });
+    const { sub, bridge, sink, got } = rig;
     try {
       const sent: SentFrame[] = [];
       await stream(sink, sent, 10);
@@ -177,9 +179,7 @@ describe('serial → MQTT bridge', { skip }, () => {
       );
       assert.equal(bridge.stats().mqtt.reconnects, 1);
     } finally {
-      await sink.close();
-      await bridge.close();
-      await sub.close();
+      await rig.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   type BadFrameEvent,
+  type BlockWithFrame,
   decodePayload,
   type SequenceEvent,
   SerialFrameDecoder,
@@ -61,6 +62,25 @@ test('blocks carry the decoded samples in g and the header fields', async () => 
   for (let i = 0; i < f.samples.length; i++) {
     assert.equal(b.samples[i], Math.fround(f.samples[i] * Math.fround(0.000061)));
   }
+});
+
+test('keepFrames: each block carries a copy of the exact frame bytes it came from', async () => {
+  const { frames, bytes } = sampleStream();
+  const expected = frames.map((f) => encodeFrame(f.header, f.samples));
+  for (const chunks of [[bytes], Array.from(bytes, (b) => Uint8Array.of(b))]) {
+    const kept = await runDecoder(new SerialFrameDecoder({ keepFrames: true }), chunks);
+    assert.equal(kept.blocks.length, frames.length);
+    kept.blocks.forEach((b, i) => {
+      const frame = (b as BlockWithFrame).frame;
+      assert.ok(frame instanceof Uint8Array, `block ${i} has no frame`);
+      // a copy, not a view of the decoder's scratch buffer that the next packet overwrites
+      assert.deepEqual(frame, expected[i]);
+      assert.equal(frame.byteOffset, 0);
+      assert.equal(frame.buffer.byteLength, frame.byteLength);
+    });
+  }
+  const plain = await runDecoder(new SerialFrameDecoder(), [bytes]);
+  assert.ok(plain.blocks.every((b) => !('frame' in b)));
 });
 
 test('garbage before, between and after frames: every frame recovered, garbage counted', async () => {

@@ -15,6 +15,7 @@ import {
   MAX_FRAME_BYTES,
   tryDecodeFrame,
 } from '../../src/ingest/frame.js';
+import { rng } from './stream-helpers.js';
 
 const header = (over: Partial<FrameHeaderInit> = {}): FrameHeaderInit => ({
   sensorId: 0xa1b2c3d4,
@@ -27,16 +28,6 @@ const header = (over: Partial<FrameHeaderInit> = {}): FrameHeaderInit => ({
   rpm: 1480.25,
   ...over,
 });
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 test('round trip for every format; samples come back in g', () => {
   const r = rng(1);

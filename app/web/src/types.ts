@@ -2,18 +2,19 @@
  * What the console reads from the gateway API (src/daemon). Written
  * defensively: every field the console can do without is optional, so a
  * gateway one version behind degrades a panel instead of breaking the page.
+ * Types the console shares with the gateway unchanged come from src/diagnose
+ * (type-only: nothing of them reaches the bundle).
  */
+import type {
+  HealthState as DiagnosedState,
+  HealthChange,
+  IsoZone,
+} from '../../../src/diagnose/types.js';
 
-export type HealthState =
-  | 'ok'
-  | 'watch'
-  | 'warning'
-  | 'alarm'
-  | 'silent'
-  | 'stream-errors'
-  | 'saturated'
-  | 'starting';
-export type IsoZone = 'A' | 'B' | 'C' | 'D';
+export type { HealthChange, IsoZone };
+
+/** A machine's health as the gateway diagnoses it, or `starting` before its first window. */
+export type HealthState = DiagnosedState | 'starting';
 
 export interface Evidence {
   /** Defect line that stands out, or null when none does. */
@@ -73,16 +74,6 @@ export interface MachineDiagnosis {
   latencyMs?: number;
   spectrogram?: SpectrogramPayload;
   envelope?: EnvelopePayload;
-}
-
-export interface HealthChange {
-  machine: string;
-  from: HealthState;
-  to: HealthState;
-  t: number;
-  faultClass: string;
-  confidence: number;
-  reason: string;
 }
 
 export interface BearingGeometry {

@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { Bridge, type BridgeStats } from '../../ingest/bridge.js';
-import { addMqttOptions, intArg, mqttLinkFromCli, numArg } from './link-options.js';
+import { addMqttOptions, mqttLinkFromCli } from './link-options.js';
+import { intArg, nonNegativeNumber } from './parse.js';
 
 interface BridgeCliOptions {
   serial: string;
@@ -53,7 +54,7 @@ export function registerBridgeCommand(program: Command): void {
     .option(
       '--status <s>',
       'seconds between status lines on stderr (0: none)',
-      numArg('--status', true),
+      nonNegativeNumber('--status'),
       10,
     )
     .option('--wait', 'keep retrying when the device or broker is not there yet')

@@ -11,25 +11,13 @@ import {
   loadDataset,
 } from '../../data/dataset.js';
 import { FaultlineError } from '../../errors.js';
+import { positiveNumber } from './parse.js';
 
 interface InspectOptions {
   json?: boolean;
   targetRate?: number;
   class?: string[];
   load?: number[];
-}
-
-function positiveNumber(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `${flag} ${JSON.stringify(value)} must be a positive number`,
-      );
-    }
-    return n;
-  };
 }
 
 function loadList(value: string, prev: number[] = []): number[] {

@@ -9,7 +9,8 @@ import { FaultlineError } from '../../errors.js';
 import { MqttSource } from '../../ingest/mqtt-source.js';
 import { SerialSource } from '../../ingest/serial-source.js';
 import type { IngestedBlock, IngestSource, IngestStats } from '../../ingest/source.js';
-import { addMqttOptions, intArg, mqttLinkFromCli, untilSignal } from './link-options.js';
+import { addMqttOptions, mqttLinkFromCli, untilSignal } from './link-options.js';
+import { intArg } from './parse.js';
 
 interface IngestCliOptions {
   serial?: string;

@@ -1,11 +1,11 @@
 /**
  * Command-line options shared by the link commands (`simulate-sensor`,
- * `ingest`, `bridge`): MQTT credentials and TLS, and number parsers that fail
- * with FL_ERR_CLI_USAGE naming the bad value.
+ * `ingest`, `bridge`): MQTT credentials and TLS, and stopping on a signal.
  */
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
 import type { MqttLinkOptions } from '../../ingest/mqtt-link.js';
+import { intArg } from './parse.js';
 
 /** Adds `--username --password --ca --cert --key --insecure --client-id --session-expiry`. */
 export function addMqttOptions(cmd: Command): Command {
@@ -58,38 +58,6 @@ export function mqttLinkFromCli(url: string, o: MqttCliOptions): MqttLinkOptions
     rejectUnauthorized: !o.insecure,
     clientId: o.clientId,
     sessionExpiryS: o.sessionExpiry,
-  };
-}
-
-/** Parser for an integer option ≥ `min`. */
-export function intArg(
-  name: string,
-  min = 1,
-  max = Number.MAX_SAFE_INTEGER,
-): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!/^-?\d+$/.test(v.trim()) || !(n >= min && n <= max)) {
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `${name} ${JSON.stringify(v)} must be an integer in ${min}…${max}`,
-      );
-    }
-    return n;
-  };
-}
-
-/** Parser for a number option > 0 (or ≥ 0 with `allowZero`). */
-export function numArg(name: string, allowZero = false): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `${name} ${JSON.stringify(v)} must be a number ${allowZero ? '≥' : '>'} 0`,
-      );
-    }
-    return n;
   };
 }
 

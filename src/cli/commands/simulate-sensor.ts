@@ -22,7 +22,8 @@ import {
   type StreamSensor,
 } from '../../sim/sensor-stream.js';
 import { openMqttSink, openSerialSink } from '../../sim/sinks.js';
-import { addMqttOptions, intArg, mqttLinkFromCli, numArg, untilSignal } from './link-options.js';
+import { addMqttOptions, mqttLinkFromCli, untilSignal } from './link-options.js';
+import { intArg, positiveNumber } from './parse.js';
 
 interface SimulateCliOptions {
   serial?: string;
@@ -95,7 +96,7 @@ export function registerSimulateSensorCommand(program: Command): void {
     .option(
       '--rpm <r>',
       'shaft speed, rpm (overrides the preset; reported in frames)',
-      numArg('--rpm'),
+      positiveNumber('--rpm'),
     )
     .option(
       '--replay <file>',
@@ -108,7 +109,7 @@ export function registerSimulateSensorCommand(program: Command): void {
     .option(
       '--rate <hz>',
       'sample rate, Hz (default 12000, or the WAV file rate)',
-      numArg('--rate'),
+      positiveNumber('--rate'),
     )
     .option('--frame-samples <n>', 'samples per frame', intArg('--frame-samples', 1, 16_000), 512)
     .option('--format <f>', 'sample format on the wire: int16|float32', 'int16')

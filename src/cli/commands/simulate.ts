@@ -15,6 +15,7 @@ import {
   type SignalFileFormat,
   writeSignalFile,
 } from '../../sim/signal-files.js';
+import { nonNegativeNumber, numberArg, positiveNumber } from './parse.js';
 
 interface SimulateOptions {
   fault: string;
@@ -31,29 +32,12 @@ interface SimulateOptions {
   format: string;
 }
 
-function numberArg(flag: string, check: (n: number) => boolean, what: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !check(n)) {
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `${flag} ${JSON.stringify(value)} must be ${what}`,
-      );
-    }
-    return n;
-  };
-}
-
-const positive = (flag: string) =>
-  numberArg(flag, (n) => Number.isFinite(n) && n > 0, 'a positive number');
-const nonNegative = (flag: string) =>
-  numberArg(flag, (n) => Number.isFinite(n) && n >= 0, 'a number ≥ 0');
-const integer = (flag: string, min: number) =>
-  numberArg(flag, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
-
 function usage(message: string): FaultlineError {
   return new FaultlineError('FL_ERR_CLI_USAGE', message);
 }
+
+const integer = (flag: string, min: number) =>
+  numberArg(flag, (n) => Number.isInteger(n) && n >= min, `an integer ≥ ${min}`);
 
 export function registerSimulateCommand(program: Command): void {
   program
@@ -67,17 +51,21 @@ export function registerSimulateCommand(program: Command): void {
       `bearing fault: ${FAULT_TYPES.join('|')} (with --dataset: all classes are written)`,
       'none',
     )
-    .option('--rpm <rpm>', "shaft speed, rpm (default: the condition's)", positive('--rpm'))
+    .option('--rpm <rpm>', "shaft speed, rpm (default: the condition's)", positiveNumber('--rpm'))
     .option(
       '--condition <preset>',
       `operating condition: ${CONDITION_PRESET_NAMES.join(', ')}`,
       'source-1797rpm',
     )
-    .option('--severity <g>', 'impact peak at 1797 rpm, g (default 0.5)', nonNegative('--severity'))
+    .option(
+      '--severity <g>',
+      'impact peak at 1797 rpm, g (default 0.5)',
+      nonNegativeNumber('--severity'),
+    )
     .option(
       '--duration <s>',
       'seconds per recording (default 10; 2 with --dataset)',
-      positive('--duration'),
+      positiveNumber('--duration'),
     )
     .option('--rate <hz>', 'sample rate, Hz', integer('--rate', 1), 12000)
     .option(

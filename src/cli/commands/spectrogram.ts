@@ -29,6 +29,7 @@ import {
 import { FaultlineError } from '../../errors.js';
 import { COLOR_MAPS, type ColorMapName, spectrogramPng } from '../../report/png.js';
 import type { Spectrogram } from '../../types.js';
+import { nonNegativeNumber, positiveInt, positiveNumber } from './parse.js';
 
 interface SpectrogramOptions {
   out: string;
@@ -53,24 +54,6 @@ interface SpectrogramOptions {
 /** Widest image (frames) drawn; the hop grows beyond it so a long file still fits. */
 const MAX_FRAMES = 4096;
 
-function num(flag: string, check: (n: number) => boolean, what: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!check(n))
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `${flag} ${JSON.stringify(value)} must be ${what}`,
-      );
-    return n;
-  };
-}
-const positive = (flag: string) =>
-  num(flag, (n) => Number.isFinite(n) && n > 0, 'a positive number');
-const nonNegative = (flag: string) =>
-  num(flag, (n) => Number.isFinite(n) && n >= 0, 'a number ≥ 0');
-const positiveInt = (flag: string) =>
-  num(flag, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
-
 export function registerSpectrogramCommand(program: Command): void {
   program
     .command('spectrogram')
@@ -89,18 +72,18 @@ export function registerSpectrogramCommand(program: Command): void {
     .option(
       '--fs <hz>',
       'sample rate, Hz (needed for csv, npy and non-CWRU mat files)',
-      positive('--fs'),
+      positiveNumber('--fs'),
     )
-    .option('--start <s>', 'start of the excerpt, seconds', nonNegative('--start'), 0)
+    .option('--start <s>', 'start of the excerpt, seconds', nonNegativeNumber('--start'), 0)
     .option(
       '--duration <s>',
       'length of the excerpt, seconds (default: to the end)',
-      positive('--duration'),
+      positiveNumber('--duration'),
     )
     .option(
       '--rpm <rpm>',
       "shaft speed, rpm (default: the file's stored rpm, if any)",
-      positive('--rpm'),
+      positiveNumber('--rpm'),
     )
     .option('--cnn', "show the CNN front end's 64 × 64 view of the first 1 s window instead")
     .option(
@@ -125,8 +108,12 @@ export function registerSpectrogramCommand(program: Command): void {
       'samples between frames of the long view (default nfft/4)',
       positiveInt('--hop'),
     )
-    .option('--fmin <hz>', 'lowest frequency shown, Hz', nonNegative('--fmin'), 0)
-    .option('--fmax <hz>', 'highest frequency shown, Hz (default: Nyquist)', positive('--fmax'))
+    .option('--fmin <hz>', 'lowest frequency shown, Hz', nonNegativeNumber('--fmin'), 0)
+    .option(
+      '--fmax <hz>',
+      'highest frequency shown, Hz (default: Nyquist)',
+      positiveNumber('--fmax'),
+    )
     .option('--colormap <name>', `colour map: ${COLOR_MAPS.join(', ')}`, 'viridis')
     .option(
       '--pixel-scale <n>',
@@ -136,7 +123,7 @@ export function registerSpectrogramCommand(program: Command): void {
     .option(
       '--dynamic-range <dB>',
       'dB below the maximum mapped to the bottom colour (long view)',
-      positive('--dynamic-range'),
+      positiveNumber('--dynamic-range'),
       80,
     )
     .option('--json', 'print a JSON summary instead of text')
