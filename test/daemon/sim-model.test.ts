@@ -132,7 +132,6 @@ test('the gateway default (builtin:sim) runs the shipped model, no training', as
   try {
     const registry = await ModelRegistry.open(path.join(stateDir, 'registry'));
     const logs: string[] = [];
-    const t0 = performance.now();
     const active = await resolveMachineModels({
       config: {
         model: BUILTIN_SIM,
@@ -143,7 +142,6 @@ test('the gateway default (builtin:sim) runs the shipped model, no training', as
       stateDir,
       log: (m) => logs.push(m),
     });
-    assert.ok(performance.now() - t0 < 10_000, 'resolved without training');
     assert.deepEqual(logs, []);
     assert.equal(active.get('m1')?.contentHash, model.meta.contentHash);
     // Nothing was trained into the state directory.

@@ -428,21 +428,3 @@ test('a long run stays stable (phases wrap, no drift to NaN or blow-up)', () => 
   assert.ok(Math.abs(later / first - 1) < 0.2, `RMS ${first} → ${later}`);
   assert.equal(g.position, 602 * FS);
 });
-
-test('generation is fast enough to stream hundreds of sensors (gross-regression guard)', () => {
-  const g = new BearingSignalGenerator({ fault: 'inner' });
-  const out = new Float32Array(FS);
-  for (let i = 0; i < 20; i++) g.fill(out);
-  const times: number[] = [];
-  for (let i = 0; i < 30; i++) {
-    // CPU time, not wall time: on a shared CI machine the wall clock mostly measures other processes.
-    const t0 = process.cpuUsage();
-    g.fill(out);
-    const dt = process.cpuUsage(t0);
-    times.push((dt.user + dt.system) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  const median = times[15];
-  // Measured ≈ 0.4 ms CPU per second of 12 kHz signal (bench/suites/sim.ts); 10 ms flags only gross regressions.
-  assert.ok(median < 10, `median ${median.toFixed(2)} ms for 1 s of signal`);
-});
