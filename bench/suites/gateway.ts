@@ -1,181 +1,265 @@
 /**
- * The gateway's live pipeline at scale: N simulated 12 kHz channels pushed
- * in-process in real time (a 0.1 s block per channel every 100 ms, channel
- * phases spread over the second as unsynchronised sensors would be), one
- * diagnosis per channel per second (hop = 12 000 samples, 2048-sample model
- * windows, the model stage's strided CNN trained on simulator data),
- * envelope evidence on 1 s of signal every 10th window.
+ * The gateway's live pipeline at scale: N simulated 12 kHz channels in real
+ * time (a 0.1 s block per channel every 100 ms, channel phases spread over
+ * the second as unsynchronised sensors would be), one diagnosis per channel
+ * per second, envelope evidence every 10th window.
  *
- * N ramps up until the pipeline stops keeping up: windows back up (fewer
- * than 95 % out, or any dropped) or p99 latency (last sample of a window →
- * its diagnosis, measured after a warm-up) exceeds 250 ms.
- * - gateway_realtime_channels: the largest N sustained
- * - gateway_p50_ms / gateway_p99_ms: latency at that N
- * - gateway_rss_mb: peak resident memory of the process (workers included)
- * - gateway_{frontend,cnn,evidence,features}_ms_per_window: worker time per window by stage
- * - gateway_main_elu_pct: event-loop utilisation of the main thread at that N
+ * The model is the one the gateway ships, models/sim-12k (order-mode
+ * envelope front end, 1 s windows, the strided CNN), with its hop set to
+ * 1 s for one diagnosis per channel per second. FAULTLINE_BENCH_GATEWAY_MODEL
+ * = 'fixture' uses the tests' small time-mode model instead (2048-sample
+ * windows; much cheaper front end, so it overstates the capacity).
+ *
+ * Each step runs in a child process of its own (bench/gateway-step.ts) so
+ * the memory measured is the gateway's, not the bench harness's.
+ *
+ * N ramps up until the pipeline stops keeping up: fewer than 95 % of the
+ * windows out, any dropped, or p99 latency (arrival of a window's last
+ * sample → its diagnosis, windows arriving after a warm-up) over 250 ms.
+ * - gateway_realtime_channels, gateway_p50_ms / gateway_p99_ms: the largest
+ *   N sustained with sensors injected in-process, and its latency
+ * - gateway_broker_realtime_channels (+ p50/p99): the same with every block
+ *   published as a frame (QoS 1) through a real mosquitto on loopback and
+ *   read by one MqttSource; the difference is the transport's share (the
+ *   publisher and the broker share the two cores with the gateway)
+ * - gateway_rss_mb: peak resident memory of the gateway process (workers
+ *   included) over the in-process ramp
+ * - gateway_rss_growth_mb_per_min: slope of its resident memory over a
+ *   bounded run at the sustained N (least squares, after the warm-up)
+ * - gateway_{frontend,cnn,evidence,features}_ms_per_window: worker time per
+ *   window by stage; gateway_main_elu_pct: main-thread event-loop use
  * Targets (2 cores): ≥ 1,000 channels, p99 ≤ 250 ms, RSS ≤ 400 MB.
  */
-import { performance } from 'node:perf_hooks';
-import { DiagnosisPipeline, type MachineSpec } from '../../src/diagnose/pipeline.js';
-import type { IngestedBlock } from '../../src/ingest/source.js';
-import { generateBearingSignal } from '../../src/sim/generator.js';
-import { modelVariant, simModelDir } from '../../test/diagnose/fixture.js';
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  BLOCK,
+  FS,
+  PER_MACHINE,
+  type StepReport,
+  type StepRequest,
+  TICK_MS,
+} from '../gateway-step.js';
 import type { Metrics } from '../run.js';
 
 export const name = 'gateway';
 
-const FS = 12000;
-const BLOCK = 1200;
-const TICK_MS = 100;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const STEP_SCRIPT = path.join(here, '..', 'gateway-step.ts');
 const RUN_S = 9;
 const WARMUP_S = 3;
+const GROWTH_S = 40;
 const STEPS = [250, 500, 750, 1000, 1250, 1500, 2000];
+const SETTINGS = { workers: 2, maxBatch: 64, evidenceEvery: 10 };
 
-interface StepResult {
-  n: number;
-  ok: boolean;
-  p50: number;
-  p99: number;
-  rssMb: number;
-  outFraction: number;
-  dropped: number;
-  elu: number;
-  perWindowMs: { frontEnd: number; cnn: number; evidence: number; features: number };
-}
-
-async function step(modelDir: string, n: number, signals: Float32Array[]): Promise<StepResult> {
-  const perMachine = 10;
-  const machines: MachineSpec[] = [];
-  for (let m = 0; m * perMachine < n; m++) {
-    machines.push({
-      site: 'bench',
-      machine: `m${m}`,
-      modelDir,
-      nominalRpm: 1797,
-      sensors: Array.from({ length: Math.min(perMachine, n - m * perMachine) }, (_, i) => ({
-        id: String(i),
-        sampleRate: FS,
-      })),
+/** The shipped gateway model with hop = 1 s, or the tests' fixture. */
+async function benchModel(): Promise<string> {
+  if (process.env.FAULTLINE_BENCH_GATEWAY_MODEL === 'fixture') {
+    const { modelVariant, simModelDir } = await import('../../test/diagnose/fixture.js');
+    return modelVariant(await simModelDir(), (m) => {
+      m.hop = FS;
+      (m.frontEnd as { hop: number }).hop = FS;
     });
   }
-  const p = new DiagnosisPipeline({
-    machines,
-    workers: 2,
-    maxBatch: 64,
-    maxLatencyMs: 50,
-    evidenceEvery: 10,
-    maxQueue: 4096,
-  });
-  const lat: number[] = [];
-  let measuring = false;
-  p.on('diagnosis', (d) => {
-    if (measuring) lat.push(d.latencyMs);
-  });
-  p.on('error', () => {});
-  await p.start();
-  // Channel c: signal c % k, phase offset c/n of a second.
-  const pos = new Int32Array(n);
-  const keys = Array.from({ length: n }, (_, c) => ({
-    site: 'bench',
-    machine: `m${Math.floor(c / perMachine)}`,
-    sensor: String(c % perMachine),
-  }));
-  const seq = new Uint32Array(n);
-  let rss = 0;
-  const push = (c: number, frames: number) => {
-    const x = signals[c % signals.length];
-    const block: IngestedBlock = {
-      sensorId: c,
-      seq: seq[c]++,
-      t0Us: BigInt(Math.round(Date.now() * 1000)),
-      sampleRate: FS,
-      channels: 1,
-      samples: x.subarray(pos[c], pos[c] + frames),
-      gap: 0,
-      origin: { link: 'serial', path: 'bench' },
-    };
-    pos[c] = (pos[c] + frames) % (x.length - BLOCK * 2);
-    p.push(block, keys[c]);
-  };
-  for (let c = 0; c < n; c++) push(c, Math.round((FS * c) / n));
-  const t0 = performance.now();
-  let elu0 = performance.eventLoopUtilization();
-  let windowsAtWarm = 0;
-  for (let tick = 1; tick <= (RUN_S * 1000) / TICK_MS; tick++) {
-    const due = t0 + tick * TICK_MS;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    for (let c = 0; c < n; c++) push(c, BLOCK);
-    if (tick === (WARMUP_S * 1000) / TICK_MS) {
-      measuring = true;
-      elu0 = performance.eventLoopUtilization();
-      windowsAtWarm = p.stats().windowsIn;
-    }
-    rss = Math.max(rss, process.memoryUsage().rss);
-  }
-  const elu = performance.eventLoopUtilization(elu0).utilization;
-  // Give the last windows their latency budget, then look.
-  await new Promise((r) => setTimeout(r, 300));
-  const st = p.stats();
-  measuring = false;
-  await p.close();
-  lat.sort((a, b) => a - b);
-  const q = (f: number) =>
-    lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] : Infinity;
-  const expected = st.windowsIn - windowsAtWarm;
-  const outFraction = expected > 0 ? lat.length / expected : 0;
-  const dropped = Object.values(st.dropped.windows).reduce((a, b) => a + (b ?? 0), 0);
-  const r: StepResult = {
-    n,
-    ok: outFraction >= 0.95 && dropped === 0 && q(0.99) <= 250,
-    p50: q(0.5),
-    p99: q(0.99),
-    rssMb: rss / 2 ** 20,
-    outFraction,
-    dropped,
-    elu,
-    perWindowMs: st.perWindowMs,
-  };
-  process.stderr.write(
-    `bench gateway: ${n} channels: ${r.ok ? 'ok' : 'NOT sustained'} p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
-      `out ${(outFraction * 100).toFixed(1)} %, dropped ${dropped}, rss ${r.rssMb.toFixed(0)} MB, main ELU ${(elu * 100).toFixed(0)} %, ` +
-      `per window fe ${st.perWindowMs.frontEnd.toFixed(2)} cnn ${st.perWindowMs.cnn.toFixed(2)} ev ${st.perWindowMs.evidence.toFixed(2)} feat ${st.perWindowMs.features.toFixed(2)} ms, mean batch ${st.meanBatchSize.toFixed(1)}\n`,
-  );
-  return r;
+  const out = await mkdtemp(path.join(os.tmpdir(), 'faultline-bench-gateway-'));
+  await cp(path.join(here, '..', '..', 'models', 'sim-12k'), out, { recursive: true });
+  const file = path.join(out, 'faultline.json');
+  const meta = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  // Deployment hop of 1 s: one diagnosis per channel per second.
+  meta.hop = FS;
+  (meta.frontEnd as { hop: number }).hop = FS;
+  await writeFile(file, JSON.stringify(meta, null, 2));
+  return out;
 }
 
-export async function run(): Promise<Metrics> {
-  const base = await simModelDir();
-  // Deployment hop of 1 s: one diagnosis per channel per second.
-  const modelDir = await modelVariant(base, (m) => {
-    m.hop = FS;
-    (m.frontEnd as { hop: number }).hop = FS;
+/** Runs one step in a child; `during` drives it (broker mode) once it is ready. */
+function runStep(req: StepRequest, during?: (child: ReturnType<typeof fork>) => Promise<void>) {
+  return new Promise<StepReport>((resolve, reject) => {
+    const child = fork(STEP_SCRIPT, [JSON.stringify(req)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    let report: StepReport | undefined;
+    // A step never hangs the bench: past its run time plus a margin it is killed.
+    const limit = setTimeout(() => child.kill('SIGKILL'), (req.runS + 30) * 1000);
+    child.on('message', (m: unknown) => {
+      if (m === 'ready') {
+        during?.(child).catch((err: Error) => {
+          child.kill();
+          reject(err);
+        });
+      } else if (m && typeof m === 'object' && 'error' in m) {
+        reject(new Error(`gateway step failed: ${(m as { error: string }).error}`));
+      } else report = m as StepReport;
+    });
+    child.on('exit', (code) => {
+      clearTimeout(limit);
+      if (report) resolve(report);
+      else reject(new Error(`gateway step exited with code ${code} and no report`));
+    });
   });
-  const signals = (['inner', 'outer', 'none', 'ball'] as const).map((fault, i) =>
-    generateBearingSignal({ fault, condition: 'source-1797rpm', seed: 100 + i }, FS * 12),
+}
+
+function log(what: string, r: StepReport): void {
+  const w = r.perWindowMs;
+  process.stderr.write(
+    `bench gateway ${what}: ${r.n} channels: ${r.ok ? 'ok' : 'NOT sustained'} p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
+      `out ${(r.outFraction * 100).toFixed(1)} %, dropped ${r.dropped}, rss ${r.rssMb.toFixed(0)} MB, main ELU ${(r.elu * 100).toFixed(0)} %, ` +
+      `per window fe ${w.frontEnd.toFixed(2)} cnn ${w.cnn.toFixed(2)} ev ${w.evidence.toFixed(2)} feat ${w.features.toFixed(2)} ms, mean batch ${r.meanBatch.toFixed(1)}\n`,
   );
-  let best: StepResult | undefined;
+}
+
+/** Steps up N until a step fails; returns the last sustained (or the first failed). */
+async function ramp(
+  what: string,
+  step: (n: number) => Promise<StepReport>,
+): Promise<{ best: StepReport; ok: boolean; peakRss: number }> {
+  let best: StepReport | undefined;
   let peakRss = 0;
   for (const n of STEPS) {
-    const r = await step(modelDir, n, signals);
+    const r = await step(n);
+    log(what, r);
     peakRss = Math.max(peakRss, r.rssMb);
-    if (!r.ok) {
-      best ??= r;
-      break;
-    }
+    if (!r.ok) return { best: best ?? r, ok: best !== undefined, peakRss };
     best = r;
   }
   if (!best) throw new Error('no step ran');
+  return { best, ok: true, peakRss };
+}
+
+/** Broker mode: this process plays the sensors, publishing frames through mosquitto. */
+async function brokerRamp(modelDir: string) {
+  const [{ startMosquitto }, { default: mqtt }, { encodeFrame }, { rawTopic }, gen] =
+    await Promise.all([
+      import('../../test/helpers/mosquitto.js'),
+      import('mqtt'),
+      import('../../src/ingest/frame.js'),
+      import('../../src/ingest/topics.js'),
+      import('../../src/sim/generator.js'),
+    ]);
+  const broker = await startMosquitto({ persistence: false });
+  const scale = 16 / 32768;
+  const signals = (['inner', 'outer', 'none', 'ball'] as const).map((fault, i) => {
+    const x = gen.generateBearingSignal(
+      { fault, condition: 'source-1797rpm', seed: 100 + i },
+      FS * 12,
+    );
+    return Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v / scale))));
+  });
+  try {
+    return await ramp('broker', (n) =>
+      runStep(
+        { mode: 'broker', n, modelDir, runS: RUN_S, warmS: WARMUP_S, url: broker.url, ...SETTINGS },
+        async (child) => {
+          const pub = await mqtt.connectAsync(broker.url, {
+            protocolVersion: 5,
+            clientId: `bench-sensors-${randomUUID().slice(0, 8)}`,
+          });
+          const topics = Array.from({ length: n }, (_, c) =>
+            rawTopic('bench', `m${Math.floor(c / PER_MACHINE)}`, c % PER_MACHINE),
+          );
+          const pos = new Int32Array(n);
+          const seq = new Uint32Array(n);
+          const publish = (c: number, frames: number) => {
+            if (frames === 0) return;
+            const x = signals[c % signals.length];
+            const frame = encodeFrame(
+              {
+                sensorId: c % PER_MACHINE,
+                seq: seq[c]++,
+                t0Us: BigInt(Math.round(Date.now() * 1000)),
+                sampleRate: FS,
+                channels: 1,
+                format: 'int16',
+                scale,
+                rpm: 1797,
+              },
+              x.subarray(pos[c], pos[c] + frames),
+            );
+            pos[c] = (pos[c] + frames) % (x.length - BLOCK * 2);
+            pub.publish(topics[c], Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), {
+              qos: 1,
+            });
+          };
+          for (let c = 0; c < n; c++) publish(c, Math.round((FS * c) / n));
+          const t0 = performance.now();
+          for (let tick = 1; tick <= (RUN_S * 1000) / TICK_MS; tick++) {
+            const wait = t0 + tick * TICK_MS - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            for (let c = 0; c < n; c++) publish(c, BLOCK);
+            if (tick === (WARMUP_S * 1000) / TICK_MS) child.send('warm');
+          }
+          child.send('stop');
+          // Forced: do not wait for acknowledgements a saturated gateway holds back.
+          await pub.endAsync(true).catch(() => undefined);
+        },
+      ),
+    );
+  } finally {
+    await broker.stop();
+  }
+}
+
+/** MB per minute, least-squares slope of samples taken once a second. */
+function slopePerMin(series: number[]): number {
+  const n = series.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = series.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  series.forEach((y, x) => {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  });
+  return (sxy / sxx) * 60;
+}
+
+export async function run(): Promise<Metrics> {
+  const modelDir = await benchModel();
+  const inproc = await ramp('in-process', (n) =>
+    runStep({ mode: 'inproc', n, modelDir, runS: RUN_S, warmS: WARMUP_S, ...SETTINGS }),
+  );
+  const best = inproc.best;
+  // Memory growth over a bounded run at the sustained load (half the first
+  // step's if none was sustained).
+  const growth = await runStep({
+    mode: 'inproc',
+    n: inproc.ok ? best.n : STEPS[0] / 2,
+    modelDir,
+    runS: GROWTH_S + WARMUP_S,
+    warmS: WARMUP_S,
+    ...SETTINGS,
+  });
+  log(`growth ${GROWTH_S} s`, growth);
+  let broker: Awaited<ReturnType<typeof brokerRamp>> | undefined;
+  try {
+    broker = await brokerRamp(modelDir);
+  } catch (err) {
+    process.stderr.write(`bench gateway: broker ramp skipped: ${(err as Error).message}\n`);
+  }
   return {
-    gateway_realtime_channels: best.ok ? best.n : 0,
+    gateway_realtime_channels: inproc.ok ? best.n : 0,
     gateway_p50_ms: best.p50,
     gateway_p99_ms: best.p99,
-    gateway_rss_mb: peakRss,
+    gateway_rss_mb: Math.max(inproc.peakRss, growth.rssMb),
+    gateway_rss_growth_mb_per_min: slopePerMin(growth.rssSeries),
     gateway_frontend_ms_per_window: best.perWindowMs.frontEnd,
     gateway_cnn_ms_per_window: best.perWindowMs.cnn,
     gateway_evidence_ms_per_window: best.perWindowMs.evidence,
     gateway_features_ms_per_window: best.perWindowMs.features,
     gateway_main_elu_pct: best.elu * 100,
+    ...(broker
+      ? {
+          gateway_broker_realtime_channels: broker.ok ? broker.best.n : 0,
+          gateway_broker_p50_ms: broker.best.p50,
+          gateway_broker_p99_ms: broker.best.p99,
+          gateway_broker_rss_mb: broker.peakRss,
+        }
+      : {}),
   };
 }

@@ -20,13 +20,14 @@
  * worker can take any batch; a model is unloaded only when no queued or
  * in-flight window still needs it (a model switch never drops a window).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BearingGeometry } from '../dsp/bearing.js';
 import type { IsoZone } from '../dsp/iso20816.js';
 import { type ErrorCode, FaultlineError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
 import type { EnvelopeView, SpectrogramView } from './display.js';
 import type { RpmSource } from './speed-source.js';
+import { startModuleWorker } from './worker-bundle.js';
 
 /** What the worker does with one window besides the CNN. */
 export interface WindowTask {
@@ -174,19 +175,12 @@ interface Slot<C> {
 
 const INFLIGHT_PER_WORKER = 2;
 
-/** Spawns the worker, through tsx's loader when running from source. */
-function spawnWorker(): Worker {
+/** Starts one worker: built JS, or a bundle of the .ts source (./worker-bundle.ts). */
+function spawnWorker(): Promise<Worker> {
   const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(
-    fromSource ? './inference-worker.ts' : './inference-worker.js',
-    import.meta.url,
+  return startModuleWorker(
+    new URL(fromSource ? './inference-worker.ts' : './inference-worker.js', import.meta.url),
   );
-  return fromSource
-    ? new Worker(
-        `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}));`,
-        { eval: true },
-      )
-    : new Worker(url);
 }
 
 export class InferencePool<C = unknown> {
@@ -259,8 +253,13 @@ export class InferencePool<C = unknown> {
   }
 
   private async addSlot(index?: number): Promise<string> {
+    const worker = await spawnWorker();
+    if (this.closed) {
+      await worker.terminate();
+      return 'none';
+    }
     const slot: Slot<C> = {
-      worker: spawnWorker(),
+      worker,
       ready: false,
       inflight: new Map(),
       requests: new Map(),
