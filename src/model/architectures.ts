@@ -17,6 +17,8 @@
  * The dense head is flatten → dropout → dense(32, ReLU) → dropout → dense(numClasses);
  * flattening (not global pooling) keeps where in frequency a pattern sits.
  */
+import { withFusedTrainingGradient } from './batch_norm.js';
+import { withLazyInputGradient } from './conv_grad.js';
 import * as tf from './tf.js';
 
 export type CnnVariant = 'reference' | 'strided' | 'slim' | 'strided_wide';
@@ -106,8 +108,9 @@ export function buildCnn(
   const input = tf.input({ shape: inputShape, name: 'spectrogram' });
   let x = input as tf.SymbolicTensor;
   stages.forEach((stage, i) => {
-    x = tf.layers
-      .conv2d({
+    // Stock layers; only how their training gradient runs differs (./conv_grad.ts, ./batch_norm.ts).
+    x = withLazyInputGradient(
+      tf.layers.conv2d({
         filters: stage.filters,
         kernelSize: 3,
         strides: stage.stride,
@@ -115,9 +118,11 @@ export function buildCnn(
         useBias: false, // batch norm's beta is the bias
         kernelInitializer: init(),
         name: `conv${i + 1}`,
-      })
-      .apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `bn${i + 1}` }).apply(x) as tf.SymbolicTensor;
+      }),
+    ).apply(x) as tf.SymbolicTensor;
+    x = withFusedTrainingGradient(tf.layers.batchNormalization({ name: `bn${i + 1}` })).apply(
+      x,
+    ) as tf.SymbolicTensor;
     x = tf.layers
       .activation({ activation: 'relu', name: `relu${i + 1}` })
       .apply(x) as tf.SymbolicTensor;
@@ -153,4 +158,27 @@ export function buildCnn(
     name: `cnn_${variant}`,
   });
   return { features, classifier, model, featureDim, variant };
+}
+
+/**
+ * Gives the Conv2D and BatchNormalization layers of an already built or loaded
+ * `model` (nested models included) the training paths buildCnn uses
+ * (./conv_grad.ts, ./batch_norm.ts), so fine-tuning a loaded model trains as
+ * fast as a fresh one. Weights, outputs and saved form stay the same; returns `model`.
+ */
+export function withFastTrainingGradients(model: tf.LayersModel): tf.LayersModel {
+  const seen = new Set<tf.layers.Layer>();
+  const visit = (layers: tf.layers.Layer[]) => {
+    for (const layer of layers) {
+      if (seen.has(layer)) continue;
+      seen.add(layer);
+      const cls = layer.getClassName();
+      if (cls === 'Conv2D') withLazyInputGradient(layer);
+      else if (cls === 'BatchNormalization') withFusedTrainingGradient(layer);
+      const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+      if (Array.isArray(nested)) visit(nested);
+    }
+  };
+  visit(model.layers);
+  return model;
 }

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { FrontEndConfig } from '../dsp/frontend.js';
 import { createFrontEnd } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
+import { withFastTrainingGradients } from './architectures.js';
 import * as tf from './tf.js';
 
 export const MODEL_JSON = 'model.json';
@@ -281,6 +282,7 @@ export async function loadModelArtifact(dir: string): Promise<LoadedModel> {
         `input [${meta.inputShape}] and ${meta.classes.length} classes`,
     );
   }
+  withFastTrainingGradients(model); // adaptation trains loaded models
   return {
     ...splitModel(model, meta.architecture.featureLayer, meta.architecture.classifierLayer),
     meta,

@@ -222,6 +222,52 @@ describe('BatchMatMul on wasm', () => {
   }
 });
 
+describe('Sum and Mean over leading axes on wasm', () => {
+  const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+    { shape: [5, 4, 3, 6], axis: [0, 1, 2], keepDims: false }, // batch norm's pattern
+    { shape: [5, 4, 3, 6], axis: [2, 0, 1], keepDims: true }, // unsorted, kept dims
+    { shape: [7, 9], axis: 0, keepDims: false }, // a bias gradient
+    { shape: [6, 5, 3], axis: [-3, -2], keepDims: false }, // negative axes
+    { shape: [3, 5, 2], axis: [0], keepDims: true }, // rows not a multiple of 4
+    { shape: [2, 3, 4], axis: [1, 2], keepDims: false }, // not leading: stock kernel
+    { shape: [2, 3, 4], axis: [0, 1, 2], keepDims: false }, // all axes: stock kernel
+    { shape: [0, 3], axis: 0, keepDims: false }, // empty: 0 (the stock kernel returns garbage)
+  ];
+  for (const c of cases) {
+    it(`matches cpu for shape ${c.shape}, axis ${c.axis}, keepDims ${c.keepDims}`, async () => {
+      const v = values(sizeOf(c.shape), 9);
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor(v, c.shape);
+          const s = tf.sum(x, c.axis, c.keepDims);
+          const m = tf.mean(x, c.axis, c.keepDims);
+          return [s, m, tf.tensor1d(s.shape), tf.tensor1d(m.shape)];
+        });
+      const { cpu, wasm } = await onBoth(run);
+      for (const [i, what] of ['sum', 'mean', 'sum shape', 'mean shape'].entries()) {
+        assertClose(wasm[i], cpu[i], what);
+      }
+      assertNoLeak(() => tf.dispose(run()));
+    });
+  }
+  it('accumulates in float64: small terms next to a huge one are not lost', async () => {
+    // [2^25, 1 × 998, −2^25]: a float32 running sum drops every 1 (2^25 + 1 = 2^25).
+    const v = new Float32Array(1000).fill(1);
+    v[0] = 2 ** 25;
+    v[999] = -(2 ** 25);
+    const x = tf.tensor2d(v, [1000, 1]);
+    const [s, m] = [await tf.sum(x, 0).data(), await tf.mean(x, 0).data()];
+    x.dispose();
+    assert.equal(s[0], 998);
+    assert.ok(Math.abs(m[0] - 0.998) < 1e-6, `mean ${m[0]}`);
+  });
+  it('leaves int32 to the stock kernel (exact integers)', async () => {
+    const run = () => [tf.sum(tf.tensor2d([1, 2, 2147483, 4], [2, 2], 'int32'), 0)];
+    const { cpu, wasm } = await onBoth(run);
+    assert.deepEqual(Array.from(wasm[0]), Array.from(cpu[0]));
+  });
+});
+
 describe('a training step on wasm', () => {
   it('updates a small conv net like cpu does (conv, batch norm, pooling, dense)', async () => {
     const xv = values(4 * 12 * 12 * 1, 7);

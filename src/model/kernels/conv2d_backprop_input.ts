@@ -144,22 +144,27 @@ function viaCol2im(
   const dx = scope.backend.typedArrayFromHeap(out) as Float32Array;
   const cols = scope.backend.typedArrayFromHeap(colsInfo) as Float32Array;
   dx.fill(0);
+  const { top, left } = padInfo;
+  // For one output pixel and filter row i, the taps j = 0…kw−1 land on kw
+  // neighbouring input columns, which are contiguous in NHWC: one run of
+  // kw·Ci values (clipped at the borders) instead of kw runs of Ci.
   let row = 0;
   for (let b = 0; b < n; b++) {
     for (let oh = 0; oh < ho; oh++) {
-      const h0 = oh * sh - padInfo.top;
+      const h0 = oh * sh - top;
       for (let ow = 0; ow < wo; ow++, row += k) {
-        const w0 = ow * sw - padInfo.left;
+        const w0 = ow * sw - left;
+        const jFrom = w0 < 0 ? -w0 : 0;
+        const jTo = Math.min(kw, w - w0);
+        if (jTo <= jFrom) continue;
+        const len = (jTo - jFrom) * ci;
         for (let i = 0; i < kh; i++) {
           const hh = h0 + i;
           if (hh < 0 || hh >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const ww = w0 + j;
-            if (ww < 0 || ww >= w) continue;
-            const d = ((b * h + hh) * w + ww) * ci;
-            const c = row + (i * kw + j) * ci;
-            for (let q = 0; q < ci; q++) dx[d + q] += cols[c + q];
-          }
+          let d = ((b * h + hh) * w + w0 + jFrom) * ci;
+          let c = row + (i * kw + jFrom) * ci;
+          const end = c + len;
+          for (; c < end; c++, d++) dx[d] += cols[c];
         }
       }
     }

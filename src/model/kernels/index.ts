@@ -8,6 +8,7 @@
  * - `MaxPoolGrad`: upstream is a generic loop; ours is a direct pass over the heap.
  * - `Tile`: upstream computes an index per element; ours copies blocks (batch-norm gradient).
  * - `BatchMatMul`: upstream's transposed cases are a scalar loop; ours transposes first.
+ * - `Sum`, `Mean` over the leading axes: upstream transposes first; ours is a column sum (batch norm).
  */
 import * as tf from '../tf.js';
 import { batchMatMulWasm } from './batch_mat_mul.js';
@@ -15,6 +16,7 @@ import { conv2DBackpropFilterWasm } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputWasm } from './conv2d_backprop_input.js';
 import { captureWasmKernel } from './kernel_scope.js';
 import { maxPoolGradWasm } from './max_pool_grad.js';
+import { meanWasm, sumWasm } from './reduce_leading.js';
 import { tileWasm } from './tile.js';
 
 /** The kernels {@link registerWasmGradKernels} installs, by tfjs kernel name. */
@@ -24,6 +26,8 @@ export const WASM_GRAD_KERNELS: Readonly<Record<string, tf.KernelFunc>> = {
   [tf.MaxPoolGrad]: maxPoolGradWasm as tf.KernelFunc,
   [tf.Tile]: tileWasm as tf.KernelFunc,
   [tf.BatchMatMul]: batchMatMulWasm as tf.KernelFunc,
+  [tf.Sum]: sumWasm as tf.KernelFunc,
+  [tf.Mean]: meanWasm as tf.KernelFunc,
 };
 
 let registered: string[] | undefined;
