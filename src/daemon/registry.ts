@@ -14,7 +14,12 @@
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FaultlineError } from '../errors.js';
-import { loadModelArtifact, type ModelMetadata, readModelMetadata } from '../model/artifact.js';
+import {
+  loadModelArtifact,
+  type ModelMetadata,
+  readModelMetadata,
+  verifyModelFiles,
+} from '../model/artifact.js';
 
 /** One registered model version. */
 export interface ModelVersion {
@@ -171,12 +176,15 @@ export class ModelRegistry {
    */
   register(modelDir: string, o: RegisterOptions): Promise<ModelVersion> {
     return this.locked(async () => {
-      // loads the weights: proves the hash and shapes before anything is copied
-      const loaded = await loadModelArtifact(modelDir);
-      loaded.model.dispose();
-      const meta = loaded.meta;
+      // The hash first, without tfjs: a model already registered was loaded
+      // (hash and shapes proven) when it was, and the gateway re-registers
+      // its configured models at every start; tfjs stays out of the main
+      // thread then (the models run in workers).
+      const meta = await verifyModelFiles(modelDir);
       const existing = this.findByHash(meta.contentHash);
       if (existing) return existing;
+      // A new model: load the weights, proving the shapes before anything is copied.
+      (await loadModelArtifact(modelDir)).model.dispose();
       const id = `v${this.data.next}-${meta.contentHash.slice(0, 8)}`;
       const dest = path.join(this.dir, 'versions', id);
       const tmp = `${dest}.tmp`;

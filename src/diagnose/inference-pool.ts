@@ -36,6 +36,12 @@ export interface WindowTask {
   rpmSource: RpmSource;
   /** Compute the envelope evidence for this window. */
   evidence: boolean;
+  /**
+   * Compute velocity RMS and ISO zone (a 16384-point FFT at 12 kHz) for this
+   * window; default true. When false the result omits both (the caller
+   * carries its last values); RMS, crest factor and kurtosis always come.
+   */
+  velocity?: boolean;
   /** Return a coarse spectrogram (≤ 32 × 32) for display. */
   spectrogram: boolean;
   /** Return a coarse envelope spectrum (≤ 256 bins) for display; needs `evidence`. */

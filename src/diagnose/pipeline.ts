@@ -109,7 +109,10 @@ export interface MachineDiagnosis {
   rpmSource: RpmSource;
   /** Acceleration RMS, g. */
   rmsG: number;
-  /** Velocity RMS over 10–1000 Hz, mm/s. */
+  /**
+   * Velocity RMS over 10–1000 Hz, mm/s. Computed every `featuresEvery`
+   * windows; in between, the sensor's latest is repeated (as isoZone).
+   */
   velocityRmsMmS: number;
   isoZone: IsoZone;
   crestFactor: number;
@@ -152,6 +155,16 @@ export interface PipelineOptions {
   maxQueue?: number;
   /** Envelope evidence every Nth window of each sensor; default 1 (every window). */
   evidenceEvery?: number;
+  /**
+   * Velocity RMS and ISO zone every Nth window of each sensor, the last
+   * values carried in between; default 4 (once per second at a 0.25 s hop).
+   * They change over minutes, not windows, and the health state machine
+   * reads zones over k-of-n windows anyway, so a zone change shows up to
+   * N − 1 windows later; this saves the velocity FFT (16384 points at 12 kHz,
+   * ~0.5–0.8 ms) on the other windows. RMS, crest factor, kurtosis and the
+   * clipped fraction stay per window. 1 = every window.
+   */
+  featuresEvery?: number;
   /**
    * Signal the envelope evidence (and a speed estimate) looks at, s, ending
    * with the window's last sample; default 1 (0.17 s model windows give
@@ -305,6 +318,10 @@ interface SensorState {
   done: Map<number, { d: MachineDiagnosis; arrivedAt: number } | null>;
   windowCount: number;
   lastEvidence: MachineDiagnosis['evidence'];
+  /** Latest computed velocity RMS and zone (see featuresEvery), or null before the first. */
+  lastVelocity: Pick<MachineDiagnosis, 'velocityRmsMmS' | 'isoZone'> | null;
+  /** A window that was to compute the velocity failed: the next one computes it. */
+  velocityDue: boolean;
   lastEstimate: { rpm: number; window: number } | null;
   spectrogram: boolean;
   envelope: boolean;
@@ -332,6 +349,7 @@ export class DiagnosisPipeline extends EventEmitter {
   private readonly sensors = new Map<string, SensorState>();
   private readonly pool: InferencePool<JobCtx>;
   private readonly evidenceEvery: number;
+  private readonly featuresEvery: number;
   private readonly latencies = new Float64Array(LATENCY_SAMPLES);
   private latencyCount = 0;
   private running = false;
@@ -354,6 +372,10 @@ export class DiagnosisPipeline extends EventEmitter {
     this.evidenceEvery = o.evidenceEvery ?? 1;
     if (!Number.isInteger(this.evidenceEvery) || this.evidenceEvery < 1) {
       throw new TypeError(`evidenceEvery must be a positive integer, got ${o.evidenceEvery}`);
+    }
+    this.featuresEvery = o.featuresEvery ?? 4;
+    if (!Number.isInteger(this.featuresEvery) || this.featuresEvery < 1) {
+      throw new TypeError(`featuresEvery must be a positive integer, got ${o.featuresEvery}`);
     }
     for (const spec of o.machines) {
       const id = `${spec.site}/${spec.machine}`;
@@ -393,6 +415,8 @@ export class DiagnosisPipeline extends EventEmitter {
           done: new Map(),
           windowCount: 0,
           lastEvidence: { defect: null },
+          lastVelocity: null,
+          velocityDue: false,
           lastEstimate: null,
           spectrogram: false,
           envelope: false,
@@ -521,6 +545,8 @@ export class DiagnosisPipeline extends EventEmitter {
       s.st.windowsIn++;
       const n = s.windowCount++;
       const evidence = n % this.evidenceEvery === 0;
+      const velocity = n % this.featuresEvery === 0 || s.velocityDue;
+      s.velocityDue = false;
       const job: PoolJob<JobCtx> = {
         key: model.key,
         window: w.samples,
@@ -529,6 +555,7 @@ export class DiagnosisPipeline extends EventEmitter {
           rpm: speed.rpm,
           rpmSource: speed.source,
           evidence,
+          velocity,
           spectrogram: s.spectrogram,
           envelope: s.envelope && evidence,
           bearing: m.bearing,
@@ -547,6 +574,7 @@ export class DiagnosisPipeline extends EventEmitter {
         s.nextSeq++;
       } else {
         ok = false;
+        if (velocity) s.velocityDue = true;
         this.dropWindow(s, 'queue-full');
       }
     }
@@ -754,6 +782,8 @@ export class DiagnosisPipeline extends EventEmitter {
     const { sensor: s, seq, model, t, arrivedAt } = job.ctx;
     const m = s.machine;
     if (!r.ok || !r.probs) {
+      // Its velocity is owed: the sensor must not go featuresEvery windows without.
+      if (job.task.velocity) s.velocityDue = true;
       const reason: DropReason = r.code === 'FL_ERR_SPEED_UNKNOWN' ? 'speed-unknown' : 'error';
       this.dropWindow(s, reason, r.message);
       s.done.set(seq, null);
@@ -769,6 +799,9 @@ export class DiagnosisPipeline extends EventEmitter {
     });
     const op = model.names[best];
     if (r.evidence) s.lastEvidence = r.evidence;
+    if (r.velocityRmsMmS !== undefined && r.isoZone !== undefined) {
+      s.lastVelocity = { velocityRmsMmS: r.velocityRmsMmS, isoZone: r.isoZone };
+    }
     let rpm = r.rpm;
     let rpmSource = r.rpmSource;
     const n = s.windowCount;
@@ -795,8 +828,8 @@ export class DiagnosisPipeline extends EventEmitter {
       rpm,
       rpmSource,
       rmsG: r.rmsG ?? 0,
-      velocityRmsMmS: r.velocityRmsMmS ?? 0,
-      isoZone: r.isoZone ?? 'A',
+      velocityRmsMmS: s.lastVelocity?.velocityRmsMmS ?? 0,
+      isoZone: s.lastVelocity?.isoZone ?? 'A',
       crestFactor: r.crestFactor ?? 0,
       kurtosis: r.kurtosis ?? 0,
       evidence: s.lastEvidence,

@@ -118,15 +118,14 @@ export interface VibrationSummary {
   isoZone: IsoZone;
 }
 
+/** The time-domain part of VibrationSummary: cheap (one pass plus kurtosis), no FFT. */
+export type TimeStatistics = Pick<VibrationSummary, 'rmsG' | 'peakG' | 'crestFactor' | 'kurtosis'>;
+
 /**
- * The usual one-line summary of a window of acceleration (g) at `fs` Hz.
- * @param iso machine group and foundation for the zone (defaults: group 2, rigid)
+ * RMS, peak, crest factor and kurtosis of a window of acceleration (g), mean
+ * removed; the values vibrationSummary reports, without the velocity FFT.
  */
-export function vibrationSummary(
-  x: ArrayLike<number>,
-  fs: number,
-  iso: { group?: MachineGroup; foundation?: Foundation; lowHz?: number; highHz?: number } = {},
-): VibrationSummary {
+export function timeStatistics(x: ArrayLike<number>): TimeStatistics {
   checkSignal(x, 'vibration window', MAX_FFT_SIGNAL_SAMPLES);
   const m = mean(x);
   let s = 0;
@@ -137,12 +136,22 @@ export function vibrationSummary(
     if (Math.abs(d) > peak) peak = Math.abs(d);
   }
   const rmsG = Math.sqrt(s / x.length);
+  return { rmsG, peakG: peak, crestFactor: rmsG > 0 ? peak / rmsG : 0, kurtosis: kurtosis(x) };
+}
+
+/**
+ * The usual one-line summary of a window of acceleration (g) at `fs` Hz.
+ * @param iso machine group and foundation for the zone (defaults: group 2, rigid)
+ */
+export function vibrationSummary(
+  x: ArrayLike<number>,
+  fs: number,
+  iso: { group?: MachineGroup; foundation?: Foundation; lowHz?: number; highHz?: number } = {},
+): VibrationSummary {
+  const t = timeStatistics(x);
   const v = velocityRms(x, fs, { lowHz: iso.lowHz, highHz: iso.highHz });
   return {
-    rmsG,
-    peakG: peak,
-    crestFactor: rmsG > 0 ? peak / rmsG : 0,
-    kurtosis: kurtosis(x),
+    ...t,
     velocityRmsMmS: v,
     isoZone: isoZone(v, iso.group ?? 2, iso.foundation ?? 'rigid'),
   };

@@ -88,6 +88,52 @@ export interface FrontEnd {
   process(window: Float32Array, rpm?: number, out?: Float32Array): Float32Array;
   /** Shaft speed (rpm) used by the last order-mode `process` call, or undefined. */
   readonly lastRpm: number | undefined;
+  /**
+   * The band envelope (mean removed, length = windowLength) the last
+   * order-mode `process` call computed, with the window it came from and its
+   * band (Hz); undefined in time mode, without an envelope, or after a
+   * failed call. A view of an internal buffer: valid until the next
+   * `process` call, and only while that window's samples are unchanged.
+   */
+  readonly lastEnvelope: LastEnvelope | undefined;
+}
+
+/** See FrontEnd.lastEnvelope. */
+export interface LastEnvelope {
+  /** The window (the very array) the envelope was computed from. */
+  readonly window: Float32Array;
+  readonly lowHz: number;
+  readonly highHz: number;
+  readonly data: Float32Array;
+}
+
+/**
+ * The envelope of `window` band-passed to `band` (Hz) at `fs` Hz, taken from
+ * the front end's last call when that call computed exactly it (same array,
+ * same band, same rate), else undefined. Saves the envelope evidence a
+ * second FFT pair of the window's length: the values are those of
+ * `createBandEnvelope(fs, window.length, band).compute(window)`, bit for bit,
+ * because they are computed by that same code. Call it before the window's
+ * samples change or the front end processes another window.
+ */
+export function reusableEnvelope(
+  frontEnd: FrontEnd,
+  window: Float32Array,
+  fs: number,
+  band: { lowHz: number; highHz: number },
+): Float32Array | undefined {
+  const e = frontEnd.lastEnvelope;
+  if (
+    e &&
+    e.window === window &&
+    e.data.length === window.length &&
+    e.lowHz === band.lowHz &&
+    e.highHz === band.highHz &&
+    frontEnd.config.sampleRate === fs
+  ) {
+    return e.data;
+  }
+  return undefined;
 }
 
 /**
@@ -218,8 +264,10 @@ export function createFrontEnd(
       ? createBandEnvelope(sampleRate, windowLength, cfg.order.envelope)
       : undefined;
   let lastRpm: number | undefined;
+  let lastEnvelope: LastEnvelope | undefined;
 
   function process(window: Float32Array, rpm?: number, out?: Float32Array): Float32Array {
+    lastEnvelope = undefined;
     if (window.length !== windowLength) {
       throw new FaultlineError(
         window.length === 0
@@ -257,8 +305,11 @@ export function createFrontEnd(
       );
     }
     lastRpm = shaftRpm;
-    if (envelope) envelope.compute(window, work);
-    else removeMean(window, work);
+    if (envelope) {
+      envelope.compute(window, work);
+      // angularResample and the RMS scaling below only read `work`.
+      lastEnvelope = { window, lowHz: envelope.lowHz, highHz: envelope.highHz, data: work };
+    } else removeMean(window, work);
     angularResample(work, sampleRate, shaftRpm / 60, cfg.order.samplesPerRev, length, angle);
     if (amplitude === 'rms') scaleToUnitRms(angle);
     plan.compute(angle, data);
@@ -271,6 +322,9 @@ export function createFrontEnd(
     process,
     get lastRpm() {
       return lastRpm;
+    },
+    get lastEnvelope() {
+      return lastEnvelope;
     },
   };
 }

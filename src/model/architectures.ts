@@ -18,11 +18,11 @@
  * flattening (not global pooling) keeps where in frequency a pattern sits.
  */
 import { withFusedTrainingGradient } from './batch_norm.js';
+import { CNN_VARIANTS, type CnnVariant } from './choices.js';
 import { withLazyInputGradient } from './conv_grad.js';
 import * as tf from './tf.js';
 
-export type CnnVariant = 'reference' | 'strided' | 'slim' | 'strided_wide';
-export const CNN_VARIANTS: readonly CnnVariant[] = ['reference', 'strided', 'slim', 'strided_wide'];
+export { CNN_VARIANTS, type CnnVariant };
 
 /** One conv stage: output channels, conv stride, whether 2×2 max pooling follows. */
 interface Stage {

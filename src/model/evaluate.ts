@@ -17,6 +17,7 @@ import { FaultlineError } from '../errors.js';
 import { alignDomains } from './adapt/align.js';
 import type { CnnVariant } from './architectures.js';
 import { initBackend } from './backend.js';
+import { EVAL_STRATEGIES, type EvalStrategy } from './choices.js';
 import { classesByDomain, type DomainSplits, loadLabelledData, prepareDomain } from './domains.js';
 import {
   accuracyOf,
@@ -28,8 +29,7 @@ import {
   trainClassifier,
 } from './train.js';
 
-export type EvalStrategy = 'source-only' | 'dann' | 'mmd';
-export const EVAL_STRATEGIES: readonly EvalStrategy[] = ['source-only', 'dann', 'mmd'];
+export { EVAL_STRATEGIES, type EvalStrategy };
 
 export interface EvalTask {
   source: string;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -192,5 +193,45 @@ test('a corrupt model folder or registry file is refused', async () => {
   await assert.rejects(
     ModelRegistry.open(root),
     (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /corrupt/.test(e.message),
+  );
+});
+
+test('re-registering a known model checks its hash without loading tfjs', async () => {
+  const root = path.join(dir, 'reg6');
+  const reg = await ModelRegistry.open(root);
+  const v1 = await reg.register(path.join(dir, 'm1'), { origin: 't' });
+  // A fresh process (this one has tfjs loaded): importing the gateway, and
+  // re-registering at start as the gateway does, must leave tfjs unloaded.
+  const repo = path.resolve(import.meta.dirname, '..', '..');
+  const script = `
+    const { Gateway } = await import(${JSON.stringify(path.join(repo, 'src/daemon/gateway.ts'))});
+    const { ModelRegistry } = await import(${JSON.stringify(path.join(repo, 'src/daemon/registry.ts'))});
+    const reg = await ModelRegistry.open(${JSON.stringify(root)});
+    const v = await reg.register(${JSON.stringify(path.join(dir, 'm1'))}, { origin: 'again' });
+    console.log(JSON.stringify({ id: v.id, gateway: typeof Gateway, tf: '_tfengine' in globalThis }));
+  `;
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+    },
+  );
+  assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? ''), {
+    id: v1.id,
+    gateway: 'function',
+    tf: false,
+  });
+  // Changed files of a known model are still refused by the hash.
+  const copy = path.join(dir, 'm1-changed');
+  await cp(path.join(dir, 'm1'), copy, { recursive: true });
+  const w = path.join(copy, 'weights.bin');
+  const bytes = await readFile(w);
+  bytes[3] ^= 0x01;
+  await writeFile(w, bytes);
+  await assert.rejects(
+    reg.register(copy, { origin: 't' }),
+    (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /hash/.test(e.message),
   );
 });

@@ -12,6 +12,7 @@ import {
   type WindowDropped,
 } from '../../src/diagnose/pipeline.js';
 import type { HealthChange } from '../../src/diagnose/types.js';
+import { vibrationSummary } from '../../src/dsp/features.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { contentHash } from '../../src/model/artifact.js';
 import { generateBearingSignal } from '../../src/sim/generator.js';
@@ -110,6 +111,37 @@ describe('DiagnosisPipeline: diagnosis, speed sources, refusals', () => {
     assert.ok(d.latencyMs >= 0 && Number.isFinite(d.latencyMs));
     assert.ok(d.rmsG > 0 && d.velocityRmsMmS > 0 && d.kurtosis > 0 && d.crestFactor > 1);
     assert.match(d.isoZone, /^[ABCD]$/);
+  });
+
+  it('computes velocity RMS every 4th window (featuresEvery) and carries it in between', () => {
+    // Reference: the same 2048-sample windows (hop 1024) cut from the same
+    // stream and summarised directly.
+    const x = sig('inner', 2, 21);
+    const ref = (k: number) => vibrationSummary(x.subarray(k * 1024, k * 1024 + 2048), 12000);
+    const inner = of('inner-cfg');
+    const computed = new Map<number, number>();
+    for (let k = 0; k < inner.length; k += 4) computed.set(k, ref(k).velocityRmsMmS);
+    inner.forEach((d, k) => {
+      assert.ok(d.velocityRmsMmS > 0, `window ${k} carries a velocity`);
+      // RMS and the shape statistics stay per window.
+      assert.ok(Math.abs(d.rmsG - ref(k).rmsG) <= 1e-6 * ref(k).rmsG, `window ${k} rmsG`);
+      if (k % 4 === 0) {
+        const r = ref(k);
+        assert.ok(Math.abs(d.velocityRmsMmS - r.velocityRmsMmS) <= 1e-9 * r.velocityRmsMmS);
+        assert.equal(d.isoZone, r.isoZone);
+      } else {
+        // The last computed value that had arrived (workers may finish out of order).
+        const match = [...computed].some(
+          ([j, v]) => j <= k + 8 && Math.abs(d.velocityRmsMmS - v) <= 1e-9 * v,
+        );
+        assert.ok(match, `window ${k}: ${d.velocityRmsMmS} is no computed window's value`);
+      }
+    });
+    assert.ok(new Set(inner.map((d) => d.velocityRmsMmS)).size <= computed.size);
+    assert.throws(
+      () => new DiagnosisPipeline({ machines: [], featuresEvery: 0 }),
+      /featuresEvery must be a positive integer/,
+    );
   });
 
   it('emits each sensor’s windows in order, stamped with the time of their last sample', () => {

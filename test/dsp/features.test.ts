@@ -12,6 +12,7 @@ import {
   kurtosis,
   rms,
   STANDARD_GRAVITY,
+  timeStatistics,
   velocityRms,
   vibrationSummary,
 } from '../../src/dsp/index.js';
@@ -44,6 +45,30 @@ describe('time-domain indicators', () => {
     code(() => rms(new Float32Array(0)), 'FL_ERR_SIGNAL_EMPTY');
     code(() => kurtosis(Float32Array.of(1, Number.NaN)), 'FL_ERR_SIGNAL_NONFINITE');
     code(() => crestFactor([1, Number.NEGATIVE_INFINITY]), 'FL_ERR_SIGNAL_NONFINITE');
+  });
+});
+
+describe('timeStatistics', () => {
+  it('matches the single-purpose indicators and vibrationSummary, without the FFT', () => {
+    const x = add(tone(12000, 12000, 50, 2), gaussian(12000, 9, 0.1)).map((v) => v + 0.3);
+    const t = timeStatistics(x);
+    close(
+      t.rmsG,
+      rms(x.map((v, _i, a) => v - a.reduce((s, u) => s + u, 0) / a.length)),
+      1e-6,
+      'rms',
+    );
+    close(t.crestFactor, crestFactor(x), 1e-9, 'crest');
+    assert.equal(t.kurtosis, kurtosis(x));
+    const v = vibrationSummary(x, 12000);
+    assert.deepEqual(t, {
+      rmsG: v.rmsG,
+      peakG: v.peakG,
+      crestFactor: v.crestFactor,
+      kurtosis: v.kurtosis,
+    });
+    code(() => timeStatistics(new Float32Array(0)), 'FL_ERR_SIGNAL_EMPTY');
+    code(() => timeStatistics([1, Number.NaN]), 'FL_ERR_SIGNAL_NONFINITE');
   });
 });
 

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
 import { loadLabelledData } from '../../model/domains.js';
-import { type AdaptStrategy, adaptModel } from '../../model/pipeline.js';
+import type { AdaptStrategy } from '../../model/pipeline.js';
 import { progressBar } from './train.js';
 
 const STRATEGIES: AdaptStrategy[] = ['dann', 'mmd', 'finetune', 'features'];
@@ -60,6 +60,7 @@ export function registerAdaptCommand(program: Command): void {
       const { recordings } = await loadLabelledData(o.data);
       const bar = progressBar(o.strategy);
       const t0 = performance.now();
+      const { adaptModel } = await import('../../model/pipeline.js'); // tfjs only when adapting
       const r = await adaptModel({
         sourceDir: o.model,
         outDir: o.out,

@@ -13,20 +13,18 @@ import { resolveFrontEndConfig } from '../../dsp/frontend.js';
 import { FaultlineError } from '../../errors.js';
 import { reportChart } from '../../eval/chart.js';
 import { reportMarkdown } from '../../eval/markdown.js';
-import { CNN_VARIANTS, type CnnVariant } from '../../model/architectures.js';
+import {
+  CNN_VARIANTS,
+  type CnnVariant,
+  EVAL_STRATEGIES,
+  type EvalStrategy,
+} from '../../model/choices.js';
 import {
   CWRU_FAULT_CLASSES,
   classesByDomain,
   defaultFrontEnd,
   loadLabelledData,
 } from '../../model/domains.js';
-import {
-  defaultWorkers,
-  EVAL_STRATEGIES,
-  type EvalStrategy,
-  parseTasks,
-  runEvaluation,
-} from '../../model/evaluate.js';
 
 interface EvalOptions {
   data?: string;
@@ -112,6 +110,8 @@ export function registerEvalCommand(program: Command): void {
           'FL_ERR_CLI_USAGE',
           `--mode must be time or order, got '${o.mode}'`,
         );
+      // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
+      const { defaultWorkers, parseTasks, runEvaluation } = await import('../../model/evaluate.js');
       const { kind, recordings } = await loadLabelledData(dir, { labelColumn: o.labelColumn });
       const domains = Object.keys(classesByDomain(recordings)).sort();
       const tasks = parseTasks(o.tasks, kind, domains);

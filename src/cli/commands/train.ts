@@ -6,9 +6,8 @@
  */
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
-import { CNN_VARIANTS, type CnnVariant } from '../../model/architectures.js';
+import { CNN_VARIANTS, type CnnVariant } from '../../model/choices.js';
 import { defaultFrontEnd, loadLabelledData } from '../../model/domains.js';
-import { trainSourceModel } from '../../model/pipeline.js';
 
 interface TrainCliOptions {
   out: string;
@@ -89,6 +88,8 @@ export function registerTrainCommand(program: Command): void {
         ? o.loads.split(',').map((l) => `load${l.trim()}`)
         : o.domains?.split(',').map((d) => d.trim());
       const bar = progressBar('train');
+      // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
+      const { trainSourceModel } = await import('../../model/pipeline.js');
       const meta = await trainSourceModel({
         recordings,
         datasetLabel: data,

@@ -1,0 +1,13 @@
+/**
+ * Names the command line offers (CNN variants, evaluation strategies), kept
+ * apart from the modules that implement them so that listing them in `--help`
+ * does not load tfjs: the gateway's main thread never needs it.
+ */
+
+/** CNN variants of ./architectures.ts. */
+export type CnnVariant = 'reference' | 'strided' | 'slim' | 'strided_wide';
+export const CNN_VARIANTS: readonly CnnVariant[] = ['reference', 'strided', 'slim', 'strided_wide'];
+
+/** Strategies `faultline eval` compares (./evaluate.ts). */
+export type EvalStrategy = 'source-only' | 'dann' | 'mmd';
+export const EVAL_STRATEGIES: readonly EvalStrategy[] = ['source-only', 'dann', 'mmd'];
