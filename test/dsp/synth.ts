@@ -6,18 +6,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { matScalar, matVector, readMat } from '../../src/data/mat.js';
+import { mulberry32 } from '../../src/model/inputs.js';
 
-/** mulberry32: a seeded uniform PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a seeded uniform PRNG in [0, 1) — the one the training code uses for its shuffles. */
+export const rng = mulberry32;
 
 /** Standard normal samples (Box–Muller). */
 export function gaussian(n: number, seed: number, sigma = 1): Float32Array {
