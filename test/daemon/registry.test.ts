@@ -10,6 +10,7 @@ import { isFaultlineError } from '../../src/errors.js';
 import { buildCnn } from '../../src/model/architectures.js';
 import { type ModelMetadata, saveModelArtifact } from '../../src/model/artifact.js';
 import { initBackend } from '../../src/model/backend.js';
+import { testArtifactMeta } from '../helpers/model-artifact.js';
 
 let dir: string;
 const models: ModelMetadata[] = [];
@@ -24,39 +25,16 @@ async function tinyModel(out: string, seed: number): Promise<ModelMetadata> {
   });
   const cnn = buildCnn([16, 8, 1], 2, 'strided', { seed });
   try {
-    return await saveModelArtifact(out, cnn.model, {
-      classes: ['normal', 'outer'],
-      sampleRate: 1000,
-      windowLength: 256,
-      hop: 128,
-      inputShape: [16, 8],
-      frontEnd,
-      architecture: {
-        variant: 'strided',
-        params: cnn.model.countParams(),
-        featureLayer: 'flatten',
-        classifierLayer: cnn.classifier.name,
-      },
-      training: {
-        command: 'test',
-        seed,
-        epochs: 0,
-        bestEpoch: 0,
-        batchSize: 1,
-        learningRate: 0,
-        backend: 'x',
-        seconds: 0,
-      },
-      provenance: {
-        dataset: 'memory',
-        kind: 'memory',
-        domains: ['d'],
-        recordings: [],
-        split: { train: 1, val: 0, test: 0 },
-        windows: {},
-      },
-      metrics: { sourceValAccuracy: 0.5 + seed / 100 },
-    });
+    return await saveModelArtifact(
+      out,
+      cnn.model,
+      testArtifactMeta(cnn, {
+        classes: ['normal', 'outer'],
+        frontEnd,
+        training: { seed },
+        metrics: { sourceValAccuracy: 0.5 + seed / 100 },
+      }),
+    );
   } finally {
     cnn.model.dispose();
   }

@@ -27,6 +27,7 @@ import {
 } from '../../src/model/train.js';
 import { simulateRecording } from '../../src/sim/generator.js';
 import type { Recording } from '../../src/types.js';
+import { testArtifactMeta } from '../helpers/model-artifact.js';
 
 before(async () => {
   await initBackend({ log: () => {} });
@@ -200,39 +201,29 @@ test('DANN beats source-only on a simulated speed shift 1797 → 1200 rpm (unlab
   tf.dispose(base);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'faultline-adapt-'));
   try {
-    await saveModelArtifact(path.join(dir, 'src'), cnn.model, {
-      classes,
-      sampleRate: 12000,
-      windowLength: fe.config.windowLength,
-      hop: fe.config.hop,
-      inputShape: [64, 32],
-      frontEnd: fe.config,
-      architecture: {
-        variant: 'strided',
-        params: cnn.model.countParams(),
-        featureLayer: 'flatten',
-        classifierLayer: cnn.classifier.name,
-      },
-      training: {
-        command: 'test',
-        seed: 1,
-        epochs: 6,
-        bestEpoch: 6,
-        batchSize: 64,
-        learningRate: 1e-3,
-        backend: 'test',
-        seconds: 0,
-      },
-      provenance: {
-        dataset: 'sim',
-        kind: 'sim',
-        domains: ['source-1797rpm'],
-        recordings: src.recordings,
-        split: { train: 0.7, val: 0.15, test: 0.15 },
-        windows: {},
-      },
-      metrics: {},
-    });
+    await saveModelArtifact(
+      path.join(dir, 'src'),
+      cnn.model,
+      testArtifactMeta(cnn, {
+        classes,
+        frontEnd: fe.config,
+        training: {
+          seed: 1,
+          epochs: 6,
+          bestEpoch: 6,
+          batchSize: 64,
+          learningRate: 1e-3,
+          backend: 'test',
+        },
+        provenance: {
+          dataset: 'sim',
+          kind: 'sim',
+          domains: ['source-1797rpm'],
+          recordings: src.recordings,
+          split: { train: 0.7, val: 0.15, test: 0.15 },
+        },
+      }),
+    );
     const out = await adaptModel({
       sourceDir: path.join(dir, 'src'),
       outDir: path.join(dir, 'cand'),

@@ -15,6 +15,7 @@ import {
 } from '../../src/model/artifact.js';
 import { initBackend } from '../../src/model/backend.js';
 import * as tf from '../../src/model/tf.js';
+import { testArtifactMeta } from '../helpers/model-artifact.js';
 
 const frontEnd = resolveFrontEndConfig({
   sampleRate: 1000,
@@ -42,39 +43,16 @@ before(async () => {
   const x = input();
   reference = (cnn.model.predict(x) as tf.Tensor).dataSync() as Float32Array;
   x.dispose();
-  saved = await saveModelArtifact(path.join(dir, 'm'), cnn.model, {
-    classes: ['a', 'b', 'c'],
-    sampleRate: 1000,
-    windowLength: 256,
-    hop: 128,
-    inputShape: [16, 8],
-    frontEnd,
-    architecture: {
-      variant: 'strided',
-      params: cnn.model.countParams(),
-      featureLayer: 'flatten',
-      classifierLayer: cnn.classifier.name,
-    },
-    training: {
-      command: 'test',
-      seed: 7,
-      epochs: 0,
-      bestEpoch: 0,
-      batchSize: 1,
-      learningRate: 0,
-      backend: 'x',
-      seconds: 0,
-    },
-    provenance: {
-      dataset: 'memory',
-      kind: 'memory',
-      domains: ['d'],
-      recordings: [],
-      split: { train: 1, val: 0, test: 0 },
-      windows: {},
-    },
-    metrics: { sourceValAccuracy: 0.5 },
-  });
+  saved = await saveModelArtifact(
+    path.join(dir, 'm'),
+    cnn.model,
+    testArtifactMeta(cnn, {
+      classes: ['a', 'b', 'c'],
+      frontEnd,
+      training: { seed: 7 },
+      metrics: { sourceValAccuracy: 0.5 },
+    }),
+  );
   cnn.model.dispose();
 });
 
