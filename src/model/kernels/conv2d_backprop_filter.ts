@@ -24,16 +24,18 @@
  * over the largest buffer: ~1.6× slower for the shipped CNN.)
  */
 import * as tf from '../tf.js';
-import { type KernelArgs, KernelScope, type WasmBackend } from './kernel_scope.js';
+import {
+  type ConvGradAttrs,
+  type KernelArgs,
+  KernelScope,
+  nhwcConvInfo,
+  type WasmBackend,
+} from './kernel_scope.js';
 
 /** Below this many input channels (or with any stride > 1) the column form wins. */
 const IM2COL_MAX_CHANNELS = 8;
 
-interface BackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -42,21 +44,12 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs;
   const attrs = args.attrs as unknown as BackpropFilterAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = nhwcConvInfo(
+    'Conv2DBackpropFilter',
     x.shape as [number, number, number, number],
     attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+    attrs,
   );
-  if (info.dataFormat !== 'channelsLast') {
-    throw new Error(
-      `Conv2DBackpropFilter on wasm supports NHWC only, got dataFormat '${attrs.dataFormat}'`,
-    );
-  }
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, padInfo } = info;
   const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
   const { strideHeight: sh, strideWidth: sw } = info;

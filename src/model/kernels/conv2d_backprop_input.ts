@@ -20,16 +20,18 @@
  * heap. Same multiply count as the forward conv, no zeros.
  */
 import * as tf from '../tf.js';
-import { type KernelArgs, KernelScope, type WasmBackend } from './kernel_scope.js';
+import {
+  type ConvGradAttrs,
+  type KernelArgs,
+  KernelScope,
+  nhwcConvInfo,
+  type WasmBackend,
+} from './kernel_scope.js';
 
 /** Below this many input channels (or with any stride > 1) the column form wins. */
 const COL2IM_MAX_CHANNELS = 8;
 
-interface BackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -38,21 +40,12 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs;
   const attrs = args.attrs as unknown as BackpropInputAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = nhwcConvInfo(
+    'Conv2DBackpropInput',
     attrs.inputShape,
     filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+    attrs,
   );
-  if (info.dataFormat !== 'channelsLast') {
-    throw new Error(
-      `Conv2DBackpropInput on wasm supports NHWC only, got dataFormat '${attrs.dataFormat}'`,
-    );
-  }
   const { batchSize: n, inHeight: h, inWidth: w, padInfo } = info;
   const { outHeight: ho, outWidth: wo, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -81,3 +81,40 @@ export class KernelScope {
     this.temps.clear();
   }
 }
+
+/** Attributes shared by the convolution gradient kernels (Conv2DBackpropFilter/Input). */
+export interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * Geometry of the forward convolution whose gradient `kernelName` computes,
+ * x `[N,H,W,Ci]` * filter `[kh,kw,Ci,Co]`. NHWC only: the composed gradients
+ * are built from the wasm backend's NHWC forward kernels.
+ */
+export function nhwcConvInfo(
+  kernelName: string,
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvGradAttrs,
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  if (info.dataFormat !== 'channelsLast') {
+    throw new Error(
+      `${kernelName} on wasm supports NHWC only, got dataFormat '${attrs.dataFormat}'`,
+    );
+  }
+  return info;
+}
