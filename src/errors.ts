@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   FL_ERR_MODEL_MISMATCH: "a model's front-end metadata does not match the stream",
   FL_ERR_TRAIN: 'training failed',
   FL_ERR_ADAPT_GUARD: 'an adapted model failed a promotion guard',
+  FL_ERR_EVAL_INPUT: 'scores or labels handed to an evaluation metric are malformed',
   // ── diagnose / alerts / store (src/diagnose, src/alerts, src/store) ──────
   FL_ERR_DIAGNOSIS_INPUT:
     'a window diagnosis or stream statistic handed to the health state machine is malformed',

@@ -56,10 +56,10 @@ const GROWTH_S = 40;
 const STEPS = [250, 500, 750, 1000, 1250, 1500, 2000];
 /** The broker path starts lower: this process also plays every sensor's publisher on the same 2 cores. */
 const BROKER_STEPS = [60, 125, 250, 500, 750, 1000];
-const SETTINGS = { workers: 2, maxBatch: 64, evidenceEvery: 10 };
+export const SETTINGS = { workers: 2, maxBatch: 64, evidenceEvery: 10 };
 
 /** The shipped gateway model with hop = 1 s, or the tests' fixture. */
-async function benchModel(): Promise<string> {
+export async function benchModel(): Promise<string> {
   if (process.env.FAULTLINE_BENCH_GATEWAY_MODEL === 'fixture') {
     const { modelVariant, simModelDir } = await import('../../test/diagnose/fixture.js');
     return modelVariant(await simModelDir(), (m) => {
@@ -78,11 +78,54 @@ async function benchModel(): Promise<string> {
   return out;
 }
 
+/**
+ * The step as plain JavaScript over the built gateway (`dist/`, what
+ * `npm start` runs): the step's imports of `../src/…` point to `dist/…`, so
+ * the child carries no tsx loader and its memory is the deployed gateway's.
+ * Built once per bench run.
+ */
+let stepScript: Promise<string> | undefined;
+export function builtStep(): Promise<string> {
+  stepScript ??= (async () => {
+    const { buildDist, DIST } = await import('../../scripts/build.js');
+    await buildDist();
+    const esbuild = await import('esbuild');
+    const outfile = path.join(DIST, 'bench', 'gateway-step.mjs');
+    await esbuild.build({
+      entryPoints: [STEP_SCRIPT],
+      outfile,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+      plugins: [
+        {
+          name: 'src-to-dist',
+          setup(b) {
+            b.onResolve({ filter: /^\.\.\/src\// }, (a) => ({
+              path: path.join(DIST, a.path.slice('../src/'.length)),
+              external: true,
+            }));
+          },
+        },
+      ],
+    });
+    return outfile;
+  })();
+  return stepScript;
+}
+
 /** Runs one step in a child; `during` drives it (broker mode) once it is ready. */
-function runStep(req: StepRequest, during?: (child: ReturnType<typeof fork>) => Promise<void>) {
+export async function runStep(
+  req: StepRequest,
+  during?: (child: ReturnType<typeof fork>) => Promise<void>,
+) {
+  const script = await builtStep();
   return new Promise<StepReport>((resolve, reject) => {
-    const child = fork(STEP_SCRIPT, [JSON.stringify(req)], {
-      execArgv: ['--import', 'tsx'],
+    const child = fork(script, [JSON.stringify(req)], {
+      execArgv: [],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let report: StepReport | undefined;
@@ -223,7 +266,7 @@ async function brokerRamp(modelDir: string) {
 }
 
 /** MB per minute, least-squares slope of samples taken once a second. */
-function slopePerMin(series: number[]): number {
+export function slopePerMin(series: number[]): number {
   const n = series.length;
   if (n < 2) return 0;
   const mx = (n - 1) / 2;

@@ -30,6 +30,7 @@ import {
   healthStatePayloadSchema,
 } from '../alerts/schema.js';
 import { ackTopic } from '../alerts/topics.js';
+import { probeModelInWorker } from '../diagnose/inference-pool.js';
 import {
   DiagnosisPipeline,
   type MachineDiagnosis,
@@ -348,7 +349,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
 
     // 3. models
-    this.registry = await ModelRegistry.open(path.join(this.stateDir, 'registry'));
+    // A new model is proven in a worker of its own: the main thread never loads tfjs.
+    const backend = c.pipeline.backend;
+    this.registry = await ModelRegistry.open(path.join(this.stateDir, 'registry'), {
+      proveModel: (dir) =>
+        this.pipeline ? this.pipeline.probeModel(dir) : probeModelInWorker(dir, backend),
+    });
     const versions = await resolveMachineModels({
       config: c,
       registry: this.registry,

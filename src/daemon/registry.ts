@@ -96,16 +96,27 @@ export class ModelRegistry {
   private data: RegistryFile;
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(dir: string, data: RegistryFile) {
+  private constructor(
+    dir: string,
+    data: RegistryFile,
+    private readonly proveModel: (dir: string) => Promise<void>,
+  ) {
     this.dir = dir;
     this.data = data;
   }
 
   /**
    * Opens (or creates) the registry in `dir`.
+   * @param o.proveModel how a new model is proven to load before it is
+   *   registered (rejects with FL_ERR_MODEL_FILE…); default: loading it with
+   *   tfjs in this thread. The gateway passes one that loads it in a worker,
+   *   which keeps tfjs out of its main thread.
    * @throws FaultlineError FL_ERR_MODEL_FILE when registry.json is corrupt
    */
-  static async open(dir: string): Promise<ModelRegistry> {
+  static async open(
+    dir: string,
+    o: { proveModel?: (dir: string) => Promise<void> } = {},
+  ): Promise<ModelRegistry> {
     const abs = path.resolve(dir);
     await mkdir(path.join(abs, 'versions'), { recursive: true });
     const file = path.join(abs, 'registry.json');
@@ -135,7 +146,7 @@ export class ModelRegistry {
         );
       }
     }
-    return new ModelRegistry(abs, data);
+    return new ModelRegistry(abs, data, o.proveModel ?? loadInThisThread);
   }
 
   /** Every version, oldest first. */
@@ -184,7 +195,7 @@ export class ModelRegistry {
       const existing = this.findByHash(meta.contentHash);
       if (existing) return existing;
       // A new model: load the weights, proving the shapes before anything is copied.
-      (await loadModelArtifact(modelDir)).model.dispose();
+      await this.proveModel(modelDir);
       const id = `v${this.data.next}-${meta.contentHash.slice(0, 8)}`;
       const dest = path.join(this.dir, 'versions', id);
       const tmp = `${dest}.tmp`;
@@ -334,4 +345,9 @@ export class ModelRegistry {
     this.chain = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Proves a model folder loads by loading it (tfjs) in this thread. */
+async function loadInThisThread(dir: string): Promise<void> {
+  (await loadModelArtifact(dir)).model.dispose();
 }

@@ -87,6 +87,8 @@ export type WorkerRequest =
   | { type: 'init'; id: number; backend?: BackendName }
   | { type: 'load'; id: number; key: string; dir: string }
   | { type: 'unload'; id: number; key: string }
+  /** Load a model folder (proving its shapes) and dispose of it at once. */
+  | { type: 'probe'; id: number; dir: string }
   | {
       type: 'batch';
       id: number;
@@ -307,6 +309,18 @@ export class InferencePool<C = unknown> {
       this.models.delete(key);
       throw err;
     }
+  }
+
+  /**
+   * Proves that a model folder loads (its network matches its metadata) in
+   * one worker, which disposes of it again; rejects with the worker's error
+   * (FL_ERR_MODEL_FILE …). Lets the main thread vet a new model without
+   * loading tfjs itself (~50–100 MB it would keep for good).
+   */
+  async probe(dir: string): Promise<void> {
+    const slot = this.slots[0];
+    if (!slot) throw new Error('the inference pool has no worker');
+    await this.request(slot, { type: 'probe', id: 0, dir });
   }
 
   /** Unloads `key` from the workers once no queued or in-flight window needs it. */
@@ -532,5 +546,25 @@ export class InferencePool<C = unknown> {
     this.open.clear();
     this.sealed.length = 0;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * Proves that a model folder loads (InferencePool.probe) in a worker of its
+ * own, which exits afterwards: for vetting a new model before any pool runs
+ * (the gateway registers its configured models before it starts the
+ * pipeline), without tfjs in the calling thread.
+ */
+export async function probeModelInWorker(dir: string, backend?: BackendName): Promise<void> {
+  const pool = new InferencePool({
+    workers: 1,
+    ...(backend ? { backend } : {}),
+    onResult: () => {},
+  });
+  try {
+    await pool.start();
+    await pool.probe(dir);
+  } finally {
+    await pool.close();
   }
 }

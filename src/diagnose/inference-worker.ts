@@ -14,8 +14,14 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { bearingFrequencies, defectEvidence } from '../dsp/bearing.js';
-import { amplitudeSpectrum, type BandEnvelopePlan, createBandEnvelope } from '../dsp/envelope.js';
-import { timeStatistics, velocityRms } from '../dsp/features.js';
+import {
+  type AmplitudeSpectrum,
+  type AmplitudeSpectrumPlan,
+  type BandEnvelopePlan,
+  createAmplitudeSpectrum,
+  createBandEnvelope,
+} from '../dsp/envelope.js';
+import { timeStatistics, velocityRms, velocityRmsFromSpectrum } from '../dsp/features.js';
 import { createFrontEnd, type FrontEnd, reusableEnvelope } from '../dsp/frontend.js';
 import { isoZone } from '../dsp/iso20816.js';
 import { isFaultlineError } from '../errors.js';
@@ -39,6 +45,8 @@ interface Loaded {
   band: { lowHz: number; highHz: number };
   /** Envelope plans (and their output arrays) by signal length. */
   envelopes: Map<number, { plan: BandEnvelopePlan; out: Float32Array }>;
+  /** Envelope-spectrum plans by `length/rate/maxHz`. */
+  spectra: Map<string, AmplitudeSpectrumPlan>;
   size: number;
   input: Float32Array;
 }
@@ -76,6 +84,7 @@ async function load(key: string, dir: string): Promise<void> {
     frontEnd,
     band,
     envelopes: new Map(),
+    spectra: new Map(),
     size: F * T,
     input: new Float32Array(0),
   });
@@ -91,23 +100,47 @@ function displaySpectrogram(m: Loaded, spec: Float32Array): WindowResult['spectr
 }
 
 /**
- * Band envelope of `x` for the evidence. When `x` is the window the front end
- * just processed with the same band (order mode with an envelope: the shipped
- * models), its envelope is reused: identical values, one 16384-point FFT
- * pair (≈ 0.3 ms at 12 kHz) saved per evidence window.
+ * Band envelope of `x` for the evidence, with its sample rate. When `x` is
+ * the window the front end just processed with the same band (order mode
+ * with an envelope: the shipped models), its envelope is reused: identical
+ * values, one FFT pair of the window's length saved per evidence window.
+ * Otherwise it is computed decimated (the evidence reads lines ≤ 1 kHz,
+ * which the decimated envelope keeps; see createBandEnvelope).
  */
-function envelopeOf(m: Loaded, x: Float32Array): Float32Array {
+function envelopeOf(m: Loaded, x: Float32Array): { data: Float32Array; rate: number } {
   const reused = reusableEnvelope(m.frontEnd, x, m.meta.sampleRate, m.band);
   if (reused) return reused;
   let e = m.envelopes.get(x.length);
   if (!e) {
-    e = {
-      plan: createBandEnvelope(m.meta.sampleRate, x.length, m.band),
-      out: new Float32Array(x.length),
-    };
+    const plan = createBandEnvelope(m.meta.sampleRate, x.length, { ...m.band, decimate: true });
+    e = { plan, out: new Float32Array(plan.outLength) };
     m.envelopes.set(x.length, e);
   }
-  return e.plan.compute(x, e.out);
+  return { data: e.plan.compute(x, e.out), rate: e.plan.rate };
+}
+
+/**
+ * Amplitude spectrum of an envelope, from a plan kept per (length, rate,
+ * maxHz): the same values as amplitudeSpectrum, without its buffers'
+ * garbage on every window. Valid until the next call.
+ */
+function spectrumOf(m: Loaded, x: Float32Array, rate: number, maxHz: number): AmplitudeSpectrum {
+  const key = `${x.length}/${rate}/${maxHz}`;
+  let plan = m.spectra.get(key);
+  if (!plan) {
+    plan = createAmplitudeSpectrum(x.length, rate, maxHz);
+    m.spectra.set(key, plan);
+  }
+  return plan.compute(x);
+}
+
+/**
+ * Velocity RMS of window `x`: from the forward spectrum the front end just
+ * took of it when there is one (no FFT of its own), else by its own FFT.
+ */
+function velocityOf(m: Loaded, x: Float32Array, fs: number): number {
+  const e = reusableEnvelope(m.frontEnd, x, fs, m.band);
+  return e ? velocityRmsFromSpectrum(e.spectrum, e.fftSize, x.length, fs) : velocityRms(x, fs);
 }
 
 function runBatch(
@@ -149,7 +182,7 @@ function runBatch(
       let velocityRmsMmS: number | undefined;
       let zone: WindowResult['isoZone'];
       if (task.velocity !== false) {
-        velocityRmsMmS = velocityRms(x, fs);
+        velocityRmsMmS = velocityOf(m, x, fs);
         zone = isoZone(velocityRmsMmS, task.iso.group, task.iso.foundation);
       }
       const full = task.fullScaleG * 0.999;
@@ -170,7 +203,8 @@ function runBatch(
         }
         const limitHz = Math.min(1000, fs / 2);
         if (rpm !== null) {
-          const es = amplitudeSpectrum(envelopeOf(m, ex), fs, limitHz);
+          const env = envelopeOf(m, ex);
+          const es = spectrumOf(m, env.data, env.rate, limitHz);
           const bf = bearingFrequencies(task.bearing, rpm / 60);
           const ev = defectEvidence(es, bf);
           const top = ev.defects.find((d) => d.name === ev.best) ?? ev.defects[0];
@@ -184,7 +218,8 @@ function runBatch(
         } else {
           evidence = { defect: null };
           if (task.envelope) {
-            const es = amplitudeSpectrum(envelopeOf(m, ex), fs, limitHz);
+            const env = envelopeOf(m, ex);
+            const es = spectrumOf(m, env.data, env.rate, limitHz);
             envelope = envelopeView(es, envelopeViewMaxHz(undefined, limitHz));
           }
         }
@@ -243,6 +278,11 @@ async function handle(msg: WorkerRequest): Promise<void> {
         await load(msg.key, msg.dir);
         reply({ type: 'ok', id: msg.id });
         return;
+      case 'probe': {
+        (await loadModelArtifact(msg.dir)).model.dispose();
+        reply({ type: 'ok', id: msg.id });
+        return;
+      }
       case 'unload': {
         const m = models.get(msg.key);
         m?.model.dispose();

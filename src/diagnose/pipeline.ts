@@ -589,6 +589,11 @@ export class DiagnosisPipeline extends EventEmitter {
    * changes, the partial window in progress restarts.
    * @throws FaultlineError FL_ERR_MODEL_FILE / FL_ERR_MODEL_MISMATCH (nothing switched)
    */
+  /** Proves a model folder loads, in one of the pipeline's workers (InferencePool.probe). */
+  probeModel(dir: string): Promise<void> {
+    return this.pool.probe(dir);
+  }
+
   async setModel(machine: string, modelDir: string): Promise<void> {
     const targets = [...this.machines.values()].filter(
       (m) => m.spec.machine === machine || m.id === machine,

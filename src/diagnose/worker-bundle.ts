@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 const bundles = new Map<string, Promise<string | null>>();
 
@@ -79,13 +79,16 @@ async function build(entry: URL): Promise<string | null> {
  * JS, else the esbuild bundle of the .ts file (see above), else the .ts file
  * through tsx's loader.
  */
-export async function startModuleWorker(moduleUrl: URL): Promise<Worker> {
-  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl);
+export async function startModuleWorker(
+  moduleUrl: URL,
+  options: Pick<WorkerOptions, 'resourceLimits'> = {},
+): Promise<Worker> {
+  if (!moduleUrl.pathname.endsWith('.ts')) return new Worker(moduleUrl, options);
   const built = await bundle(moduleUrl);
   // execArgv: [] — do not inherit --import tsx from the parent: the bundle needs no loader.
-  if (built) return new Worker(built, { execArgv: [] });
+  if (built) return new Worker(built, { ...options, execArgv: [] });
   return new Worker(
     `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(moduleUrl.href)}, ${JSON.stringify(moduleUrl.href)}));`,
-    { eval: true },
+    { ...options, eval: true },
   );
 }

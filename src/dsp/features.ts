@@ -5,7 +5,7 @@
  */
 import { fftPlan } from './fftutil.js';
 import { type Foundation, type IsoZone, isoZone, type MachineGroup } from './iso20816.js';
-import { checkSignal, MAX_FFT_SIGNAL_SAMPLES, nextPow2, requireParam } from './signal.js';
+import { checkSignal, isPow2, MAX_FFT_SIGNAL_SAMPLES, nextPow2, requireParam } from './signal.js';
 
 /** Standard gravity, m/s² per g (ISO 80000-3). */
 export const STANDARD_GRAVITY = 9.80665;
@@ -79,20 +79,41 @@ export function velocityRms(
 ): number {
   requireParam(Number.isFinite(fs) && fs > 0, `fs must be > 0 Hz, got ${fs}`);
   checkSignal(x, 'velocity input', MAX_FFT_SIGNAL_SAMPLES);
+  const n = x.length;
+  const N = nextPow2(n);
+  const fft = fftPlan(N);
+  const buf = new Float64Array(N);
+  const m = mean(x);
+  for (let i = 0; i < n; i++) buf[i] = x[i] - m;
+  const spec = new Float64Array(2 * N);
+  fft.realTransform(spec, buf);
+  return velocityRmsFromSpectrum(spec, N, n, fs, options);
+}
+
+/**
+ * velocityRms from a spectrum already taken: `spec` is the fft.js real
+ * transform (interleaved re/im, bins 0 … N/2) of the n-sample window in g,
+ * mean removed and zero-padded to N — exactly what an envelope plan's
+ * lastSpectrum() holds, so a window pays for one forward FFT, not two.
+ */
+export function velocityRmsFromSpectrum(
+  spec: Float64Array,
+  N: number,
+  n: number,
+  fs: number,
+  options: VelocityOptions = {},
+): number {
+  requireParam(Number.isFinite(fs) && fs > 0, `fs must be > 0 Hz, got ${fs}`);
+  requireParam(
+    isPow2(N) && spec.length >= N + 2 && Number.isInteger(n) && n >= 1 && n <= N,
+    `a spectrum of ${spec.length / 2} complex bins, N = ${N}, n = ${n} is not an N-point transform of n samples`,
+  );
   const lowHz = options.lowHz ?? 10;
   const highHz = Math.min(options.highHz ?? 1000, fs / 2);
   requireParam(
     lowHz > 0 && highHz > lowHz,
     `velocity band ${lowHz}…${highHz} Hz must satisfy 0 < low < high ≤ fs/2`,
   );
-  const n = x.length;
-  const N = nextPow2(n);
-  const fft = fftPlan(N);
-  const buf = new Float64Array(N);
-  const m = mean(x);
-  for (let i = 0; i < n; i++) buf[i] = (x[i] - m) * STANDARD_GRAVITY * 1000; // mm/s²
-  const spec = new Float64Array(2 * N);
-  fft.realTransform(spec, buf);
   const kLo = Math.max(1, Math.ceil((lowHz * N) / fs));
   const kHi = Math.min(N / 2, Math.floor((highHz * N) / fs));
   let energy = 0;
@@ -101,8 +122,8 @@ export function velocityRms(
     const p = (spec[2 * k] ** 2 + spec[2 * k + 1] ** 2) / (w * w);
     energy += k === N / 2 ? p : 2 * p; // single-sided: count the mirrored bin
   }
-  // Parseval: Σ|x|² = (1/N)Σ|X|²; mean square over the n real samples.
-  return Math.sqrt(energy / N / n);
+  // Parseval: Σ|x|² = (1/N)Σ|X|²; mean square over the n real samples; g → mm/s² scales by g₀·1000.
+  return Math.sqrt(energy / N / n) * STANDARD_GRAVITY * 1000;
 }
 
 export interface VibrationSummary {

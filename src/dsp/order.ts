@@ -137,17 +137,25 @@ interface ResampleWeights {
 }
 
 /**
- * The last weights computed. A gateway diagnoses most windows at the same
- * speed (a nominal rpm, or a frame rpm that repeats), so the ratio repeats:
- * reusing the weights turns ~110 table interpolations per output sample into
- * a plain dot product (~5× faster) with bit-identical results, since the
- * weights are the same float64 expressions. One entry (≈ 1.8 MB at 2048
- * outputs × 110 taps): a speed change just recomputes it.
+ * Weights of the speeds in use. A gateway diagnoses most windows of a machine
+ * at the same speed (a nominal rpm, or a frame rpm that repeats), so a ratio
+ * repeats: reusing its weights turns ~110 table interpolations per output
+ * sample into a plain dot product (~5× faster) with bit-identical results,
+ * since the weights are the same float64 expressions. A worker serves
+ * several machines at different speeds, hence a few entries (least recently
+ * used goes first; ≈ 1–2 MB each at 2048 outputs) rather than one, which
+ * machines taking turns would rebuild on every window.
  */
-let cached: ResampleWeights | undefined;
+const MAX_CACHED_WEIGHTS = 4;
+const weightCache = new Map<string, ResampleWeights>();
 
-/** The (ratio, lengths) of the previous call: weights are built when one repeats. */
-let previousKey = '';
+/**
+ * Keys met once and not cached yet: weights are built on a key's second
+ * use. A speed seen once (estimated speeds vary per window) is not worth
+ * the memory. Bounded: old keys are forgotten.
+ */
+const seenOnce = new Set<string>();
+const MAX_SEEN = 32;
 
 /** The cached weights for this call, built when its key repeats; else undefined (compute directly). */
 function reusableWeights(
@@ -155,21 +163,26 @@ function reusableWeights(
   outLength: number,
   inLength: number,
 ): ResampleWeights | undefined {
-  if (
-    cached &&
-    cached.ratio === ratio &&
-    cached.outLength === outLength &&
-    cached.inLength === inLength
-  ) {
-    return cached;
-  }
   const key = `${ratio}/${outLength}/${inLength}`;
-  if (key !== previousKey) {
-    // A speed seen once (estimated speeds vary per window): not worth 1.8 MB.
-    previousKey = key;
+  const hit = weightCache.get(key);
+  if (hit) {
+    // Refresh its place: Map iteration order is insertion order.
+    weightCache.delete(key);
+    weightCache.set(key, hit);
+    return hit;
+  }
+  if (!seenOnce.has(key)) {
+    seenOnce.add(key);
+    if (seenOnce.size > MAX_SEEN) seenOnce.delete(seenOnce.values().next().value as string);
     return undefined;
   }
-  return resampleWeights(ratio, outLength, inLength);
+  seenOnce.delete(key);
+  const w = resampleWeights(ratio, outLength, inLength);
+  weightCache.set(key, w);
+  if (weightCache.size > MAX_CACHED_WEIGHTS) {
+    weightCache.delete(weightCache.keys().next().value as string);
+  }
+  return w;
 }
 
 /** Smith's interpolation straight from the table (speeds that do not repeat). */
@@ -230,8 +243,7 @@ function resampleWeights(ratio: number, outLength: number, inLength: number): Re
     }
   }
   offsets[outLength] = o;
-  cached = { ratio, outLength, inLength, c, first, offsets, weights };
-  return cached;
+  return { ratio, outLength, inLength, c, first, offsets, weights };
 }
 
 /**

@@ -14,6 +14,9 @@ export const STRATEGY_COLOURS: Record<string, Rgb> = {
   'source-only': [150, 150, 150],
   dann: [31, 119, 180],
   mmd: [255, 127, 14],
+  cdan: [44, 160, 44],
+  'dann-ent': [214, 39, 40],
+  'dann-im': [148, 103, 189],
 };
 
 // 3×5 glyphs, rows top→bottom, 3 bits each (MSB = left).

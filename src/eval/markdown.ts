@@ -1,8 +1,10 @@
 /**
  * The Markdown view of an evaluation report: one row per task with the mean
- * accuracy of each strategy over seeds, then the summary per strategy.
+ * accuracy of each strategy over seeds, the summary per strategy, every
+ * (task, strategy, seed) entry, then the normal-versus-fault detection.
  */
 import type { EvalReport } from '../model/evaluate.js';
+import type { DetectionReport } from './detection.js';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)} %` : '–');
 
@@ -51,5 +53,57 @@ export function reportMarkdown(report: EvalReport): string {
   for (const [s, v] of Object.entries(report.summary))
     lines.push(`| ${s} | ${pct(v.mean)} | ${pct(v.std)} | ${pct(v.min)} | ${v.n} |`);
   lines.push('');
+  lines.push(...perSeedTable(report));
+  if (report.detection) lines.push(...detectionSection(report.detection));
   return lines.join('\n');
+}
+
+/** Every entry of `tasks`: task × strategy × seed, in the report's order. */
+export function perSeedTable(report: Pick<EvalReport, 'tasks'>): string[] {
+  const lines = [
+    '## Every seed',
+    '',
+    '| task | strategy | seed | target accuracy | source accuracy | seconds | test windows | selected step |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const t of report.tasks)
+    lines.push(
+      `| ${t.source}→${t.target} | ${t.strategy} | ${t.seed} | ${pct(t.accuracy)} | ${pct(t.sourceAccuracy)} | ${t.seconds.toFixed(0)} | ${t.windows} | ${t.selectedStep ?? '–'} |`,
+    );
+  lines.push('');
+  return lines;
+}
+
+const auc = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '–');
+
+/** The `detection` part: what it covers, means over seeds, then every seed. */
+export function detectionSection(d: DetectionReport): string[] {
+  const lines = ['## Normal-versus-fault detection', '', d.protocol, ''];
+  lines.push(
+    `Domains with '${d.normalClass}' windows (scored): ${d.coverage.withNormal.join(', ') || 'none'}. ` +
+      `Without (not scored): ${d.coverage.withoutNormal.join(', ') || 'none'}. ` +
+      `Simulated: ${d.simulator.source} → ${d.simulator.targets.join(', ')} (classes ${d.simulator.classes.join(', ')}).`,
+    '',
+    '### Mean over seeds',
+    '',
+    '| data | source→target | strategy | detection rate | false-alarm rate | balanced accuracy (min) | AUROC | seeds |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of d.summary)
+    lines.push(
+      `| ${s.dataset} | ${s.source}→${s.target} | ${s.strategy} | ${pct(s.detectionRate)} | ${pct(s.falseAlarmRate)} | ${pct(s.balancedAccuracy)} (${pct(s.minBalancedAccuracy)}) | ${auc(s.auroc)} | ${s.n} |`,
+    );
+  lines.push(
+    '',
+    '### Every seed',
+    '',
+    '| data | source→target | strategy | seed | detection rate | false-alarm rate | balanced accuracy | AUROC | accuracy (all classes) | source balanced accuracy | normal / fault windows | seconds |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const e of d.entries)
+    lines.push(
+      `| ${e.dataset} | ${e.source}→${e.target} | ${e.strategy} | ${e.seed} | ${pct(e.detectionRate)} | ${pct(e.falseAlarmRate)} | ${pct(e.balancedAccuracy)} | ${auc(e.auroc)} | ${pct(e.accuracy)} | ${pct(e.sourceBalancedAccuracy)} | ${e.normalWindows} / ${e.faultWindows} | ${e.seconds.toFixed(0)} |`,
+    );
+  lines.push('');
+  return lines;
 }

@@ -8,6 +8,17 @@
 export type CnnVariant = 'reference' | 'strided' | 'slim' | 'strided_wide';
 export const CNN_VARIANTS: readonly CnnVariant[] = ['reference', 'strided', 'slim', 'strided_wide'];
 
-/** Strategies `faultline eval` compares (./evaluate.ts). */
-export type EvalStrategy = 'source-only' | 'dann' | 'mmd';
-export const EVAL_STRATEGIES: readonly EvalStrategy[] = ['source-only', 'dann', 'mmd'];
+/**
+ * Strategies `faultline eval` compares (./evaluate.ts); past source-only,
+ * the label-free alignments of ./adapt/align.ts (cdan = CDAN+E, dann-ent /
+ * dann-im = DANN plus target entropy / information maximisation).
+ */
+export type EvalStrategy = 'source-only' | 'dann' | 'mmd' | 'cdan' | 'dann-ent' | 'dann-im';
+export const EVAL_STRATEGIES: readonly EvalStrategy[] = [
+  'source-only',
+  'dann',
+  'mmd',
+  'cdan',
+  'dann-ent',
+  'dann-im',
+];

@@ -11,13 +11,26 @@
  * backend each) so both cores work when the backend is single-threaded.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { createFrontEnd, type FrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
+import {
+  type DetectionEntry,
+  type DetectionReport,
+  summariseDetection,
+} from '../eval/detection.js';
 import { alignDomains } from './adapt/align.js';
+import type { Checkpoint } from './adapt/selection.js';
 import type { CnnVariant } from './architectures.js';
 import { initBackend } from './backend.js';
 import { EVAL_STRATEGIES, type EvalStrategy } from './choices.js';
+import {
+  type DetectionJob,
+  detectionProtocol,
+  planDetection,
+  runDetectionJob,
+  runDetectionJobInWorker,
+  SIM_DETECTION,
+} from './detection.js';
 import { classesByDomain, type DomainSplits, loadLabelledData, prepareDomain } from './domains.js';
 import {
   accuracyOf,
@@ -28,6 +41,7 @@ import {
   snapshotWeights,
   trainClassifier,
 } from './train.js';
+import { runWorkerJob } from './worker-thread.js';
 
 export { EVAL_STRATEGIES, type EvalStrategy };
 
@@ -49,6 +63,8 @@ export interface EvalSettings {
   epochs: number;
   adaptSteps: number;
   workers: number;
+  /** Also score normal-versus-fault detection (./detection.ts); default false here, on in the CLI. */
+  detection?: boolean;
 }
 
 /** One line of the report's `tasks`. */
@@ -69,6 +85,8 @@ export interface EvalTaskResult {
   confusion: number[][];
   /** Step of the checkpoint kept by label-free selection (dann/mmd). */
   selectedStep?: number;
+  /** Label-free signals of the unadapted (step 0) and the kept checkpoint (dann/mmd…). */
+  labelFree?: { unadapted: Checkpoint; selected: Checkpoint };
 }
 
 export interface EvalSummary {
@@ -91,6 +109,8 @@ export interface EvalReport {
   settings: Omit<EvalSettings, 'frontEnd' | 'dataset'>;
   tasks: EvalTaskResult[];
   summary: Record<string, EvalSummary>;
+  /** Normal-versus-fault detection, apart from `tasks` (../eval/detection.ts); absent when not run. */
+  detection?: DetectionReport;
   totalSeconds: number;
 }
 
@@ -228,6 +248,7 @@ export async function runUnit(
           seconds: a.seconds,
           ...score(target),
           selectedStep: a.checkpoints[a.chosen].step,
+          labelFree: { unadapted: a.checkpoints[0], selected: a.checkpoints[a.chosen] },
         };
         log(
           `${unit.source}→${t} ${strategy} seed ${unit.seed}: ${(r.accuracy * 100).toFixed(2)} % in ${a.seconds.toFixed(0)} s`,
@@ -284,16 +305,24 @@ export async function runEvaluation(
     }
   }
   const results: EvalTaskResult[] = [];
-  const workers = Math.max(0, Math.min(settings.workers, units.length));
+  const detected: DetectionEntry[] = [];
+  const plan = settings.detection ? planDetection(settings, domainClasses) : undefined;
+  // One pool for both kinds of job; the longer cross-domain units go first.
+  const jobs: (Unit | DetectionJob)[] = [...units, ...(plan?.jobs ?? [])];
+  const runJob = async (j: Unit | DetectionJob, inWorker: boolean): Promise<void> => {
+    if ('kind' in j)
+      detected.push(
+        ...(await (inWorker ? runDetectionJobInWorker : runDetectionJob)(settings, j, log)),
+      );
+    else results.push(...(await (inWorker ? runInWorker : runUnit)(settings, j, log)));
+  };
+  const workers = Math.max(0, Math.min(settings.workers, jobs.length));
   if (workers === 0) {
-    for (const u of units) results.push(...(await runUnit(settings, u, log)));
+    for (const j of jobs) await runJob(j, false);
   } else {
     let next = 0;
     const runOne = async (): Promise<void> => {
-      while (next < units.length) {
-        const u = units[next++];
-        results.push(...(await runInWorker(settings, u, log)));
-      }
+      while (next < jobs.length) await runJob(jobs[next++], true);
     };
     await Promise.all(Array.from({ length: workers }, runOne));
   }
@@ -325,66 +354,49 @@ export async function runEvaluation(
       epochs: settings.epochs,
       adaptSteps: settings.adaptSteps,
       workers: settings.workers,
+      detection: settings.detection,
     },
     tasks: results,
     summary: summarise(results),
+    ...(plan ? { detection: detectionReport(kind, plan.coverage, settings, detected) } : {}),
     totalSeconds: (performance.now() - t0) / 1000,
   };
 }
 
+function detectionReport(
+  kind: 'cwru' | 'byo',
+  coverage: DetectionReport['coverage'],
+  settings: EvalSettings,
+  entries: DetectionEntry[],
+): DetectionReport {
+  const mode = settings.frontEnd.mode === 'order' ? 'order' : 'time';
+  const rank = (e: DetectionEntry) =>
+    `${e.dataset === 'sim' ? 1 : 0}|${e.source}|${e.target}|${['in-domain', 'source-only', 'dann'].indexOf(e.strategy)}|${String(e.seed).padStart(6, '0')}`;
+  entries.sort((a, b) => (rank(a) < rank(b) ? -1 : 1));
+  return {
+    protocol: detectionProtocol(kind, coverage, mode),
+    normalClass: 'normal',
+    coverage,
+    simulator: {
+      source: SIM_DETECTION.source,
+      targets: [...SIM_DETECTION.targets[mode]],
+      secondsPerClass: SIM_DETECTION.secondsPerClass,
+      classes: [...SIM_DETECTION.classes],
+    },
+    entries,
+    summary: summariseDetection(entries),
+  };
+}
+
+/** Runs one unit in a worker thread of its own (./eval-worker.ts, own tfjs backend). */
 function runInWorker(
   settings: EvalSettings,
   unit: Unit,
   log: (m: string) => void,
 ): Promise<EvalTaskResult[]> {
-  return new Promise((resolve, reject) => {
-    // Run from source (tsx), a worker does not inherit tsx's loader: bootstrap
-    // it through tsx's API; a compiled build loads the .js worker directly.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const url = new URL(fromSource ? './eval-worker.ts' : './eval-worker.js', import.meta.url);
-    const w = fromSource
-      ? new Worker(
-          `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}));`,
-          {
-            eval: true,
-            workerData: { settings, unit },
-          },
-        )
-      : new Worker(url, { workerData: { settings, unit } });
-    let done = false;
-    w.on(
-      'message',
-      (m: {
-        log?: string;
-        results?: EvalTaskResult[];
-        error?: { code?: string; message: string };
-      }) => {
-        if (m.log) log(m.log);
-        if (m.results) {
-          done = true;
-          resolve(m.results);
-        }
-        if (m.error) {
-          done = true;
-          reject(
-            m.error.code
-              ? new FaultlineError(m.error.code as 'FL_ERR_TRAIN', m.error.message)
-              : new Error(m.error.message),
-          );
-        }
-      },
-    );
-    w.on('error', reject);
-    w.on('exit', (code) => {
-      if (!done)
-        reject(
-          new FaultlineError(
-            'FL_ERR_TRAIN',
-            `evaluation worker for ${unit.source} seed ${unit.seed} exited with code ${code}`,
-          ),
-        );
-    });
-  });
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './eval-worker.ts' : './eval-worker.js', import.meta.url);
+  return runWorkerJob(url, { settings, unit }, log, `${unit.source} seed ${unit.seed}`);
 }
 
 /** Default worker count: one per core, at most 2 (each worker holds its own data copy). */

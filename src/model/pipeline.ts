@@ -335,8 +335,8 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
 /** Every window of a recording in the "train" split: one machine's collected signal. */
 const ALL_WINDOWS = { train: 1, val: 0, test: 0 };
 
-/** The first `k` windows (in time order) of each class of `set`. */
-function firstPerClass(set: InputSet, k: number): InputSet {
+/** The first `k` windows (in time order) of each class of `set`: the labelled windows finetune/features take. */
+export function firstPerClass(set: InputSet, k: number): InputSet {
   const taken = new Map<number, number>();
   const idx: number[] = [];
   for (let i = 0; i < set.n; i++) {

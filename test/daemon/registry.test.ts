@@ -213,3 +213,38 @@ test('re-registering a known model checks its hash without loading tfjs', async 
     (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /hash/.test(e.message),
   );
 });
+
+test('a new model proven in a worker (as the gateway does) leaves tfjs out of this thread', async () => {
+  const root = path.join(dir, 'reg7');
+  // A network that does not match its metadata: 3 classes said, 2 outputs built
+  // (same network files, so the same hash: it is offered first).
+  const bad = path.join(dir, 'm2-three-classes');
+  await cp(path.join(dir, 'm2'), bad, { recursive: true });
+  const metaFile = path.join(bad, 'faultline.json');
+  const meta = JSON.parse(await readFile(metaFile, 'utf8'));
+  meta.classes = ['ball', 'normal', 'outer'];
+  await writeFile(metaFile, JSON.stringify(meta));
+  const repo = path.resolve(import.meta.dirname, '..', '..');
+  const script = `
+    const { ModelRegistry } = await import(${JSON.stringify(path.join(repo, 'src/daemon/registry.ts'))});
+    const { probeModelInWorker } = await import(${JSON.stringify(path.join(repo, 'src/diagnose/inference-pool.ts'))});
+    const reg = await ModelRegistry.open(${JSON.stringify(root)}, { proveModel: (d) => probeModelInWorker(d, 'cpu') });
+    let refused = null;
+    try { await reg.register(${JSON.stringify(bad)}, { origin: 'bad' }); } catch (e) { refused = e.code + ' ' + e.message; }
+    const v = await reg.register(${JSON.stringify(path.join(dir, 'm2'))}, { origin: 'worker-proven' });
+    console.log(JSON.stringify({ versions: reg.list().length, hash: v.contentHash, refused, tf: '_tfengine' in globalThis }));
+  `;
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+    },
+  );
+  const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+  assert.equal(r.versions, 1, 'only the good model is registered');
+  assert.equal(r.hash, models[1].contentHash);
+  assert.match(r.refused, /^FL_ERR_MODEL_FILE .*3 classes/);
+  assert.equal(r.tf, false, 'tfjs was never loaded in the registering thread');
+});

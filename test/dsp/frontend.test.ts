@@ -30,24 +30,42 @@ function window(seed: number): Float32Array {
 }
 
 describe('reusableEnvelope', () => {
-  it('is the band envelope of the window, bit for bit, and gives the same evidence', () => {
-    const fe = createFrontEnd(shipped);
-    assert.deepEqual(shipped.order.envelope, band);
-    for (const seed of [1, 2]) {
-      const x = window(seed);
-      fe.process(x, 1797);
-      const reused = reusableEnvelope(fe, x, fs, band);
-      assert.ok(reused, 'the front end computed the envelope of this window');
-      const direct = createBandEnvelope(fs, n, band).compute(x);
-      assert.equal(reused.length, n);
-      assert.deepEqual(reused, direct);
-      const bf = bearingFrequencies(CWRU_DE_BEARING, 1797 / 60);
-      const a = defectEvidence(amplitudeSpectrum(reused, fs, 1000), bf);
-      const b = defectEvidence(amplitudeSpectrum(direct, fs, 1000), bf);
-      assert.deepEqual(a, b);
-      assert.equal(a.best, 'BPFO');
-    }
-  });
+  // The shipped model decimates its envelope; models made before the option
+  // (no `decimate`) compute it at the full rate. Both must hand off exactly
+  // the envelope a separate plan gives.
+  const legacy: FrontEndConfig = {
+    ...shipped,
+    order: { ...shipped.order, envelope: { lowHz: 2000, highHz: 5000 } },
+  };
+  for (const [name, cfg, decimation] of [
+    ['shipped (decimated)', shipped, 2],
+    ['legacy (full rate)', legacy, 1],
+  ] as const) {
+    it(`${name}: is the band envelope of the window, bit for bit, and gives the same evidence`, () => {
+      const fe = createFrontEnd(cfg);
+      const e = cfg.order.envelope;
+      assert.ok(e);
+      assert.deepEqual({ lowHz: e.lowHz, highHz: e.highHz }, band);
+      for (const seed of [1, 2]) {
+        const x = window(seed);
+        fe.process(x, 1797);
+        const reused = reusableEnvelope(fe, x, fs, band);
+        assert.ok(reused, 'the front end computed the envelope of this window');
+        assert.equal(reused.decimation, decimation);
+        assert.equal(reused.rate, fs / decimation);
+        const plan = createBandEnvelope(fs, n, { ...band, decimate: e.decimate === true });
+        const direct = plan.compute(x);
+        assert.equal(reused.data.length, Math.ceil(n / decimation));
+        assert.deepEqual(reused.data, direct);
+        assert.deepEqual(reused.spectrum, plan.lastSpectrum());
+        const bf = bearingFrequencies(CWRU_DE_BEARING, 1797 / 60);
+        const a = defectEvidence(amplitudeSpectrum(reused.data, reused.rate, 1000), bf);
+        const b = defectEvidence(amplitudeSpectrum(direct, plan.rate, 1000), bf);
+        assert.deepEqual(a, b);
+        assert.equal(a.best, 'BPFO');
+      }
+    });
+  }
 
   it('leaves the front end output unchanged', () => {
     const x = window(3);

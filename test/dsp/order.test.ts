@@ -46,6 +46,32 @@ describe('angularResample', () => {
     assert.ok(Math.abs(r / Math.SQRT1_2 - 1) < 5e-3, `rms ${r}`);
   });
 
+  it('machines taking turns at different speeds: cached weights give the direct result, bit for bit', () => {
+    // Calls 1 of each speed run the direct path, calls 2+ the cached weights
+    // (several speeds stay cached at once); every call must equal the first.
+    const fs = 12000;
+    const x = add(gaussian(fs, 21), tone(fs, fs, 333, 0.5));
+    const speeds = [1797, 1200, 1500, 2400, 1797.5];
+    const first = new Map<number, Float32Array>();
+    for (let round = 0; round < 4; round++) {
+      for (const rpm of speeds) {
+        const out = angularResample(x, fs, rpm / 60, 128, 2048);
+        const ref = first.get(rpm);
+        if (!ref) first.set(rpm, out);
+        else assert.deepEqual(out, ref, `${rpm} rpm, round ${round}`);
+      }
+    }
+    // More speeds than the cache holds, in turn: still exact.
+    for (let round = 0; round < 3; round++) {
+      for (let rpm = 1000; rpm < 2800; rpm += 300) {
+        const out = angularResample(x, fs, rpm / 60, 128, 2048);
+        const ref = first.get(rpm);
+        if (!ref) first.set(rpm, out);
+        else assert.deepEqual(out, ref, `${rpm} rpm, round ${round}`);
+      }
+    }
+  });
+
   it('throws FL_ERR_SIGNAL_TOO_SHORT when the window holds too few revolutions', () => {
     throwsCode(
       () => angularResample(new Float32Array(12000), 12000, 5, 128, 1024),

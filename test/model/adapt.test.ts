@@ -7,8 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { simRecordings } from '../../src/daemon/sim-model.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import { isFaultlineError } from '../../src/errors.js';
-import { alignDomains } from '../../src/model/adapt/align.js';
-import { dannCoefficient, reverseGradient } from '../../src/model/adapt/gradient-reversal.js';
+import { alignDomains, type StepLoss } from '../../src/model/adapt/align.js';
+import {
+  dannCoefficient,
+  reverseGradient,
+  stopGradient,
+} from '../../src/model/adapt/gradient-reversal.js';
 import { evaluateGuards, verdictOf } from '../../src/model/adapt/guards.js';
 import { mmd2 } from '../../src/model/adapt/mmd.js';
 import type { Checkpoint } from '../../src/model/adapt/selection.js';
@@ -67,6 +71,16 @@ test('gradient reversal is the identity forward and flips (and scales) the gradi
     tf.dispose([y, g, plain]);
   }
   tf.dispose([x, w]);
+});
+
+test('stopGradient passes values and blocks the gradient (CDAN detaches its predictions)', () => {
+  const x = tf.tensor1d([0.5, -1, 2]);
+  const y = stopGradient(x);
+  assert.deepEqual([...y.dataSync()], [...x.dataSync()]);
+  // d/dx [x · sg(x)] = sg(x) (only the first factor carries gradient), not 2x.
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, stopGradient(v))))(x);
+  assert.deepEqual([...g.dataSync()], [0.5, -1, 2]);
+  tf.dispose([x, y, g]);
 });
 
 test('the DANN coefficient ramps 0 → ~1 monotonically', () => {
@@ -195,6 +209,49 @@ test('DANN beats source-only on a simulated speed shift 1797 → 1200 rpm (unlab
     `dann ${dann} should beat source-only ${sourceOnly} by ≥ 5 points`,
   );
   assert.ok(srcAfter >= 0.85, `source accuracy after adaptation ${srcAfter}`);
+  // The class-aware variants from the same source model: each step's terms
+  // add up, the target term is really in the loss (dann-im), the conditioned
+  // discriminator trains (cdan), no tensor leaks, and neither does worse than
+  // the unadapted model on this shift.
+  for (const strategy of ['cdan', 'dann-im'] as const) {
+    cnn.model.setWeights(base);
+    const losses: StepLoss[] = [];
+    const before = tf.memory().numTensors;
+    const v = await alignDomains(cnn, src.train, src.val, unlabelled, {
+      strategy,
+      steps: 100,
+      evalEvery: 25,
+      seed: 1,
+      onStep: (_s, _n, l) => losses.push(l),
+    });
+    assert.equal(tf.memory().numTensors, before, `${strategy} must not leak tensors`);
+    const acc = accuracyOf(predictProbs(cnn.model, tgt.test), tgt.test.y, 4);
+    const accSrc = accuracyOf(predictProbs(cnn.model, src.test), src.test.y, 4);
+    const disc = v.checkpoints.map((c) => c.discriminatorAccuracy ?? Number.NaN);
+    process.stderr.write(
+      `# ${strategy}: ${acc.toFixed(3)} (source ${accSrc.toFixed(3)}), chose step ${v.checkpoints[v.chosen].step}, discriminator ${disc.map((d) => d.toFixed(2)).join(' ')}\n`,
+    );
+    for (const l of losses) {
+      assert.ok(Math.abs(l.classLoss + l.domainLoss + l.targetLoss - l.loss) < 1e-4);
+    }
+    if (strategy === 'dann-im') {
+      // mean H(p) − H(mean p) ≥ −log 4, and ramped from 0: negative once the predictions firm up.
+      assert.ok(losses[0].targetLoss === 0, `${losses[0].targetLoss}`);
+      assert.ok(losses.at(-1)!.targetLoss < 0 && losses.at(-1)!.targetLoss >= -Math.log(4));
+    } else {
+      assert.ok(disc.every((d) => d >= 0 && d <= 1));
+      assert.ok(losses.every((l) => l.targetLoss === 0 && l.domainLoss > 0));
+    }
+    assert.ok(
+      acc >= sourceOnly,
+      `${strategy} ${acc} should not fall below source-only ${sourceOnly}`,
+    );
+    assert.ok(accSrc >= 0.85, `${strategy} source accuracy after adaptation ${accSrc}`);
+  }
+  await assert.rejects(
+    alignDomains(cnn, src.train, src.val, unlabelled, { strategy: 'nope' as 'dann' }),
+    (e) => isFaultlineError(e) && e.code === 'FL_ERR_TRAIN',
+  );
   // The same source model through the promotion path: an impossible guard
   // writes the candidate, marks it not promoted and says why.
   cnn.model.setWeights(base);

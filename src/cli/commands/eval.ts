@@ -4,7 +4,8 @@
  * evaluation (src/model/evaluate.ts). Writes the JSON report, and beside it
  * the same name with .md (table) and .png (bars + confusion matrices).
  * `cwru` means the CWRU folder at $FAULTLINE_CWRU_DIR or ../shared/data/cwru;
- * `--data` overrides it.
+ * `--data` overrides it. Normal-versus-fault detection (the report's
+ * `detection`, src/model/detection.ts) runs too unless `--no-detection`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,6 +40,7 @@ interface EvalOptions {
   adaptSteps: string;
   workers?: string;
   mode: string;
+  detection: boolean;
 }
 
 function int(name: string, v: string, min: number): number {
@@ -88,6 +90,10 @@ export function registerEvalCommand(program: Command): void {
     .option('--adapt-steps <n>', 'adaptation steps for dann/mmd', '300')
     .option('--workers <n>', 'worker threads (0 = run in this thread); default one per core, ≤ 2')
     .option('--mode <mode>', 'front-end mode: time | order', 'time')
+    .option(
+      '--no-detection',
+      'skip normal-versus-fault detection (in-domain where a domain has normal windows, CWRU load 0; cross-domain on simulated machines)',
+    )
     .action(async (dataset: string, o: EvalOptions) => {
       const dir =
         dataset === 'cwru'
@@ -138,6 +144,7 @@ export function registerEvalCommand(program: Command): void {
           epochs: int('--epochs', o.epochs, 1),
           adaptSteps: int('--adapt-steps', o.adaptSteps, 1),
           workers: o.workers === undefined ? defaultWorkers() : int('--workers', o.workers, 0),
+          detection: o.detection,
         },
         command,
         (m) => process.stderr.write(`faultline: eval: ${m}\n`),
@@ -150,6 +157,11 @@ export function registerEvalCommand(program: Command): void {
       for (const [s, v] of Object.entries(report.summary)) {
         process.stdout.write(
           `${s.padEnd(12)} mean ${(v.mean * 100).toFixed(2)} %  std ${(v.std * 100).toFixed(2)}  min ${(v.min * 100).toFixed(2)} %  (${v.n})\n`,
+        );
+      }
+      for (const d of report.detection?.summary ?? []) {
+        process.stdout.write(
+          `detection ${d.dataset} ${d.source}→${d.target} ${d.strategy}: detection ${(d.detectionRate * 100).toFixed(2)} %  false alarms ${(d.falseAlarmRate * 100).toFixed(2)} %  balanced ${(d.balancedAccuracy * 100).toFixed(2)} %  AUROC ${d.auroc.toFixed(4)}  (${d.n})\n`,
         );
       }
       process.stdout.write(

@@ -1,11 +1,11 @@
 /**
- * Unsupervised domain alignment: the training loop shared by DANN and MMD.
+ * Unsupervised domain alignment: the training loop shared by DANN, CDAN and MMD.
  *
  * Each step draws a labelled source batch and an UNLABELLED target batch,
  * runs both through the feature extractor in one pass (so batch norm sees
  * both domains) and minimises
  *
- *   CE(classifier(f_s), y_s) + alignment(f_s, f_t)
+ *   CE(classifier(f_s), y_s) + alignment(f_s, f_t) [+ λ·target(p_t)]
  *
  * where alignment is, for `dann`, the discriminator's binary cross-entropy
  * behind a gradient reversal layer with coefficient 2/(1+exp(−10p))−1, and
@@ -13,10 +13,32 @@
  * `evalEvery` steps a checkpoint is scored without target labels
  * (./selection.ts) and the chosen one is restored at the end.
  *
+ * Class-aware variants, because plain DANN aligns the two marginals and can
+ * do so with whole classes swapped (CWRU load 3 → 0: IR014 mapped onto OR021):
+ * - `cdan` — CDAN+E (Long et al., NeurIPS 2018): the discriminator sees the
+ *   multilinear map f ⊗ p (features × softmax, p without gradient, as in the
+ *   authors' code) so it aligns the joint of features and predictions, and
+ *   each window's discriminator loss is weighted by 1 + exp(−H(p)) (normalised
+ *   per domain) so uncertain, hard-to-transfer windows count less. The map
+ *   is the exact outer product (featureDim·C inputs to the 64-unit
+ *   discriminator), not the paper's randomised 1024-d approximation for
+ *   large maps: affordable here, and nothing random to seed. About 2× the
+ *   time of a DANN step.
+ * - `dann-ent` — DANN plus target entropy minimisation (Grandvalet & Bengio
+ *   2005) with weight 1 on the same ramp: pushes target windows away from the
+ *   decision boundaries.
+ * - `dann-im` — DANN plus the information-maximisation loss of SHOT (Liang
+ *   et al., ICML 2020), mean H(p_t) − H(mean p_t), both terms weight 1 on the
+ *   same ramp: confident AND diverse target predictions, so the target (which
+ *   holds every class, like the source) cannot fold one class into another.
+ *   Only for a data-set target (the `im` selection criterion's assumption):
+ *   on ONE machine in one state the diversity term would spread its windows
+ *   over classes, so single-machine adaptation keeps to dann/mmd.
+ *
  * Progress for a console: `onStep` gets each step's losses (total, the
  * source cross-entropy and the alignment term) and `onCheckpoint` each scored
- * checkpoint, with, for DANN, the discriminator's accuracy on held-out source
- * validation and target windows (0.5: the domains can no longer be told apart).
+ * checkpoint, with, for DANN/CDAN, the discriminator's accuracy on held-out
+ * source validation and target windows (0.5: the domains can no longer be told apart).
  */
 import { FaultlineError } from '../../errors.js';
 import { type InputSet, mulberry32, permutation, withSeededMathRandom } from '../inputs.js';
@@ -30,7 +52,7 @@ import {
   snapshotWeights,
   trainableVariables,
 } from '../train.js';
-import { dannCoefficient, reverseGradient } from './gradient-reversal.js';
+import { dannCoefficient, reverseGradient, stopGradient } from './gradient-reversal.js';
 import { mmd2 } from './mmd.js';
 import {
   type Checkpoint,
@@ -39,7 +61,38 @@ import {
   selectCheckpoint,
 } from './selection.js';
 
-export type AlignStrategy = 'dann' | 'mmd';
+/** Label-free alignment strategies (see the file comment). */
+export type AlignStrategy = 'dann' | 'mmd' | 'cdan' | 'dann-ent' | 'dann-im';
+export const ALIGN_STRATEGIES: readonly AlignStrategy[] = [
+  'dann',
+  'mmd',
+  'cdan',
+  'dann-ent',
+  'dann-im',
+];
+
+/**
+ * Extra loss on the unlabelled target predictions: `entropy` = mean H(p_t);
+ * `im` = mean H(p_t) − H(mean p_t) (SHOT's information maximisation).
+ */
+export type TargetLoss = 'none' | 'entropy' | 'im';
+
+/** What each strategy is made of. */
+interface Recipe {
+  /** Adversarial discriminator (behind gradient reversal) or MK-MMD. */
+  align: 'adversarial' | 'mmd';
+  /** Discriminator on f ⊗ p with entropy-weighted windows (CDAN+E). */
+  conditional: boolean;
+  targetLoss: TargetLoss;
+}
+
+const RECIPES: Record<AlignStrategy, Recipe> = {
+  dann: { align: 'adversarial', conditional: false, targetLoss: 'none' },
+  mmd: { align: 'mmd', conditional: false, targetLoss: 'none' },
+  cdan: { align: 'adversarial', conditional: true, targetLoss: 'none' },
+  'dann-ent': { align: 'adversarial', conditional: false, targetLoss: 'entropy' },
+  'dann-im': { align: 'adversarial', conditional: false, targetLoss: 'im' },
+};
 
 /** The three weight-sharing parts of a CNN (see ../architectures.ts). */
 export interface CnnParts {
@@ -48,13 +101,15 @@ export interface CnnParts {
   classifier: tf.LayersModel;
 }
 
-/** Losses of one alignment step (mean over its batch); `loss = classLoss + domainLoss`. */
+/** Losses of one alignment step (mean over its batch); `loss = classLoss + domainLoss + targetLoss`. */
 export interface StepLoss {
   loss: number;
   /** Cross-entropy of the labelled source batch. */
   classLoss: number;
-  /** dann: the discriminator's binary cross-entropy; mmd: the weighted MK-MMD² term. */
+  /** dann/cdan: the discriminator's binary cross-entropy; mmd: the weighted MK-MMD² term. */
   domainLoss: number;
+  /** The weighted target term (dann-ent, dann-im); 0 without one. */
+  targetLoss: number;
 }
 
 export interface AlignOptions {
@@ -65,8 +120,12 @@ export interface AlignOptions {
   batchSize?: number;
   /** Adam learning rate (annealed as lr/(1+10p)^0.75); default 5e-4. */
   learningRate?: number;
-  /** Largest weight of the alignment term; default 1 (dann), 1 (mmd). */
+  /** Largest weight of the alignment term; default 1. */
   weight?: number;
+  /** Target loss; default the strategy's (none for dann, cdan, mmd). */
+  targetLoss?: TargetLoss;
+  /** Largest weight of the target loss (ramped like the alignment term); default 1. */
+  targetWeight?: number;
   /** Steps between label-free checkpoints; default 50. */
   evalEvery?: number;
   /** Seed of batch draws and the discriminator's initialiser; default 1. */
@@ -102,10 +161,36 @@ export async function alignDomains(
   target: InputSet,
   options: AlignOptions,
 ): Promise<AlignResult> {
+  if (!RECIPES[options.strategy])
+    throw new FaultlineError(
+      'FL_ERR_TRAIN',
+      `unknown alignment strategy '${options.strategy}'; use ${ALIGN_STRATEGIES.join(', ')}`,
+    );
   // Dropout masks come from Math.random: seed it too, so a run repeats exactly.
   return withSeededMathRandom(options.seed ?? 1, () =>
     alignLoop(cnn, source, sourceVal, target, options),
   );
+}
+
+/** Mean over rows of the entropy (nats) of probabilities `p` `[n, C]`. */
+function meanEntropy(p: tf.Tensor): tf.Scalar {
+  return tf.tidy(
+    () => tf.neg(tf.mean(tf.sum(tf.mul(p, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar,
+  );
+}
+
+/** Per-row entropy (nats) of `p` `[n, C]` → `[n, 1]`. */
+function rowEntropy(p: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(p, tf.log(tf.clipByValue(p, 1e-7, 1))), 1, true)));
+}
+
+/** CDAN's multilinear map: `f` `[n, D]` ⊗ `p` `[n, C]` → `[n, D·C]` (row i = vec(f_i p_iᵀ)). */
+function multilinear(f: tf.Tensor2D, p: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [n, D] = f.shape;
+    const C = p.shape[1];
+    return tf.reshape(tf.mul(tf.reshape(f, [n, D, 1]), tf.reshape(p, [n, 1, C])), [n, D * C]);
+  });
 }
 
 async function alignLoop(
@@ -121,10 +206,15 @@ async function alignLoop(
     batchSize = 32,
     learningRate = 5e-4,
     weight = 1,
+    targetWeight = 1,
     evalEvery = 50,
     seed = 1,
     criterion = 'im',
   } = options;
+  const recipe = RECIPES[strategy];
+  const targetLossKind = options.targetLoss ?? recipe.targetLoss;
+  // Target predictions enter the loss: the classifier runs on both halves of the batch.
+  const needTargetProbs = recipe.conditional || targetLossKind !== 'none';
   if (source.n < 2 || target.n < 2 || sourceVal.n === 0) {
     throw new FaultlineError(
       'FL_ERR_TRAIN',
@@ -143,9 +233,9 @@ async function alignLoop(
       : sourceVal;
 
   let disc: tf.LayersModel | undefined;
-  if (strategy === 'dann') {
+  if (recipe.align === 'adversarial') {
     const units = options.discriminatorUnits ?? 64;
-    const input = tf.input({ shape: [featureDim] });
+    const input = tf.input({ shape: [recipe.conditional ? featureDim * C : featureDim] });
     const h = tf.layers
       .dense({
         units,
@@ -194,7 +284,11 @@ async function alignLoop(
       const logits = tf.tidy(() => {
         const [F, T] = set.shape;
         const x = tf.tensor4d(set.x, [set.n, F, T, 1]);
-        return d.predict(parts.features.predict(x, { batchSize: 64 }) as tf.Tensor) as tf.Tensor;
+        const f = parts.features.predict(x, { batchSize: 64 }) as tf.Tensor2D;
+        const z = recipe.conditional
+          ? multilinear(f, parts.classifier.predict(f, { batchSize: 64 }) as tf.Tensor2D)
+          : f;
+        return d.predict(z) as tf.Tensor;
       });
       const v = logits.dataSync();
       logits.dispose();
@@ -228,32 +322,64 @@ async function alignLoop(
       const coeff = dannCoefficient(p);
       setLr(learningRate / (1 + 10 * p) ** 0.75);
       const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(s.y, 'int32'), C));
-      // The two terms leave the minimize scope kept, read after it, then disposed.
+      // The terms leave the minimize scope kept, read after it, then disposed.
       let ceKept: tf.Tensor | undefined;
       let alignKept: tf.Tensor | undefined;
+      let targetKept: tf.Tensor | undefined;
       const cost = optimizer.minimize(
         () => {
           const feats = cnn.features.apply(tf.concat([s.x, t.x]), {
             training: true,
           }) as tf.Tensor2D;
           const fs = tf.slice(feats, [0, 0], [bs, featureDim]);
-          const probs = cnn.classifier.apply(fs, { training: true }) as tf.Tensor;
+          // Plain dann/mmd run the classifier on the source half only (as
+          // before the class-aware variants: same dropout draws, same runs).
+          const probsAll = needTargetProbs
+            ? (cnn.classifier.apply(feats, { training: true }) as tf.Tensor2D)
+            : undefined;
+          const probs = probsAll
+            ? tf.slice(probsAll, [0, 0], [bs, C])
+            : (cnn.classifier.apply(fs, { training: true }) as tf.Tensor);
           const ce = crossEntropy(ys, probs);
           ceKept = tf.keep(ce);
-          if (disc) {
+          let total: tf.Scalar = ce;
+          if (probsAll && targetLossKind !== 'none') {
+            const pt = tf.slice(probsAll, [bs, 0], [bt, C]);
+            let lt = meanEntropy(pt);
+            if (targetLossKind === 'im') lt = tf.sub(lt, meanEntropy(tf.mean(pt, 0, true)));
+            targetKept = tf.keep(tf.mul(coeff * targetWeight, lt));
+            total = tf.add(total, targetKept);
+          }
+          const labels =
+            bs === batchSize && bt === batchSize
+              ? domainLabels
+              : tf.concat([tf.ones([bs, 1]), tf.zeros([bt, 1])]);
+          if (disc && probsAll && recipe.conditional) {
+            // CDAN+E: p enters the map without gradient (the authors' code
+            // detaches it); weights 1 + e^−H(p), normalised within each domain.
+            const pd = stopGradient(probsAll);
+            const z = multilinear(feats, pd);
+            const logits = disc.apply(reverseGradient(z, coeff * weight), {
+              training: true,
+            }) as tf.Tensor;
+            const w = tf.add(1, tf.exp(tf.neg(rowEntropy(pd))));
+            const ws = tf.slice(w, [0, 0], [bs, 1]);
+            const wt = tf.slice(w, [bs, 0], [bt, 1]);
+            const wn = tf.concat([tf.div(ws, tf.sum(ws)), tf.div(wt, tf.sum(wt))]);
+            // Per-domain weights each sum to 1: the weighted sum / 2 is a weighted mean.
+            alignKept = tf.keep(
+              tf.div(tf.losses.sigmoidCrossEntropy(labels, logits, wn, 0, tf.Reduction.SUM), 2),
+            );
+          } else if (disc) {
             const logits = disc.apply(reverseGradient(feats, coeff * weight), {
               training: true,
             }) as tf.Tensor;
-            const labels =
-              bs === batchSize && bt === batchSize
-                ? domainLabels
-                : tf.concat([tf.ones([bs, 1]), tf.zeros([bt, 1])]);
             alignKept = tf.keep(tf.losses.sigmoidCrossEntropy(labels, logits));
-            return tf.add(ce, alignKept) as tf.Scalar;
+          } else {
+            const ft = tf.slice(feats, [bs, 0], [bt, featureDim]);
+            alignKept = tf.keep(tf.mul(coeff * weight, mmd2(fs, ft)));
           }
-          const ft = tf.slice(feats, [bs, 0], [bt, featureDim]);
-          alignKept = tf.keep(tf.mul(coeff * weight, mmd2(fs, ft)));
-          return tf.add(ce, alignKept) as tf.Scalar;
+          return tf.add(total, alignKept) as tf.Scalar;
         },
         true,
         vars,
@@ -261,7 +387,10 @@ async function alignLoop(
       const v = cost?.dataSync()[0] ?? 0;
       const classLoss = ceKept?.dataSync()[0] ?? Number.NaN;
       const domainLoss = alignKept?.dataSync()[0] ?? Number.NaN;
-      tf.dispose([cost, ceKept, alignKept].filter((t): t is tf.Tensor => t !== undefined));
+      const targetLoss = targetKept?.dataSync()[0] ?? 0;
+      tf.dispose(
+        [cost, ceKept, alignKept, targetKept].filter((t): t is tf.Tensor => t !== undefined),
+      );
       ys.dispose();
       s.x.dispose();
       t.x.dispose();
@@ -270,7 +399,7 @@ async function alignLoop(
           'FL_ERR_TRAIN',
           `the ${strategy} loss became ${v} at step ${step}; lower the learning rate`,
         );
-      options.onStep?.(step, steps, { loss: v, classLoss, domainLoss });
+      options.onStep?.(step, steps, { loss: v, classLoss, domainLoss, targetLoss });
       if (step % evalEvery === 0 || step === steps) score(step);
       if (step % 8 === 0) await new Promise<void>((r) => setImmediate(r));
     }

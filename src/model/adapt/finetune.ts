@@ -8,7 +8,7 @@
  *   feature extractor is frozen and a new classifier head is trained on it.
  */
 import { FaultlineError } from '../../errors.js';
-import { type InputSet, mulberry32, permutation } from '../inputs.js';
+import { type InputSet, mulberry32, permutation, withSeededMathRandom } from '../inputs.js';
 import * as tf from '../tf.js';
 import {
   accuracyOf,
@@ -44,6 +44,16 @@ export async function finetune(
   }
   const frozen = cnn.model.layers.filter((l) => FINETUNE_FROZEN.test(l.name));
   for (const l of frozen) l.trainable = false;
+  // tfjs's BatchNormalization normalises with the batch's statistics and
+  // updates its moving mean/variance whenever it is called with
+  // `training: true`, trainable or not (Keras ≥ 2.1.3 runs a frozen one in
+  // inference mode). A frozen block must be the block the upper layers will
+  // see at inference: run the frozen layers in inference mode while training.
+  const calls = frozen.map((l) => {
+    const own = l.call;
+    l.call = (inputs, kwargs) => own.call(l, inputs, { ...kwargs, training: false });
+    return { l, own };
+  });
   try {
     const epochs = options.epochs ?? 10;
     return await trainClassifier(cnn.model, target, val, {
@@ -55,6 +65,7 @@ export async function finetune(
       variables: trainableVariables(cnn.model),
     });
   } finally {
+    for (const { l, own } of calls) l.call = own;
     for (const l of frozen) l.trainable = true;
   }
 }
@@ -102,6 +113,19 @@ export async function trainNewHead(
   val: InputSet,
   options: { epochs?: number; seed?: number } = {},
 ): Promise<{ valAccuracy: number; epochs: number }> {
+  // The head's dropout masks come from Math.random: seed it, so a run repeats exactly.
+  return withSeededMathRandom(options.seed ?? 1, () =>
+    trainHead(parts, features, train, val, options),
+  );
+}
+
+async function trainHead(
+  parts: { model: tf.LayersModel; classifier: tf.LayersModel },
+  features: tf.LayersModel,
+  train: InputSet,
+  val: InputSet,
+  options: { epochs?: number; seed?: number },
+): Promise<{ valAccuracy: number; epochs: number }> {
   const C = parts.classifier.outputs[0].shape[1] as number;
   if (train.n === 0 || val.n === 0 || train.y.some((v) => v < 0 || v >= C)) {
     throw new FaultlineError(
@@ -117,7 +141,7 @@ export async function trainNewHead(
   };
   const ft = featsOf(train);
   const fv = featsOf(val);
-  const yt = tf.oneHot(tf.tensor1d(train.y, 'int32'), C);
+  const yt = tf.tidy(() => tf.oneHot(tf.tensor1d(train.y, 'int32'), C));
   const vars = trainableVariables(parts.classifier);
   const optimizer = tf.train.adam(1e-3);
   const rand = mulberry32(options.seed ?? 1);

@@ -19,6 +19,20 @@ export function reverseGradient<T extends tf.Tensor>(x: T, lambda: number): T {
 }
 
 /**
+ * `x` unchanged, with no gradient flowing back through it (PyTorch's
+ * `detach`): CDAN conditions its discriminator on predictions it must not train.
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const op = tf.customGrad(((input: tf.Tensor) => {
+    return {
+      value: tf.clone(input),
+      gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x) as T;
+}
+
+/**
  * DANN's adaptation coefficient for training progress `p` ∈ [0, 1]:
  * `2 / (1 + exp(−10 p)) − 1`, rising from 0 to ≈1 so the noisy early
  * discriminator cannot wreck the features before the classifier has formed.

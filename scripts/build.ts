@@ -1,0 +1,63 @@
+/**
+ * Builds the gateway and CLI to plain JavaScript: `src/**\/*.ts` →
+ * `dist/**\/*.js`, one file per module (esbuild transpiles, no bundling), plus
+ * the JSON files next to the sources (the alert schema). `npm start` runs the
+ * gateway from `dist/`.
+ *
+ * Why: run through tsx, the gateway's main thread carries tsx's loader and
+ * its transformed module cache (~40–50 MB resident) for the life of the
+ * daemon, and starts slower. `dist/` keeps `src/`'s folder depth, so paths
+ * the code derives from its own location (the repository root, worker
+ * modules next to their pool) resolve the same from either tree.
+ *
+ * Run: `npm run build` (or `tsx scripts/build.ts`). Built files are not
+ * committed (.gitignore: dist/).
+ */
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SRC = path.join(root, 'src');
+export const DIST = path.join(root, 'dist');
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Builds `dist/` afresh; resolves with the number of modules written. */
+export async function buildDist(): Promise<number> {
+  const files = await filesUnder(SRC);
+  const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  await rm(DIST, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: ts,
+    outdir: DIST,
+    outbase: SRC,
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  for (const f of files.filter((f) => f.endsWith('.json'))) {
+    const to = path.join(DIST, path.relative(SRC, f));
+    await mkdir(path.dirname(to), { recursive: true });
+    await copyFile(f, to);
+  }
+  return ts.length;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const t0 = performance.now();
+  const n = await buildDist();
+  console.log(`dist/: ${n} modules in ${Math.round(performance.now() - t0)} ms`);
+}
