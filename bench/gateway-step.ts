@@ -45,6 +45,8 @@ export interface StepReport {
   rssSeries: number[];
   /** Per thread after the run: V8 heap of the main thread, MB. */
   mainHeapMb: number;
+  /** Largest latency of the windows diagnosed in each second after the warm-up, ms (0: none). */
+  maxLatencyPerS: number[];
   error?: string;
 }
 
@@ -85,10 +87,16 @@ async function main(): Promise<void> {
   const abs = () => performance.timeOrigin + performance.now();
   const lat: number[] = [];
   let measureFrom = Number.POSITIVE_INFINITY;
+  const maxLatencyPerS: number[] = [];
   p.on('diagnosis', (d) => {
     // Only windows that arrived after the warm-up: the start-up backlog and
     // JIT warm-up are not the steady state.
-    if (abs() - d.latencyMs >= measureFrom) lat.push(d.latencyMs);
+    const now = abs();
+    if (now - d.latencyMs >= measureFrom) {
+      lat.push(d.latencyMs);
+      const sec = Math.floor((now - measureFrom) / 1000);
+      maxLatencyPerS[sec] = Math.max(maxLatencyPerS[sec] ?? 0, d.latencyMs);
+    }
   });
   p.on('error', () => {});
   await p.start();
@@ -193,6 +201,7 @@ async function main(): Promise<void> {
     perWindowMs: st.perWindowMs,
     rssSeries,
     mainHeapMb: process.memoryUsage().heapUsed / 2 ** 20,
+    maxLatencyPerS: Array.from(maxLatencyPerS, (v) => v ?? 0),
   };
   send(report);
 }

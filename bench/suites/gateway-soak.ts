@@ -8,6 +8,7 @@
  *   memory, sampled once a second after the warm-up (≈ 0: no growth)
  * - gateway_soak_rss_first_min_mb / _last_min_mb: mean resident memory over
  *   the first and the last minute after the warm-up
+ * - gateway_soak_stall_seconds: seconds in which some window took over 1 s
  * - gateway_soak_sustained (1/0), _p50_ms, _p99_ms, _out_pct: whether the run
  *   kept up, by the gateway suite's rule; a slope measured on a run that fell
  *   behind measures the backlog, not a leak
@@ -41,6 +42,15 @@ export async function run(): Promise<Metrics> {
     ...SETTINGS,
   });
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+  // Seconds in which some window took over 1 s: stalls, and when they happened.
+  const stalls = r.maxLatencyPerS.flatMap((v, sec) =>
+    v > 1000 ? [`${sec} s: ${v.toFixed(0)} ms`] : [],
+  );
+  if (stalls.length > 0) {
+    process.stderr.write(
+      `bench gateway-soak: ${stalls.length} second(s) with a window over 1 s: ${stalls.slice(0, 12).join(', ')}${stalls.length > 12 ? ', …' : ''}\n`,
+    );
+  }
   const s = r.rssSeries;
   process.stderr.write(
     `bench gateway-soak: ${n} channels × ${seconds} s: ${r.ok ? 'sustained' : 'NOT sustained'}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, out ${(r.outFraction * 100).toFixed(1)} %, ` +
@@ -57,5 +67,6 @@ export async function run(): Promise<Metrics> {
     gateway_soak_rss_first_min_mb: mean(s.slice(0, 60)),
     gateway_soak_rss_last_min_mb: mean(s.slice(-60)),
     gateway_soak_rss_growth_mb_per_min: slopePerMin(s),
+    gateway_soak_stall_seconds: stalls.length,
   };
 }

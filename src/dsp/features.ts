@@ -149,15 +149,26 @@ export type TimeStatistics = Pick<VibrationSummary, 'rmsG' | 'peakG' | 'crestFac
 export function timeStatistics(x: ArrayLike<number>): TimeStatistics {
   checkSignal(x, 'vibration window', MAX_FFT_SIGNAL_SAMPLES);
   const m = mean(x);
+  // One pass for all four (the live pipeline runs this on every window).
   let s = 0;
+  let s4 = 0;
   let peak = 0;
   for (let i = 0; i < x.length; i++) {
     const d = x[i] - m;
-    s += d * d;
-    if (Math.abs(d) > peak) peak = Math.abs(d);
+    const d2 = d * d;
+    s += d2;
+    s4 += d2 * d2;
+    const a = d < 0 ? -d : d;
+    if (a > peak) peak = a;
   }
-  const rmsG = Math.sqrt(s / x.length);
-  return { rmsG, peakG: peak, crestFactor: rmsG > 0 ? peak / rmsG : 0, kurtosis: kurtosis(x) };
+  const m2 = s / x.length;
+  const rmsG = Math.sqrt(m2);
+  return {
+    rmsG,
+    peakG: peak,
+    crestFactor: rmsG > 0 ? peak / rmsG : 0,
+    kurtosis: m2 > 0 ? s4 / x.length / (m2 * m2) : 0,
+  };
 }
 
 /**

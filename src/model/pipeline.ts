@@ -129,7 +129,12 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
   }
 }
 
-export type AdaptStrategy = 'dann' | 'mmd' | 'finetune' | 'features';
+/**
+ * `dann-im` (DANN + information maximisation, ./adapt/align.ts) is for a
+ * data-set target only: its diversity term spreads the windows over every
+ * class, which one machine in one state must not be.
+ */
+export type AdaptStrategy = 'dann' | 'mmd' | 'dann-im' | 'finetune' | 'features';
 
 export interface AdaptOptions {
   sourceDir: string;
@@ -183,11 +188,13 @@ export interface AdaptOutcome {
  */
 export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
   const kind = o.targetKind ?? 'dataset';
-  const labelFree = o.strategy === 'dann' || o.strategy === 'mmd';
-  if (kind === 'single-machine' && !labelFree) {
+  const labelFree = o.strategy === 'dann' || o.strategy === 'mmd' || o.strategy === 'dann-im';
+  if (kind === 'single-machine' && !(o.strategy === 'dann' || o.strategy === 'mmd')) {
     throw new FaultlineError(
       'FL_ERR_TRAIN',
-      `single-machine adaptation is label-free (dann or mmd), not ${o.strategy}`,
+      o.strategy === 'dann-im'
+        ? 'dann-im assumes the target holds every class (its diversity term spreads windows over them); one machine is in one state: use dann or mmd'
+        : `single-machine adaptation is label-free (dann or mmd), not ${o.strategy}`,
     );
   }
   await initBackend();
@@ -235,7 +242,7 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
   let classifierLayer = meta.architecture.classifierLayer;
   let selection: string;
   try {
-    if (o.strategy === 'dann' || o.strategy === 'mmd') {
+    if (o.strategy === 'dann' || o.strategy === 'mmd' || o.strategy === 'dann-im') {
       const a = await alignDomains(src, sourceData.train, sourceData.val, unlabelled, {
         strategy: o.strategy,
         steps: o.steps ?? 300,

@@ -508,6 +508,20 @@ test('single-machine adaptation: a faulty machine at another condition is promot
       }),
       (e) => isFaultlineError(e) && e.code === 'FL_ERR_TRAIN',
     );
+    // dann-im spreads windows over every class: not for one machine in one state.
+    await assert.rejects(
+      adaptModel({
+        sourceDir: SIM_MODEL,
+        outDir: path.join(dir, 'im'),
+        strategy: 'dann-im',
+        recordings: [...source, machine],
+        targetDomains: ['live:m1'],
+        targetKind: 'single-machine',
+        command: 'test',
+        datasetLabel: 'sim',
+      }),
+      (e) => isFaultlineError(e) && e.code === 'FL_ERR_TRAIN' && /every class/.test(e.message),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

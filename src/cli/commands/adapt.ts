@@ -1,7 +1,8 @@
 /**
  * `faultline adapt --model <src> --data <dir> --target <domains> --out <dir>
- *  [--strategy dann|mmd|finetune|features]` — adapts a source model to a new
- * operating condition with UNLABELLED target windows (dann, mmd) or a few
+ *  [--strategy dann|mmd|dann-im|finetune|features]` — adapts a source model to a new
+ * operating condition with UNLABELLED target windows (dann, mmd; dann-im for a
+ * target data set holding every class) or a few
  * labelled ones (finetune: same classes; features: a new label set). The
  * candidate is always written; when a promotion guard fails (forgetting,
  * negative transfer, class collapse) it is marked not promoted and the
@@ -13,7 +14,7 @@ import { loadLabelledData } from '../../model/domains.js';
 import type { AdaptStrategy } from '../../model/pipeline.js';
 import { progressBar } from './train.js';
 
-const STRATEGIES: AdaptStrategy[] = ['dann', 'mmd', 'finetune', 'features'];
+const STRATEGIES: AdaptStrategy[] = ['dann', 'mmd', 'dann-im', 'finetune', 'features'];
 
 interface AdaptCliOptions {
   model: string;
