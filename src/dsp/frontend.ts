@@ -24,7 +24,7 @@
  * set `order.envelope: null` for machines whose faults are shaft-rate lines.
  */
 import { FaultlineError } from '../errors.js';
-import { type BandEnvelopePlan, createBandEnvelope } from './envelope.js';
+import { bandEnvelopeGeometry, createBandEnvelope, type EnvelopeOptions } from './envelope.js';
 import { angularResample, minRpmFor } from './order.js';
 import { checkFinite, MAX_SIGNAL_SAMPLES, requireParam } from './signal.js';
 import { estimateShaftSpeed } from './speed.js';
@@ -285,7 +285,10 @@ export function createFrontEnd(
   const orderMode = cfg.mode === 'order';
   const work = new Float32Array(windowLength);
   const angle = orderMode ? new Float32Array(length) : work;
-  const envelope = orderEnvelopePlan(cfg);
+  const envOptions = orderEnvelopeOptions(cfg);
+  const envelope = envOptions
+    ? createBandEnvelope(sampleRate, windowLength, envOptions)
+    : undefined;
   const envelopeOut = envelope ? new Float32Array(envelope.outLength) : work;
   let lastRpm: number | undefined;
   let lastEnvelope: LastEnvelope | undefined;
@@ -375,25 +378,22 @@ export function createFrontEnd(
 /** Lowest rpm the order-mode `config` handles without FL_ERR_SIGNAL_TOO_SHORT. */
 export function frontEndMinRpm(config: FrontEndConfig): number {
   const o = config.order;
-  const plan = config.mode === 'order' ? orderEnvelopePlan(config) : undefined;
+  const e = orderEnvelopeOptions(config);
   // The resampler reads the envelope when there is one (fewer samples at a lower rate).
+  const g = e && bandEnvelopeGeometry(config.sampleRate, config.windowLength, e);
   return minRpmFor(
-    plan ? plan.outLength : config.windowLength,
-    plan ? plan.rate : config.sampleRate,
+    g ? g.outLength : config.windowLength,
+    g ? g.rate : config.sampleRate,
     o.samplesPerRev,
     Math.round(o.samplesPerRev * o.revolutions),
   );
 }
 
-/** The order-mode envelope plan of `cfg`, or undefined (time mode, raw signal). */
-function orderEnvelopePlan(cfg: FrontEndConfig): BandEnvelopePlan | undefined {
+/** The order-mode envelope's options of `cfg`, or undefined (time mode, raw signal). */
+function orderEnvelopeOptions(cfg: FrontEndConfig): EnvelopeOptions | undefined {
   const e = cfg.order.envelope;
   if (cfg.mode !== 'order' || !e) return undefined;
-  return createBandEnvelope(cfg.sampleRate, cfg.windowLength, {
-    lowHz: e.lowHz,
-    highHz: e.highHz,
-    decimate: e.decimate === true,
-  });
+  return { lowHz: e.lowHz, highHz: e.highHz, decimate: e.decimate === true };
 }
 
 /** [sample rate, samples] of the signal the STFT sees: time, or angle domain. */
