@@ -73,10 +73,20 @@ test('serial device gone and back: sensor reported silent, then diagnosis resume
     20_000,
   );
   const silentMs = Date.now() - goneAt;
-  const h = await g.get<GatewayHealth>('/api/gateway');
-  const src = h.ingest.sources.find((s) => s.link === 'serial');
-  assert.ok(src, 'a serial source is listed');
-  assert.equal(src.state, 'reconnecting', 'the serial source says it is reconnecting');
+  // The machine goes silent on its timer; the serial source learns of the
+  // lost device when the port's 'close' arrives, which on a loaded machine
+  // can come after that timer: wait for it rather than race it.
+  const src = await until(
+    'the serial source to say it is reconnecting',
+    async () => {
+      const h = await g.get<GatewayHealth>('/api/gateway');
+      const s = h.ingest.sources.find((x) => x.link === 'serial');
+      assert.ok(s, 'a serial source is listed');
+      return s.state === 'reconnecting' ? s : undefined;
+    },
+    20_000,
+  );
+  assert.equal(src.state, 'reconnecting');
   const alerts = await g.get<Alert[]>('/api/alerts?machine=ser-1');
   assert.ok(
     alerts.some((a) => a.state === 'silent'),
