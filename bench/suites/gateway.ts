@@ -92,7 +92,7 @@ export async function benchModel(): Promise<string> {
  * Built once per bench run.
  */
 let stepScript: Promise<string> | undefined;
-export function builtStep(): Promise<string> {
+function builtStep(): Promise<string> {
   stepScript ??= (async () => {
     const { buildDist, DIST } = await import('../../scripts/build.js');
     await buildDist();
@@ -185,7 +185,7 @@ async function ramp(
 }
 
 /** Broker mode: this process plays the sensors, publishing frames through mosquitto. */
-export async function brokerRamp(modelDir: string, steps = BROKER_STEPS) {
+async function brokerRamp(modelDir: string) {
   const [{ startMosquitto }, { default: mqtt }, { encodeFrame }, { rawTopic }, gen] =
     await Promise.all([
       import('../../test/helpers/mosquitto.js'),
@@ -265,7 +265,7 @@ export async function brokerRamp(modelDir: string, steps = BROKER_STEPS) {
             await pub.endAsync(true).catch(() => undefined);
           },
         ),
-      steps,
+      BROKER_STEPS,
     );
   } finally {
     await broker.stop();
