@@ -38,7 +38,7 @@ export interface WindowerOptions {
    * analysis; default 0.
    */
   historyLength?: number;
-  /** Ring capacity, samples; default max(windowLength, historyLength) + max(min(hop, windowLength), 4096). */
+  /** Ring capacity, samples; default max(windowLength, historyLength) + 4096. */
   capacity?: number;
   /** Where window arrays come from (e.g. a buffer pool); default `new Float32Array(n)`. */
   alloc?: (length: number) => Float32Array;
@@ -71,7 +71,11 @@ export class Windower {
       throw new TypeError(`historyLength must be an integer ≥ 0, got ${historyLength}`);
     }
     const keep = Math.max(windowLength, historyLength);
-    const capacity = o.capacity ?? keep + Math.max(Math.min(hop, windowLength), 4096);
+    // Headroom for one typical sensor block (≤ 4096 frames) beyond what the
+    // windows need; push() writes a longer block in chunks. A whole hop of
+    // headroom bought nothing and cost 32 KB per 1 s channel at 12 kHz
+    // (~31 MB at 1000 channels).
+    const capacity = o.capacity ?? keep + 4096;
     if (capacity <= keep) {
       throw new TypeError(
         `capacity ${capacity} must exceed windowLength ${windowLength} and historyLength ${historyLength}`,

@@ -2,6 +2,7 @@
 export * from './bearing.js';
 export * from './envelope.js';
 export * from './features.js';
+export { type FftPlan, fftEngine, fftPlan } from './fftutil.js';
 export * from './frontend.js';
 export * from './iso20816.js';
 export * from './order.js';

@@ -1,0 +1,174 @@
+/**
+ * PFFFT (Pommier's SIMD FFT, as compiled to WebAssembly by
+ * @echogarden/pffft-wasm) behind fft.js's calling conventions, for the large
+ * transforms of the live path.
+ *
+ * Why: the order front end takes, per 1 s window at 12 kHz, one 16384-point
+ * real FFT and one 8192-point complex inverse (the band envelope). With
+ * fft.js those two cost ~0.37 ms of the ~1.45 ms a window costs an inference
+ * worker; with PFFFT (wasm SIMD) ~0.08 ms, copies included. `npm run
+ * bench -- --only stft` reports the ratio as `fft_real16384_speedup`.
+ *
+ * Precision: PFFFT computes in float32 where fft.js uses float64. The
+ * samples are float32 already; the difference is ~1e-6 of the signal's RMS,
+ * two orders below the step of a 16-bit vibration ADC.
+ *
+ * The module is instantiated once per thread, at import (top-level await),
+ * so the DSP API stays synchronous. If it cannot load, `pffftPlan` returns
+ * undefined and callers use fft.js (`fftEngine` says which runs).
+ */
+
+/** The Emscripten module's exports this file uses. */
+export interface PffftModule {
+  HEAPF32: Float32Array;
+  _pffft_new_setup(n: number, kind: number): number;
+  _pffft_transform_ordered(
+    setup: number,
+    input: number,
+    output: number,
+    work: number,
+    direction: number,
+  ): void;
+  _pffft_aligned_malloc(bytes: number): number;
+  _pffft_aligned_free(ptr: number): void;
+}
+
+const REAL = 0;
+const COMPLEX = 1;
+const FORWARD = 0;
+const BACKWARD = 1;
+
+/** Smallest sizes PFFFT's SIMD build takes: real 2·4², complex 4². */
+const MIN_REAL = 32;
+const MIN_COMPLEX = 16;
+
+async function load(): Promise<{ mod: PffftModule; engine: string } | undefined> {
+  try {
+    const m = await import('@echogarden/pffft-wasm/simd');
+    return { mod: await m.default(), engine: 'pffft-wasm-simd' };
+  } catch {
+    try {
+      const m = await import('@echogarden/pffft-wasm');
+      return { mod: await m.default(), engine: 'pffft-wasm' };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const loaded = await load();
+const mod = loaded?.mod;
+
+/** Which FFT runs the large transforms in this thread: PFFFT (wasm) or fft.js. */
+export const fftEngine: string = loaded?.engine ?? 'fft.js';
+
+/** A plan with fft.js's method names and layouts. */
+export interface FftPlan {
+  readonly size: number;
+  /**
+   * Spectrum of the real signal `input` (`size` samples): bins 0…size/2 as
+   * [re, im] pairs in out[0 … size + 1], the layout of fft.js's
+   * realTransform (it leaves the upper half to completeSpectrum, and so
+   * does this).
+   */
+  realTransform(out: Float64Array, input: ArrayLike<number>): void;
+  /**
+   * Inverse transform of `size` complex values ([re, im] interleaved),
+   * divided by `size` like fft.js's inverseTransform.
+   */
+  inverseTransform(out: Float64Array, input: Float64Array): void;
+}
+
+/**
+ * One set of scratch buffers in wasm memory for every plan of the thread:
+ * a transform runs start to end within one call, so they are never shared
+ * by two at once. Grown (never shrunk) to the largest size met.
+ */
+let capacity = 0;
+let bufIn = 0;
+let bufOut = 0;
+let bufWork = 0;
+
+function scratch(m: PffftModule, floats: number): void {
+  if (floats <= capacity) return;
+  if (capacity > 0) for (const p of [bufIn, bufOut, bufWork]) m._pffft_aligned_free(p);
+  bufIn = m._pffft_aligned_malloc(floats * 4);
+  bufOut = m._pffft_aligned_malloc(floats * 4);
+  bufWork = m._pffft_aligned_malloc(floats * 4);
+  if (!bufIn || !bufOut || !bufWork)
+    throw new RangeError(`PFFFT: out of wasm memory for ${floats} floats`);
+  capacity = floats;
+}
+
+/**
+ * Setups by kind and size, kept for the life of the thread: a setup holds
+ * its twiddles (~size floats), the sizes in use are few powers of two, and
+ * plans handed out must stay valid (no eviction that could free one in use).
+ */
+const setups = new Map<string, number>();
+
+function setup(m: PffftModule, kind: number, n: number): number {
+  const key = `${kind}/${n}`;
+  let s = setups.get(key);
+  if (s === undefined) {
+    s = m._pffft_new_setup(n, kind);
+    if (!s)
+      throw new RangeError(
+        `PFFFT cannot plan a ${kind === REAL ? 'real' : 'complex'} FFT of ${n} points`,
+      );
+    setups.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * A PFFFT plan of `size` points (a power of two ≥ 32), or undefined when
+ * PFFFT is not loaded or does not take the size.
+ */
+export function pffftPlan(size: number): FftPlan | undefined {
+  if (!mod || !Number.isInteger(size) || size < MIN_REAL || (size & (size - 1)) !== 0) {
+    return undefined;
+  }
+  const m = mod;
+  const n = size;
+  // Set up lazily: a plan used only one way costs only that way's twiddles.
+  let real = 0;
+  let complex = 0;
+  return Object.freeze({
+    size: n,
+    realTransform(out: Float64Array, input: ArrayLike<number>): void {
+      if (input.length !== n)
+        throw new RangeError(`input must have ${n} samples, got ${input.length}`);
+      if (out.length < n + 2)
+        throw new RangeError(`output must hold ${n + 2} values, got ${out.length}`);
+      real ||= setup(m, REAL, n);
+      scratch(m, 2 * n);
+      // Read after scratch(): a malloc may grow the memory and replace the view.
+      const heap = m.HEAPF32;
+      heap.set(input, bufIn >> 2);
+      m._pffft_transform_ordered(real, bufIn, bufOut, bufWork, FORWARD);
+      // PFFFT's ordered real layout is fft.js's except for the first pair,
+      // which packs the two real-only bins: [X0, X(n/2), re X1, im X1, …].
+      const o = bufOut >> 2;
+      out.set(heap.subarray(o + 2, o + n), 2);
+      out[0] = heap[o];
+      out[1] = 0;
+      out[n] = heap[o + 1];
+      out[n + 1] = 0;
+    },
+    inverseTransform(out: Float64Array, input: Float64Array): void {
+      if (n < MIN_COMPLEX) throw new RangeError(`PFFFT takes complex sizes ≥ ${MIN_COMPLEX}`);
+      if (input.length !== 2 * n || out.length < 2 * n) {
+        throw new RangeError(`complex transforms of ${n} points take and give ${2 * n} values`);
+      }
+      complex ||= setup(m, COMPLEX, n);
+      scratch(m, 2 * n);
+      const heap = m.HEAPF32;
+      heap.set(input, bufIn >> 2);
+      m._pffft_transform_ordered(complex, bufIn, bufOut, bufWork, BACKWARD);
+      const o = bufOut >> 2;
+      const scale = 1 / n;
+      for (let i = 0; i < 2 * n; i++) out[i] = heap[o + i] * scale;
+    },
+  });
+}
