@@ -132,7 +132,9 @@ export async function runStep(
   const script = await builtStep();
   return new Promise<StepReport>((resolve, reject) => {
     const child = fork(script, [JSON.stringify(req)], {
-      execArgv: [],
+      // Node options for the step alone, e.g. to profile the gateway:
+      // FAULTLINE_BENCH_STEP_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+      execArgv: (process.env.FAULTLINE_BENCH_STEP_ARGS ?? '').split(' ').filter(Boolean),
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let report: StepReport | undefined;

@@ -69,6 +69,50 @@ test('round trip for every format; samples come back in g', () => {
   }
 });
 
+test('a frame at any byte offset (an MQTT payload after its topic) decodes to the same samples', () => {
+  const r = rng(7);
+  const cases = [
+    {
+      format: 'int16' as const,
+      s: Int16Array.from({ length: 240 }, () => Math.round((r() - 0.5) * 65535)),
+    },
+    {
+      format: 'int32' as const,
+      s: Int32Array.from({ length: 240 }, () => Math.round((r() - 0.5) * 2 ** 32)),
+    },
+    { format: 'float32' as const, s: Float32Array.from({ length: 240 }, () => (r() - 0.5) * 40) },
+  ];
+  // A longer frame first: the aligned copy an unaligned body goes through
+  // is reused, so a later, shorter frame must not see the earlier one's tail.
+  const long = encodeFrame(
+    header({ format: 'int16', channels: 1 }),
+    Int16Array.from({ length: 5000 }, (_, i) => i),
+  );
+  const big = new Uint8Array(long.length + 1);
+  big.set(long, 1);
+  assert.equal(
+    decodeFrame(big.subarray(1)).samples[4999],
+    Math.fround(4999 * Math.fround(0.000061)),
+  );
+  for (const { format, s } of cases) {
+    const scale = format === 'float32' ? 1 : 0.000061;
+    const frame = encodeFrame(header({ format, scale }), s);
+    const want = decodeFrame(frame, { raw: true });
+    for (let offset = 1; offset < 8; offset++) {
+      const packet = new Uint8Array(offset + frame.length + 3).fill(0xee);
+      packet.set(frame, offset);
+      // As a view into a larger buffer (how mqtt-packet hands out payloads) …
+      const got = decodeFrame(packet.subarray(offset, offset + frame.length), { raw: true });
+      assert.deepEqual(got.samples, want.samples, `${format} at offset ${offset}`);
+      assert.deepEqual(got.raw, want.raw, `${format} raw at offset ${offset}`);
+      // … and through start/end within it.
+      const d = tryDecodeFrame(packet, offset, offset + frame.length);
+      assert.ok(typeof d !== 'string', `${format} at offset ${offset}: ${String(d)}`);
+      assert.deepEqual(d.samples, want.samples);
+    }
+  }
+});
+
 test('little-endian layout at the documented offsets', () => {
   const f = encodeFrame(header({ channels: 1 }), Int16Array.from([0x1234, -2]));
   const dv = new DataView(f.buffer);
