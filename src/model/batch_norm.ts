@@ -20,6 +20,7 @@
  * false) is the stock code. Cases other than the one the CNN uses (rank 4,
  * channels last, centre and scale on) also fall through to the stock code.
  */
+import { wrapLayerCall } from './layer-call.js';
 import * as tf from './tf.js';
 
 /** The internals of tfjs-layers' BatchNormalization this module reads. */
@@ -37,8 +38,6 @@ interface BatchNormInternals {
 
 /** Layers already switched over (switching twice would only stack wrappers). */
 const switched = new WeakSet<object>();
-
-type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
 
 /**
  * Training-mode batch norm of `x` `[N, H, W, C]` over axes 0–2 with scale
@@ -102,9 +101,8 @@ export function batchNormTraining(
 export function withFusedTrainingGradient<L extends tf.layers.Layer>(layer: L): L {
   if (switched.has(layer)) return layer;
   switched.add(layer);
-  const bn = layer as unknown as BatchNormInternals & { call: CallFn };
-  const stockCall: CallFn = bn.call.bind(layer);
-  bn.call = (inputs, kwargs) => {
+  const bn = layer as unknown as BatchNormInternals;
+  wrapLayerCall(layer, (stockCall) => (inputs, kwargs) => {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const axis = bn.axis < 0 ? bn.axis + x.rank : bn.axis;
     if (kwargs?.training !== true || x.rank !== 4 || axis !== 3 || !bn.center || !bn.scale) {
@@ -130,6 +128,6 @@ export function withFusedTrainingGradient<L extends tf.layers.Layer>(layer: L): 
         },
       ),
     );
-  };
+  });
   return layer;
 }

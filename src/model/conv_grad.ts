@@ -14,6 +14,7 @@
  * dilation 1); everything else, and inference, stays the stock code. The layer
  * keeps its class, weights and saved form.
  */
+import { wrapLayerCall } from './layer-call.js';
 import * as tf from './tf.js';
 
 /** The internals of tfjs-layers' Conv2D this module reads. */
@@ -31,15 +32,12 @@ interface ConvInternals {
 /** Layers already switched over (switching twice would only stack wrappers). */
 const switched = new WeakSet<object>();
 
-type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor;
-
 /** Makes a tfjs-layers Conv2D `layer` train through `tf.conv2d` (see above); returns it. */
 export function withLazyInputGradient<L extends tf.layers.Layer>(layer: L): L {
   if (switched.has(layer)) return layer;
   switched.add(layer);
-  const conv = layer as unknown as ConvInternals & { call: CallFn };
-  const stockCall: CallFn = conv.call.bind(layer);
-  conv.call = (inputs, kwargs) => {
+  const conv = layer as unknown as ConvInternals;
+  wrapLayerCall(layer, (stockCall) => (inputs, kwargs) => {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const dilations = Array.isArray(conv.dilationRate) ? conv.dilationRate : [conv.dilationRate];
     const plain =
@@ -60,6 +58,6 @@ export function withLazyInputGradient<L extends tf.layers.Layer>(layer: L): L {
         conv.padding as 'valid' | 'same',
       ),
     );
-  };
+  });
   return layer;
 }

@@ -9,6 +9,7 @@
  */
 import { FaultlineError } from '../../errors.js';
 import { type InputSet, mulberry32, permutation, withSeededMathRandom } from '../inputs.js';
+import { wrapLayerCall } from '../layer-call.js';
 import * as tf from '../tf.js';
 import {
   accuracyOf,
@@ -49,11 +50,9 @@ export async function finetune(
   // `training: true`, trainable or not (Keras ≥ 2.1.3 runs a frozen one in
   // inference mode). A frozen block must be the block the upper layers will
   // see at inference: run the frozen layers in inference mode while training.
-  const calls = frozen.map((l) => {
-    const own = l.call;
-    l.call = (inputs, kwargs) => own.call(l, inputs, { ...kwargs, training: false });
-    return { l, own };
-  });
+  const restore = frozen.map((l) =>
+    wrapLayerCall(l, (stock) => (inputs, kwargs) => stock(inputs, { ...kwargs, training: false })),
+  );
   try {
     const epochs = options.epochs ?? 10;
     return await trainClassifier(cnn.model, target, val, {
@@ -65,7 +64,7 @@ export async function finetune(
       variables: trainableVariables(cnn.model),
     });
   } finally {
-    for (const { l, own } of calls) l.call = own;
+    for (const r of restore) r();
     for (const l of frozen) l.trainable = true;
   }
 }
