@@ -6,7 +6,8 @@
  * Why: the order front end takes, per 1 s window at 12 kHz, one 16384-point
  * real FFT and one 8192-point complex inverse (the band envelope). With
  * fft.js those two cost ~0.37 ms of the ~1.45 ms a window costs an inference
- * worker; with PFFFT (wasm SIMD) ~0.08 ms, copies included. `npm run
+ * worker; with PFFFT (wasm SIMD) ~0.1 ms, copies in and out of wasm memory
+ * included (the whole band envelope: 0.46 → 0.20 ms). `npm run
  * bench -- --only stft` reports the ratio as `fft_real16384_speedup`.
  *
  * Precision: PFFFT computes in float32 where fft.js uses float64. The

@@ -340,40 +340,27 @@ export function tryDecodeFrame(
     rpm,
   };
   const samples = new Float32Array(values);
+  const at = bytes.byteOffset + start + headerBytes;
   let rawOut: RawSamples | undefined;
-  if (LITTLE_ENDIAN_HOST) {
-    // Read through a typed view. The serial decoder's frames are aligned
-    // (its scratch buffer starts at offset 0 and headerBytes % 4 = 0); an
-    // MQTT payload sits wherever the packet put it (after a topic of any
-    // length), so an unaligned body is first copied to aligned scratch: a
-    // memcpy, ~3× cheaper than reading it through a DataView.
-    let buffer = bytes.buffer as ArrayBuffer;
-    let at = bytes.byteOffset + start + headerBytes;
-    if (at % width !== 0) {
-      const from = start + headerBytes;
-      const body = values * width;
-      if (alignedScratch.byteLength < body) alignedScratch = new ArrayBuffer(body);
-      new Uint8Array(alignedScratch, 0, body).set(bytes.subarray(from, from + body));
-      buffer = alignedScratch;
-      at = 0;
-    }
+  if (LITTLE_ENDIAN_HOST && at % width === 0) {
+    // Aligned: read through a typed view (the usual case — the serial
+    // decoder's scratch buffer starts at offset 0 and headerBytes % 4 = 0).
     // One loop per type: each stays monomorphic (a loop over a union of
     // typed arrays is several times slower in V8).
     if (formatCode === 1) {
-      const view = new Int16Array(buffer, at, values);
+      const view = new Int16Array(bytes.buffer, at, values);
       scaleInt16(view, scale, samples);
       if (raw) rawOut = view.slice();
     } else if (formatCode === 2) {
-      const view = new Int32Array(buffer, at, values);
+      const view = new Int32Array(bytes.buffer, at, values);
       scaleInt32(view, scale, samples);
       if (raw) rawOut = view.slice();
     } else {
-      const view = new Float32Array(buffer, at, values);
+      const view = new Float32Array(bytes.buffer, at, values);
       scaleFloat32(view, scale, samples);
       if (raw) rawOut = view.slice();
     }
   } else {
-    // Big-endian host: read each little-endian value through the DataView.
     const body = headerBytes;
     if (formatCode === 1) {
       for (let i = 0; i < values; i++) samples[i] = dv.getInt16(body + 2 * i, true) * scale;
@@ -383,28 +370,31 @@ export function tryDecodeFrame(
       for (let i = 0; i < values; i++) samples[i] = dv.getFloat32(body + 4 * i, true) * scale;
     }
     if (raw) {
+      const copy = new Uint8Array(
+        bytes.subarray(start + headerBytes, start + headerBytes + values * width),
+      );
       const view =
         formatCode === 1
-          ? new Int16Array(values)
+          ? new Int16Array(copy.buffer)
           : formatCode === 2
-            ? new Int32Array(values)
-            : new Float32Array(values);
-      for (let i = 0; i < values; i++) {
-        view[i] =
-          formatCode === 1
-            ? dv.getInt16(body + 2 * i, true)
-            : formatCode === 2
-              ? dv.getInt32(body + 4 * i, true)
-              : dv.getFloat32(body + 4 * i, true);
+            ? new Int32Array(copy.buffer)
+            : new Float32Array(copy.buffer);
+      if (!LITTLE_ENDIAN_HOST) {
+        const cdv = new DataView(copy.buffer);
+        for (let i = 0; i < values; i++) {
+          view[i] =
+            formatCode === 1
+              ? cdv.getInt16(2 * i, true)
+              : formatCode === 2
+                ? cdv.getInt32(4 * i, true)
+                : cdv.getFloat32(4 * i, true);
+        }
       }
       rawOut = view;
     }
   }
   return rawOut ? { header, samples, raw: rawOut } : { header, samples };
 }
-
-/** Aligned copy of an unaligned frame body (tryDecodeFrame); grows to the largest body met. */
-let alignedScratch = new ArrayBuffer(4096);
 
 function scaleInt16(src: Int16Array, scale: number, out: Float32Array): void {
   for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
