@@ -7,7 +7,9 @@
  * alternately).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import FFT from 'fft.js';
 import { fftEngine, fftPlan } from '../../src/dsp/fftutil.js';
 import { pffftPlan } from '../../src/dsp/pffft.js';
@@ -96,6 +98,25 @@ describe('pffft', () => {
     const again = new Float64Array(512);
     small.realTransform(again, x);
     assert.deepEqual(again, first);
+  });
+
+  it('FAULTLINE_FFT=fft.js forces the fallback', () => {
+    const engine = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        "const m = await import('./src/dsp/fftutil.ts'); process.stdout.write(m.fftEngine + ' ' + (typeof m.fftPlan(16384).realTransform));",
+      ],
+      {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { ...process.env, FAULTLINE_FFT: 'fft.js' },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(engine, 'fft.js function');
   });
 
   it('sizes PFFFT does not take use fft.js; wrong lengths are refused', () => {
