@@ -13,10 +13,14 @@
  *   kept up, by the gateway suite's rule; a slope measured on a run that fell
  *   behind measures the backlog, not a leak
  *
+ * $FAULTLINE_GATEWAY_SOAK_LINK=broker feeds the gateway through a real
+ * mosquitto on loopback instead (the gateway suite's broker mode: this
+ * process publishes every block as a QoS 1 frame, an MqttSource reads them).
+ *
  * Long, so it runs only when asked: `npx tsx bench/run.ts --only gateway-soak`.
  */
 import type { Metrics } from '../run.js';
-import { benchModel, runStep, SETTINGS, slopePerMin } from './gateway.js';
+import { benchModel, brokerSteps, runStep, SETTINGS, slopePerMin } from './gateway.js';
 
 export const name = 'gateway-soak';
 
@@ -33,14 +37,29 @@ export async function run(): Promise<Metrics> {
       'FAULTLINE_GATEWAY_SOAK_CHANNELS must be > 0 and FAULTLINE_GATEWAY_SOAK_S ≥ 120',
     );
   }
-  const r = await runStep({
-    mode: 'inproc',
-    n,
-    modelDir: await benchModel(),
-    runS: seconds + WARMUP_S,
-    warmS: WARMUP_S,
-    ...SETTINGS,
-  });
+  const link = process.env.FAULTLINE_GATEWAY_SOAK_LINK ?? 'inproc';
+  if (link !== 'inproc' && link !== 'broker') {
+    throw new Error(`FAULTLINE_GATEWAY_SOAK_LINK must be inproc or broker, got ${link}`);
+  }
+  const modelDir = await benchModel();
+  let r: Awaited<ReturnType<typeof runStep>>;
+  if (link === 'broker') {
+    const broker = await brokerSteps(modelDir);
+    try {
+      r = await broker.step(n, seconds + WARMUP_S, WARMUP_S);
+    } finally {
+      await broker.stop();
+    }
+  } else {
+    r = await runStep({
+      mode: 'inproc',
+      n,
+      modelDir,
+      runS: seconds + WARMUP_S,
+      warmS: WARMUP_S,
+      ...SETTINGS,
+    });
+  }
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
   // Seconds in which some window took over 1 s: stalls, and when they happened.
   const stalls = r.maxLatencyPerS.flatMap((v, sec) =>
@@ -53,11 +72,12 @@ export async function run(): Promise<Metrics> {
   }
   const s = r.rssSeries;
   process.stderr.write(
-    `bench gateway-soak: ${n} channels × ${seconds} s: ${r.ok ? 'sustained' : 'NOT sustained'}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, out ${(r.outFraction * 100).toFixed(1)} %, ` +
+    `bench gateway-soak (${link}): ${n} channels × ${seconds} s: ${r.ok ? 'sustained' : 'NOT sustained'}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, out ${(r.outFraction * 100).toFixed(1)} %, ` +
       `rss per minute: ${Array.from({ length: Math.ceil(s.length / 60) }, (_, i) => mean(s.slice(i * 60, i * 60 + 60)).toFixed(0)).join(' ')} MB\n`,
   );
   return {
     gateway_soak_channels: n,
+    gateway_soak_broker: link === 'broker' ? 1 : 0,
     gateway_soak_seconds: seconds,
     gateway_soak_sustained: r.ok ? 1 : 0,
     gateway_soak_p50_ms: r.p50,

@@ -201,8 +201,13 @@ async function ramp(
   return { best, ok: true, byN, retried };
 }
 
-/** Broker mode: this process plays the sensors, publishing frames through mosquitto. */
-async function brokerRamp(modelDir: string) {
+/**
+ * Broker mode: starts a mosquitto on loopback and returns a step runner in
+ * which this process plays the sensors, publishing every block as a frame
+ * (QoS 1) for the gateway child to read through an MqttSource. `stop()`
+ * ends the broker.
+ */
+export async function brokerSteps(modelDir: string) {
   const [{ startMosquitto }, { default: mqtt }, { encodeFrame }, { rawTopic }, gen] =
     await Promise.all([
       import('../../test/helpers/mosquitto.js'),
@@ -220,70 +225,61 @@ async function brokerRamp(modelDir: string) {
     );
     return Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v / scale))));
   });
-  try {
-    return await ramp(
-      'broker',
-      (n) =>
-        runStep(
-          {
-            mode: 'broker',
-            n,
-            modelDir,
-            runS: RUN_S,
-            warmS: WARMUP_S,
-            url: broker.url,
-            ...SETTINGS,
-          },
-          async (child) => {
-            const pub = await mqtt.connectAsync(broker.url, {
-              protocolVersion: 5,
-              clientId: `bench-sensors-${randomUUID().slice(0, 8)}`,
-            });
-            const topics = Array.from({ length: n }, (_, c) =>
-              rawTopic('bench', `m${Math.floor(c / PER_MACHINE)}`, c % PER_MACHINE),
-            );
-            const pos = new Int32Array(n);
-            const seq = new Uint32Array(n);
-            const publish = (c: number, frames: number) => {
-              if (frames === 0) return;
-              const x = signals[c % signals.length];
-              const frame = encodeFrame(
-                {
-                  sensorId: c % PER_MACHINE,
-                  seq: seq[c]++,
-                  t0Us: BigInt(Math.round(Date.now() * 1000)),
-                  sampleRate: FS,
-                  channels: 1,
-                  format: 'int16',
-                  scale,
-                  rpm: 1797,
-                },
-                x.subarray(pos[c], pos[c] + frames),
-              );
-              pos[c] = (pos[c] + frames) % (x.length - BLOCK * 2);
-              pub.publish(
-                topics[c],
-                Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength),
-                {
-                  qos: 1,
-                },
-              );
-            };
-            for (let c = 0; c < n; c++) publish(c, Math.round((FS * c) / n));
-            const t0 = performance.now();
-            for (let tick = 1; tick <= (RUN_S * 1000) / TICK_MS; tick++) {
-              const wait = t0 + tick * TICK_MS - performance.now();
-              if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-              for (let c = 0; c < n; c++) publish(c, BLOCK);
-              if (tick === (WARMUP_S * 1000) / TICK_MS) child.send('warm');
-            }
-            child.send('stop');
-            // Forced: do not wait for acknowledgements a saturated gateway holds back.
-            await pub.endAsync(true).catch(() => undefined);
-          },
-        ),
-      BROKER_STEPS,
+  const step = (n: number, runS = RUN_S, warmS = WARMUP_S) =>
+    runStep(
+      { mode: 'broker', n, modelDir, runS, warmS, url: broker.url, ...SETTINGS },
+      async (child) => {
+        const pub = await mqtt.connectAsync(broker.url, {
+          protocolVersion: 5,
+          clientId: `bench-sensors-${randomUUID().slice(0, 8)}`,
+        });
+        const topics = Array.from({ length: n }, (_, c) =>
+          rawTopic('bench', `m${Math.floor(c / PER_MACHINE)}`, c % PER_MACHINE),
+        );
+        const pos = new Int32Array(n);
+        const seq = new Uint32Array(n);
+        const publish = (c: number, frames: number) => {
+          if (frames === 0) return;
+          const x = signals[c % signals.length];
+          const frame = encodeFrame(
+            {
+              sensorId: c % PER_MACHINE,
+              seq: seq[c]++,
+              t0Us: BigInt(Math.round(Date.now() * 1000)),
+              sampleRate: FS,
+              channels: 1,
+              format: 'int16',
+              scale,
+              rpm: 1797,
+            },
+            x.subarray(pos[c], pos[c] + frames),
+          );
+          pos[c] = (pos[c] + frames) % (x.length - BLOCK * 2);
+          pub.publish(topics[c], Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), {
+            qos: 1,
+          });
+        };
+        for (let c = 0; c < n; c++) publish(c, Math.round((FS * c) / n));
+        const t0 = performance.now();
+        for (let tick = 1; tick <= (runS * 1000) / TICK_MS; tick++) {
+          const wait = t0 + tick * TICK_MS - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          for (let c = 0; c < n; c++) publish(c, BLOCK);
+          if (tick === (warmS * 1000) / TICK_MS) child.send('warm');
+        }
+        child.send('stop');
+        // Forced: do not wait for acknowledgements a saturated gateway holds back.
+        await pub.endAsync(true).catch(() => undefined);
+      },
     );
+  return { step, stop: () => broker.stop() };
+}
+
+/** The broker-mode ramp (see brokerSteps). */
+async function brokerRamp(modelDir: string) {
+  const broker = await brokerSteps(modelDir);
+  try {
+    return await ramp('broker', (n) => broker.step(n), BROKER_STEPS);
   } finally {
     await broker.stop();
   }
