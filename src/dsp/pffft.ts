@@ -42,9 +42,8 @@ const COMPLEX = 1;
 const FORWARD = 0;
 const BACKWARD = 1;
 
-/** Smallest sizes PFFFT's SIMD build takes: real 2·4², complex 4². */
+/** Smallest size PFFFT's SIMD build takes for a real transform (2·4²; complex: 4²). */
 const MIN_REAL = 32;
-const MIN_COMPLEX = 16;
 
 async function load(): Promise<{ mod: PffftModule; engine: string } | undefined> {
   // FAULTLINE_FFT=fft.js forces the fallback (to compare engines, or should
@@ -129,6 +128,24 @@ function setup(m: PffftModule, kind: number, n: number): number {
 }
 
 /**
+ * Copies `input` to wasm memory, runs the transform of setup `s` (n points)
+ * and returns where its output starts in HEAPF32. Read HEAPF32 afresh after
+ * this: growing the scratch buffers may grow the memory and replace the view.
+ */
+function run(
+  m: PffftModule,
+  s: number,
+  n: number,
+  input: ArrayLike<number>,
+  direction: number,
+): number {
+  scratch(m, 2 * n);
+  m.HEAPF32.set(input, bufIn >> 2);
+  m._pffft_transform_ordered(s, bufIn, bufOut, bufWork, direction);
+  return bufOut >> 2;
+}
+
+/**
  * A PFFFT plan of `size` points (a power of two ≥ 32), or undefined when
  * PFFFT is not loaded or does not take the size.
  */
@@ -149,14 +166,10 @@ export function pffftPlan(size: number): FftPlan | undefined {
       if (out.length < n + 2)
         throw new RangeError(`output must hold ${n + 2} values, got ${out.length}`);
       real ||= setup(m, REAL, n);
-      scratch(m, 2 * n);
-      // Read after scratch(): a malloc may grow the memory and replace the view.
+      const o = run(m, real, n, input, FORWARD);
       const heap = m.HEAPF32;
-      heap.set(input, bufIn >> 2);
-      m._pffft_transform_ordered(real, bufIn, bufOut, bufWork, FORWARD);
       // PFFFT's ordered real layout is fft.js's except for the first pair,
       // which packs the two real-only bins: [X0, X(n/2), re X1, im X1, …].
-      const o = bufOut >> 2;
       out.set(heap.subarray(o + 2, o + n), 2);
       out[0] = heap[o];
       out[1] = 0;
@@ -164,16 +177,12 @@ export function pffftPlan(size: number): FftPlan | undefined {
       out[n + 1] = 0;
     },
     inverseTransform(out: Float64Array, input: Float64Array): void {
-      if (n < MIN_COMPLEX) throw new RangeError(`PFFFT takes complex sizes ≥ ${MIN_COMPLEX}`);
       if (input.length !== 2 * n || out.length < 2 * n) {
         throw new RangeError(`complex transforms of ${n} points take and give ${2 * n} values`);
       }
       complex ||= setup(m, COMPLEX, n);
-      scratch(m, 2 * n);
+      const o = run(m, complex, n, input, BACKWARD);
       const heap = m.HEAPF32;
-      heap.set(input, bufIn >> 2);
-      m._pffft_transform_ordered(complex, bufIn, bufOut, bufWork, BACKWARD);
-      const o = bufOut >> 2;
       const scale = 1 / n;
       for (let i = 0; i < 2 * n; i++) out[i] = heap[o + i] * scale;
     },
