@@ -44,6 +44,13 @@ const BACKWARD = 1;
 
 /** Smallest size PFFFT's SIMD build takes for a real transform (2·4²; complex: 4²). */
 const MIN_REAL = 32;
+/**
+ * Largest size given to PFFFT: 2^18 points (a 22 s signal at 12 kHz). Its
+ * scratch buffers and setups live as long as the thread (see below), so a
+ * one-off transform of a long recording (CLI) goes to fft.js, whose memory
+ * the GC takes back; the live path's transforms are 16384 points.
+ */
+const MAX_SIZE = 2 ** 18;
 
 async function load(): Promise<{ mod: PffftModule; engine: string } | undefined> {
   // FAULTLINE_FFT=fft.js forces the fallback (to compare engines, or should
@@ -146,11 +153,17 @@ function run(
 }
 
 /**
- * A PFFFT plan of `size` points (a power of two ≥ 32), or undefined when
- * PFFFT is not loaded or does not take the size.
+ * A PFFFT plan of `size` points (a power of two, 32 … 2^18), or undefined
+ * when PFFFT is not loaded or the size is outside that range.
  */
 export function pffftPlan(size: number): FftPlan | undefined {
-  if (!mod || !Number.isInteger(size) || size < MIN_REAL || (size & (size - 1)) !== 0) {
+  if (
+    !mod ||
+    !Number.isInteger(size) ||
+    size < MIN_REAL ||
+    size > MAX_SIZE ||
+    (size & (size - 1)) !== 0
+  ) {
     return undefined;
   }
   const m = mod;

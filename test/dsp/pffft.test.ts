@@ -122,6 +122,12 @@ describe('pffft', () => {
   it('sizes PFFFT does not take use fft.js; wrong lengths are refused', () => {
     assert.equal(pffftPlan(16), undefined, 'real transforms need ≥ 32 points');
     assert.equal(pffftPlan(1000), undefined, 'not a power of two');
+    assert.equal(
+      pffftPlan(2 ** 19),
+      undefined,
+      'above 2^18: fft.js, whose memory the GC takes back',
+    );
+    assert.ok(pffftPlan(2 ** 18));
     const x = noise(16, 1);
     const want = new Float64Array(32);
     new FFT(16).realTransform(want, x);
