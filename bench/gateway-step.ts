@@ -28,6 +28,11 @@ export interface StepRequest {
   workers: number;
   maxBatch: number;
   evidenceEvery: number;
+  /**
+   * In-process only: feed `burst.n` channels (more than `n`) for the first
+   * `burst.seconds`, then `n` — an overload and what memory does after it.
+   */
+  burst?: { n: number; seconds: number };
 }
 
 export interface StepReport {
@@ -76,8 +81,10 @@ async function main(): Promise<void> {
   const req = JSON.parse(process.argv[2] ?? '{}') as StepRequest;
   const send = (m: unknown) => process.send?.(m);
   const { n } = req;
+  // Channels that ever send: sensors beyond n are configured for the burst.
+  const all = Math.max(n, req.burst?.n ?? 0);
   const p = new DiagnosisPipeline({
-    machines: machinesFor(n, req.modelDir),
+    machines: machinesFor(all, req.modelDir),
     workers: req.workers,
     maxBatch: req.maxBatch,
     maxLatencyMs: 50,
@@ -125,13 +132,13 @@ async function main(): Promise<void> {
     const signals = (['inner', 'outer', 'none', 'ball'] as const).map((fault, i) =>
       generateBearingSignal({ fault, condition: 'source-1797rpm', seed: 100 + i }, FS * 12),
     );
-    const pos = new Int32Array(n);
-    const keys = Array.from({ length: n }, (_, c) => ({
+    const pos = new Int32Array(all);
+    const keys = Array.from({ length: all }, (_, c) => ({
       site: 'bench',
       machine: `m${Math.floor(c / PER_MACHINE)}`,
       sensor: String(c % PER_MACHINE),
     }));
-    const seq = new Uint32Array(n);
+    const seq = new Uint32Array(all);
     const push = (c: number, frames: number) => {
       const x = signals[c % signals.length];
       const block: IngestedBlock = {
@@ -147,12 +154,13 @@ async function main(): Promise<void> {
       pos[c] = (pos[c] + frames) % (x.length - BLOCK * 2);
       p.push(block, keys[c]);
     };
-    for (let c = 0; c < n; c++) push(c, Math.round((FS * c) / n));
+    for (let c = 0; c < all; c++) push(c, Math.round((FS * c) / all));
     const t0 = performance.now();
     for (let tick = 1; tick <= (req.runS * 1000) / TICK_MS; tick++) {
       const wait = t0 + tick * TICK_MS - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      for (let c = 0; c < n; c++) push(c, BLOCK);
+      const sending = req.burst && tick * TICK_MS <= req.burst.seconds * 1000 ? all : n;
+      for (let c = 0; c < sending; c++) push(c, BLOCK);
       if (tick === (req.warmS * 1000) / TICK_MS) warm();
     }
   } else {

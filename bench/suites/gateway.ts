@@ -131,6 +131,7 @@ function builtStep(): Promise<string> {
 export async function runStep(
   req: StepRequest,
   during?: (child: ReturnType<typeof fork>) => Promise<void>,
+  env: NodeJS.ProcessEnv = process.env,
 ) {
   const script = await builtStep();
   return new Promise<StepReport>((resolve, reject) => {
@@ -139,6 +140,7 @@ export async function runStep(
       // FAULTLINE_BENCH_STEP_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
       execArgv: (process.env.FAULTLINE_BENCH_STEP_ARGS ?? '').split(' ').filter(Boolean),
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env,
     });
     let report: StepReport | undefined;
     // A step never hangs the bench: past its run time plus a margin it is killed.
