@@ -43,9 +43,9 @@ export interface DiskQueueOptions {
   maxPoints?: number;
   /** Most bytes kept on disk. Default 64 MiB. */
   maxBytes?: number;
-  /** Records per segment file (the drop granularity). Default 10 000. */
+  /** Records per segment file (the drop granularity). Default 10 000, at most maxPoints / 8. */
   segmentPoints?: number;
-  /** Bytes after which a new segment is started. Default 1 MiB. */
+  /** Bytes after which a new segment is started. Default 1 MiB, at most maxBytes / 8. */
   segmentBytes?: number;
   /** `batch` (fsync each append/commit, default) or `none`. */
   fsync?: 'batch' | 'none';
@@ -103,11 +103,16 @@ export class DiskQueue<T> {
    * @throws FaultlineError FL_ERR_STORE_QUEUE when the directory is unusable
    */
   static async open<T>(opts: DiskQueueOptions): Promise<DiskQueue<T>> {
+    const maxPoints = opts.maxPoints ?? 1_000_000;
+    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    // A full queue drops whole segments, so a segment as large as the bound
+    // would drop everything queued at once: by default a segment is at most
+    // an eighth of either bound, and a full queue drops about an eighth.
     const o: Required<DiskQueueOptions> = {
-      maxPoints: 1_000_000,
-      maxBytes: 64 * 1024 * 1024,
-      segmentPoints: 10_000,
-      segmentBytes: 1024 * 1024,
+      maxPoints,
+      maxBytes,
+      segmentPoints: Math.max(1, Math.min(10_000, Math.floor(maxPoints / 8))),
+      segmentBytes: Math.max(1, Math.min(1024 * 1024, Math.floor(maxBytes / 8))),
       fsync: 'batch',
       ...opts,
     };

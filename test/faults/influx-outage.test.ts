@@ -146,8 +146,15 @@ test(`InfluxDB down for ${OUTAGE_S} s, then back: zero points lost`, {
     60_000,
   );
   const drainMs = Date.now() - back;
-  await sleep(3000); // more points written directly after the outage
-  const s = await storeOf(g);
+  const written0 = (await storeOf(g)).written;
+  const s = await until(
+    'more points written directly after the outage',
+    async () => {
+      const x = await storeOf(g);
+      return x.written >= written0 + 3 ? x : undefined;
+    },
+    60_000,
+  );
   const times = await vibrationTimes('out-1');
   const h = holes(times);
   const span = times[times.length - 1] - times[0];
@@ -170,21 +177,56 @@ test(`InfluxDB down for ${OUTAGE_S} s, then back: zero points lost`, {
 
 test('the store-and-forward queue stays within influx.queueMaxBytes and keeps the newest points', {
   skip,
-  timeout: 120_000,
+  timeout: 240_000,
 }, async () => {
   const bound = 16 * 1024;
   const g = await start('bound-1', { queueMaxBytes: bound });
   await until('points written directly', async () => (await storeOf(g)).written > 10, 60_000);
   await influx.kill();
+  // How many bytes a second of points takes depends on the machine (window
+  // rate, field widths), so the outage lasts until the queue has overflowed,
+  // not a fixed time; every sample on the way checks the bound.
   let maxQueued = 0;
-  const deadline = Date.now() + 8000;
-  while (Date.now() < deadline) {
-    maxQueued = Math.max(maxQueued, (await storeOf(g)).queuedBytes);
-    await sleep(100);
-  }
-  const during = await storeOf(g);
+  const during = await until(
+    'the queue to reach its bound and drop its oldest points',
+    async () => {
+      const s = await storeOf(g);
+      maxQueued = Math.max(maxQueued, s.queuedBytes);
+      return s.dropped > 0 ? s : undefined;
+    },
+    150_000,
+    100,
+  );
+  // A few more windows queue (and push out older ones) before the restart.
+  const dropped0 = during.dropped;
+  await until(
+    'a later point to push out another old one',
+    async () => {
+      const s = await storeOf(g);
+      maxQueued = Math.max(maxQueued, s.queuedBytes);
+      return s.dropped > dropped0;
+    },
+    60_000,
+    100,
+  );
   await influx.restart();
-  const lastBefore = Date.now();
+  // The sensor-clock time of the newest window diagnosed while the gateway
+  // still saw the database down: that window's point was queued, and the
+  // queued points leading up to it must survive the drops.
+  let newestQueued = 0;
+  await until(
+    'the gateway to reconnect',
+    async () => {
+      const s = await storeOf(g);
+      if (s.connected) return true;
+      const m = await g.get<{ diagnosis?: { t: number } }>('/api/machines/bound-1');
+      newestQueued = m.diagnosis?.t ?? newestQueued;
+      return false;
+    },
+    60_000,
+    100,
+  );
+  assert.ok(newestQueued > 0, 'a window was diagnosed during the outage');
   await until(
     'the queue to drain',
     async () => {
@@ -193,18 +235,42 @@ test('the store-and-forward queue stays within influx.queueMaxBytes and keeps th
     },
     60_000,
   );
-  await sleep(2000);
-  const times = await vibrationTimes('bound-1');
+  const times = await until(
+    'points written directly after the restart',
+    async () => {
+      const t = await vibrationTimes('bound-1');
+      return t.length > 0 && t[t.length - 1] > newestQueued ? t : undefined;
+    },
+    60_000,
+  );
   const h = holes(times);
   console.log(
-    `# influx-bound: bound ${bound} B, largest queue seen ${maxQueued} B, dropped ${during.dropped} points (${during.lastError ?? ''}); after recovery ${times.length} points, one hole of ${h.missing} windows`,
+    `# influx-bound: bound ${bound} B, largest queue seen ${maxQueued} B, dropped ${during.dropped}+ points (${during.lastError ?? ''}); after recovery ${times.length} points, one hole of ${h.missing} windows`,
   );
   assert.ok(maxQueued <= bound, `queue ${maxQueued} B over the bound ${bound} B`);
-  assert.ok(during.dropped > 0, 'an 8 s outage overflows a 16 KiB queue');
   assert.ok(h.missing > 0, 'the dropped points are missing from the database');
-  // the newest points were kept: the series is complete from the hole to now
-  assert.ok(times[times.length - 1] > lastBefore - 5000, 'recent points are in the database');
-  assert.equal(h.at.length, 1, 'only one contiguous stretch (the oldest) was dropped');
+  // One contiguous stretch was dropped; any other hole is a window the
+  // pipeline itself dropped on a starved CPU, never the store's doing.
+  const gaps = times.slice(1).map((t, i) => ({ before: times[i], after: t, ms: t - times[i] }));
+  const dropStretch = gaps.reduce((a, b) => (b.ms > a.ms ? b : a));
+  const otherMissing = gaps
+    .filter((x) => x !== dropStretch && x.ms > 1.5 * h.step)
+    .reduce((a, x) => a + Math.round(x.ms / h.step) - 1, 0);
+  const pipe = (await g.get<GatewayHealth>('/api/gateway')).pipeline as {
+    dropped: { windows: Record<string, number> };
+  };
+  const pipelineDropped = Object.values(pipe.dropped.windows).reduce((a, b) => a + b, 0);
+  assert.ok(
+    otherMissing <= pipelineDropped,
+    `holes besides the dropped stretch: ${otherMissing} windows (pipeline dropped ${pipelineDropped})`,
+  );
+  // the oldest were dropped, the newest kept: the stretch after the hole
+  // starts before the last window queued during the outage
+  const holeEnd = dropStretch.after;
+  assert.ok(
+    holeEnd < newestQueued,
+    `the queued points before ${new Date(newestQueued).toISOString()} survived (hole ends ${new Date(holeEnd).toISOString()})`,
+  );
 });
 
 test('a full disk under the queue: losses counted with a clear error, then writes resume', {

@@ -70,6 +70,23 @@ test('a torn last line and a corrupt line are skipped, the rest kept', async () 
   await q2.close();
 });
 
+test('default segments follow the bound: a full queue drops its oldest eighth, not all it holds', async () => {
+  const q = await DiskQueue.open<number>({
+    dir: path.join(dir, 'small-bound'),
+    maxBytes: 6000, // "12345\n" is 6 bytes: 1000 records fit
+    fsync: 'none',
+  });
+  for (let i = 0; i < 1000; i++) await q.append([10000 + i]);
+  assert.equal(q.dropped, 0);
+  await q.append([11000]);
+  assert.ok(q.dropped > 0 && q.dropped <= 1000 / 8 + 1, `dropped ${q.dropped} of 1000`);
+  const kept = await drainAll(q);
+  assert.equal(kept.length, 1001 - q.dropped);
+  assert.equal(kept[0], 10000 + q.dropped, 'the oldest went first');
+  assert.equal(kept.at(-1), 11000);
+  await q.close();
+});
+
 test('byte and point bounds drop the oldest whole segments; a huge batch keeps its newest', async () => {
   const q = await DiskQueue.open<number>({
     dir: path.join(dir, 'bound'),
