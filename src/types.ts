@@ -2,6 +2,7 @@
  * The hand-off types of the data path, defined once and imported by both the
  * producing and the consuming stage (ARCHITECTURE.md: "one type per hand-off").
  */
+import type { BearingGeometry } from './dsp/bearing.js';
 
 /** Sample encodings a sensor node may send (see firmware-bridge/PROTOCOL.md). */
 export type SampleFormat = 'int16' | 'int32' | 'float32';
@@ -43,6 +44,11 @@ export interface Recording {
   samples: Float32Array;
   /** Shaft speed in rpm when known. */
   rpm?: number;
+  /**
+   * Geometry of the monitored bearing when known (a manifest's `bearing`
+   * designation or its `n_balls`, `ball_d`, `pitch_d`, `contact_angle_deg`).
+   */
+  bearing?: BearingGeometry;
   /** Free-form provenance: source file, original rate, resampling applied… */
   meta: Record<string, string | number | boolean>;
 }
