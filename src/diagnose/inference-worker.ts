@@ -22,7 +22,7 @@ import {
   createBandEnvelope,
 } from '../dsp/envelope.js';
 import { timeStatistics, velocityRms, velocityRmsFromSpectrum } from '../dsp/features.js';
-import { createFrontEnd, type FrontEnd, reusableEnvelope } from '../dsp/frontend.js';
+import { channelOf, createFrontEnd, type FrontEnd, reusableEnvelope } from '../dsp/frontend.js';
 import { isoZone } from '../dsp/iso20816.js';
 import { isFaultlineError } from '../errors.js';
 import { loadModelArtifact, type ModelMetadata } from '../model/artifact.js';
@@ -72,7 +72,7 @@ async function load(key: string, dir: string): Promise<void> {
   if (models.has(key)) return;
   const m = await loadModelArtifact(dir);
   const frontEnd = createFrontEnd(m.meta.frontEnd);
-  const [F, T] = frontEnd.inputShape;
+  const [F, T, K] = frontEnd.inputShape;
   const fe = m.meta.frontEnd;
   const band = fe.order?.envelope ?? {
     lowHz: Math.min(2000, fe.sampleRate / 6),
@@ -85,16 +85,22 @@ async function load(key: string, dir: string): Promise<void> {
     band,
     envelopes: new Map(),
     spectra: new Map(),
-    size: F * T,
+    size: F * T * K,
     input: new Float32Array(0),
   });
 }
 
 /** The window's spectrogram pooled for the console's waterfall. */
 function displaySpectrogram(m: Loaded, spec: Float32Array): WindowResult['spectrogram'] {
-  const [F, T] = m.frontEnd.inputShape;
+  const [F, T, K] = m.frontEnd.inputShape;
   const fe = m.meta.frontEnd;
-  const v = spectrogramView(spec, F, T, m.meta.hop / m.meta.windowLength);
+  // The first channel is the spectrogram proper; the others are derived views.
+  const v = spectrogramView(
+    K === 1 ? spec : channelOf(spec, m.frontEnd.inputShape, 0),
+    F,
+    T,
+    m.meta.hop / m.meta.windowLength,
+  );
   if (fe.mode !== 'order') v.maxFreqHz = fe.stft.fMax ?? fe.sampleRate / 2;
   return v;
 }
@@ -154,7 +160,7 @@ function runBatch(
   const t = tf;
   const timing: BatchTiming = { frontEndMs: 0, cnnMs: 0, evidenceMs: 0, featuresMs: 0 };
   const fs = m.meta.sampleRate;
-  const [F, T] = m.frontEnd.inputShape;
+  const shape = m.frontEnd.inputShape;
   const orderMode = m.meta.frontEnd.mode === 'order';
   const range = { minRpm: m.meta.frontEnd.order.minRpm, maxRpm: m.meta.frontEnd.order.maxRpm };
   if (m.input.length < windows.length * m.size) m.input = new Float32Array(windows.length * m.size);
@@ -254,7 +260,7 @@ function runBatch(
     const t0 = performance.now();
     const C = m.meta.classes.length;
     const probs = t.tidy(() => {
-      const input = t.tensor4d(m.input.subarray(0, rows.length * m.size), [rows.length, F, T, 1]);
+      const input = t.tensor4d(m.input.subarray(0, rows.length * m.size), [rows.length, ...shape]);
       return (m.model.predict(input) as tfNs.Tensor).dataSync() as Float32Array;
     });
     rows.forEach((i, r) => {

@@ -84,8 +84,8 @@ export interface FrontEndConfig {
 
 export interface FrontEnd {
   readonly config: Readonly<FrontEndConfig>;
-  /** `[freqBins, frames]` of every output. */
-  readonly inputShape: readonly [number, number];
+  /** `[freqBins, frames, channels]` of every output (channel-last). */
+  readonly inputShape: readonly [number, number, number];
   /**
    * Spectrogram of one window (length = windowLength, g), row-major
    * `[freq, time]` (`out[f * frames + t]`), into `out` or a new array.
@@ -279,7 +279,7 @@ export function createFrontEnd(
   const cfg = resolveFrontEndConfig(config);
   const [rate, length] = stftAxis(cfg);
   const plan = createStft({ ...cfg.stft, normalisation: cfg.normalisation }, rate, length);
-  const inputShape = plan.shape;
+  const inputShape = [plan.shape[0], plan.shape[1], 1] as const;
   const size = inputShape[0] * inputShape[1];
   const { windowLength, sampleRate, amplitude } = cfg;
   const orderMode = cfg.mode === 'order';
@@ -373,6 +373,21 @@ export function createFrontEnd(
       return lastEnvelope;
     },
   };
+}
+
+/**
+ * Channel `c` of a channel-last input (`[F, T, K]`, as `process` writes it)
+ * as a `[F, T]` row-major array.
+ */
+export function channelOf(
+  data: Float32Array,
+  shape: readonly [number, number, number],
+  c: number,
+): Float32Array {
+  const [F, T, K] = shape;
+  const out = new Float32Array(F * T);
+  for (let i = 0; i < F * T; i++) out[i] = data[i * K + c];
+  return out;
 }
 
 /** Lowest rpm the order-mode `config` handles without FL_ERR_SIGNAL_TOO_SHORT. */

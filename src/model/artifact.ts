@@ -84,8 +84,12 @@ export interface ModelMetadata {
   /** Window length and hop, samples (copies of frontEnd.windowLength / hop). */
   windowLength: number;
   hop: number;
-  /** Spectrogram shape `[freqBins, frames]` the network takes (as `[1, F, T, 1]`). */
-  inputShape: [number, number];
+  /**
+   * Input shape `[freqBins, frames, channels]` the network takes (as
+   * `[1, F, T, K]`). Models written before channels existed store
+   * `[freqBins, frames]`: read as one channel.
+   */
+  inputShape: [number, number, number];
   /** The complete front end; the live pipeline rebuilds it with createFrontEnd. */
   frontEnd: FrontEndConfig;
   architecture: {
@@ -123,7 +127,14 @@ const metadataSchema = z.looseObject({
   sampleRate: z.number().positive(),
   windowLength: z.number().int().positive(),
   hop: z.number().int().positive(),
-  inputShape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  inputShape: z.union([
+    z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    z.tuple([
+      z.number().int().positive(),
+      z.number().int().positive(),
+      z.number().int().positive(),
+    ]),
+  ]),
   frontEnd: z.looseObject({ sampleRate: z.number(), windowLength: z.number(), mode: z.string() }),
   architecture: z.looseObject({
     variant: z.string(),
@@ -229,7 +240,11 @@ export async function readModelMetadata(dir: string): Promise<ModelMetadata> {
       `${file} is not Faultline model metadata: field '${issue.path.join('.')}' ${issue.message}`,
     );
   }
-  return parsed.data as unknown as ModelMetadata;
+  const meta = parsed.data as unknown as ModelMetadata;
+  // One channel where the shape predates channels ([F, T]).
+  const shape = meta.inputShape as number[];
+  if (shape.length === 2) meta.inputShape = [shape[0], shape[1], 1];
+  return meta;
 }
 
 /**
@@ -269,6 +284,7 @@ export async function loadModelArtifact(dir: string): Promise<LoadedModel> {
   if (
     inShape[1] !== meta.inputShape[0] ||
     inShape[2] !== meta.inputShape[1] ||
+    inShape[3] !== meta.inputShape[2] ||
     outShape[1] !== meta.classes.length
   ) {
     model.dispose();
@@ -377,7 +393,7 @@ export function checkStreamCompatibility(meta: ModelMetadata, stream: StreamDesc
   }
   // The model's own front end must rebuild and give the model's input shape.
   const fe = createFrontEnd(meta.frontEnd);
-  if (fe.inputShape[0] !== meta.inputShape[0] || fe.inputShape[1] !== meta.inputShape[1]) {
+  if (fe.inputShape.some((v, i) => v !== meta.inputShape[i])) {
     throw new FaultlineError(
       'FL_ERR_MODEL_MISMATCH',
       `the model's front end makes [${fe.inputShape}] spectrograms but the network takes [${meta.inputShape}]`,

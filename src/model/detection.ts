@@ -172,7 +172,7 @@ async function inDomain(
   const data = prepareDomain(recordings, [job.domain], classes, fe);
   const C = classes.length;
   const cnn = buildSeededCnn(
-    [fe.inputShape[0], fe.inputShape[1], 1],
+    [...fe.inputShape],
     C,
     settings.variant,
     job.seed,
@@ -242,7 +242,7 @@ async function simulated(
   const tgts = new Map<string, DomainSplits>(
     targets.map((t) => [t, prepareDomain(recs, [t], classes, fe)]),
   );
-  const cnn = buildSeededCnn([fe.inputShape[0], fe.inputShape[1], 1], C, settings.variant, seed);
+  const cnn = buildSeededCnn([...fe.inputShape], C, settings.variant, seed);
   const out: DetectionEntry[] = [];
   const entry = (
     target: string,

@@ -193,7 +193,7 @@ export async function runUnit(
     );
 
   const cnn = buildSeededCnn(
-    [fe.inputShape[0], fe.inputShape[1], 1],
+    [...fe.inputShape],
     C,
     settings.variant,
     unit.seed,

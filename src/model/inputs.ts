@@ -1,22 +1,31 @@
 /**
  * Signal windows → the network's input arrays. The front end (src/dsp) turns
- * each window into a `[freq, time]` spectrogram; they are packed into one
- * Float32Array laid out as the tensor `[n, freq, time, 1]` (row-major, so a
- * spectrogram's `data[f * frames + t]` maps straight onto it).
+ * each window into a `[freq, time, channels]` input (channel-last, NHWC);
+ * they are packed into one Float32Array laid out as the tensor
+ * `[n, freq, time, channels]` (row-major, so an input's
+ * `data[(f * frames + t) * channels + c]` maps straight onto it).
  */
 import type { FrontEnd } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
 import type { SignalWindow } from '../types.js';
 
-/** A packed set of spectrograms with optional labels. */
+/** Shape of one network input: `[F, T, K]` (frequency rows, frames, channels). */
+export type InputShape = [number, number, number];
+
+/** A packed set of network inputs with optional labels. */
 export interface InputSet {
-  /** `[n, F, T]` spectrograms, row-major. */
+  /** `[n, F, T, K]` inputs, row-major. */
   x: Float32Array;
   /** Class index per window (-1 = unlabelled / unknown class). */
   y: Int32Array;
   n: number;
-  /** `[F, T]`. */
-  shape: [number, number];
+  /** `[F, T, K]`. */
+  shape: InputShape;
+}
+
+/** Values in one input of `shape`. */
+export function inputSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -28,20 +37,20 @@ export function buildInputs(
   frontEnd: FrontEnd,
   classes: readonly string[] = [],
 ): InputSet {
-  const [F, T] = frontEnd.inputShape;
-  const size = F * T;
+  const shape: InputShape = [...frontEnd.inputShape];
+  const size = inputSize(shape);
   const x = new Float32Array(windows.length * size);
   const y = new Int32Array(windows.length);
   windows.forEach((w, i) => {
     frontEnd.process(w.samples, w.rpm, x.subarray(i * size, (i + 1) * size));
     y[i] = w.label === undefined ? -1 : classes.indexOf(w.label);
   });
-  return { x, y, n: windows.length, shape: [F, T] };
+  return { x, y, n: windows.length, shape };
 }
 
 /** The rows `idx` of `set` as a new set (copies). */
 export function takeRows(set: InputSet, idx: ArrayLike<number>): InputSet {
-  const size = set.shape[0] * set.shape[1];
+  const size = inputSize(set.shape);
   const x = new Float32Array(idx.length * size);
   const y = new Int32Array(idx.length);
   for (let i = 0; i < idx.length; i++) {
@@ -55,9 +64,10 @@ export function takeRows(set: InputSet, idx: ArrayLike<number>): InputSet {
 /** Concatenates sets of the same shape. */
 export function concatInputs(sets: readonly InputSet[]): InputSet {
   if (sets.length === 0) throw new FaultlineError('FL_ERR_TRAIN', 'no input sets to concatenate');
-  const [F, T] = sets[0].shape;
+  const shape = sets[0].shape;
+  const size = inputSize(shape);
   for (const s of sets) {
-    if (s.shape[0] !== F || s.shape[1] !== T) {
+    if (s.shape.some((v, i) => v !== shape[i])) {
       throw new FaultlineError(
         'FL_ERR_TRAIN',
         `input sets have shapes [${sets[0].shape}] and [${s.shape}]`,
@@ -65,15 +75,15 @@ export function concatInputs(sets: readonly InputSet[]): InputSet {
     }
   }
   const n = sets.reduce((a, s) => a + s.n, 0);
-  const x = new Float32Array(n * F * T);
+  const x = new Float32Array(n * size);
   const y = new Int32Array(n);
   let o = 0;
   for (const s of sets) {
-    x.set(s.x, o * F * T);
+    x.set(s.x, o * size);
     y.set(s.y, o);
     o += s.n;
   }
-  return { x, y, n, shape: [F, T] };
+  return { x, y, n, shape };
 }
 
 /** Deterministic PRNG (mulberry32): seeded shuffles and batch draws. */

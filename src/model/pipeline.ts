@@ -69,7 +69,7 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
   const variant = o.variant ?? 'strided';
   const seed = o.seed ?? 1;
   const cnn = buildSeededCnn(
-    [fe.inputShape[0], fe.inputShape[1], 1],
+    [...fe.inputShape],
     classes.length,
     variant,
     seed,
@@ -92,7 +92,7 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
       sampleRate: feConfig.sampleRate,
       windowLength: feConfig.windowLength,
       hop: feConfig.hop,
-      inputShape: [fe.inputShape[0], fe.inputShape[1]],
+      inputShape: [...fe.inputShape],
       frontEnd: feConfig,
       architecture: {
         variant,

@@ -63,15 +63,15 @@ export function crossEntropy(onehot: tf.Tensor, probs: tf.Tensor): tf.Scalar {
   );
 }
 
-/** Rows `idx[from…to)` of `set` as a `[b, F, T, 1]` tensor (and their labels). */
+/** Rows `idx[from…to)` of `set` as a `[b, F, T, K]` tensor (and their labels). */
 export function batchTensor(
   set: InputSet,
   idx: ArrayLike<number>,
   from: number,
   to: number,
 ): { x: tf.Tensor4D; y: Int32Array } {
-  const [F, T] = set.shape;
-  const size = F * T;
+  const [F, T, K] = set.shape;
+  const size = F * T * K;
   const b = to - from;
   const buf = new Float32Array(b * size);
   const y = new Int32Array(b);
@@ -80,7 +80,7 @@ export function batchTensor(
     buf.set(set.x.subarray(r * size, (r + 1) * size), i * size);
     y[i] = set.y[r];
   }
-  return { x: tf.tensor4d(buf, [b, F, T, 1]), y };
+  return { x: tf.tensor4d(buf, [b, F, T, K]), y };
 }
 
 /** The tf.Variables behind a layers model's trainable weights. */

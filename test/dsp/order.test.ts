@@ -88,7 +88,7 @@ describe('angularResample', () => {
 });
 
 /** Index of the band with the largest time-averaged value. */
-function peakBand(data: Float32Array, [bins, frames]: readonly [number, number], from = 1): number {
+function peakBand(data: Float32Array, [bins, frames]: readonly number[], from = 1): number {
   let best = from;
   let bestV = Number.NEGATIVE_INFINITY;
   for (let b = from; b < bins; b++) {
@@ -189,9 +189,9 @@ describe('front-end config', () => {
     assert.ok(Math.abs(frontEndMinRpm(cfg) - 360) < 1);
   });
 
-  it('time-mode defaults: 1 s at 12 kHz → [64, 64], hop half a window', () => {
+  it('time-mode defaults: 1 s at 12 kHz → [64, 64, 1], hop half a window', () => {
     const fe = createFrontEnd({});
-    assert.deepEqual([...fe.inputShape], [64, 64]);
+    assert.deepEqual([...fe.inputShape], [64, 64, 1]);
     assert.equal(fe.config.hop, 6000);
     assert.equal(fe.config.mode, 'time');
     assert.ok(Object.isFrozen(fe.config.stft));

@@ -32,7 +32,7 @@ export function testArtifactMeta(
     sampleRate: frontEnd.sampleRate,
     windowLength: frontEnd.windowLength,
     hop: frontEnd.hop,
-    inputShape: [...createFrontEnd(frontEnd).inputShape] as [number, number],
+    inputShape: [...createFrontEnd(frontEnd).inputShape],
     frontEnd,
     architecture: {
       variant: o.variant ?? 'strided',

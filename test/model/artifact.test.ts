@@ -150,7 +150,7 @@ test('a stream with another sample rate or front end is refused with FL_ERR_MODE
     () => checkStreamCompatibility(saved, { sampleRate: 1000, frontEnd: other }),
     (e: unknown) => fileError('FL_ERR_MODEL_MISMATCH')(e) && /nfft/.test((e as Error).message),
   );
-  const bigger = { ...saved, inputShape: [32, 8] as [number, number] };
+  const bigger = { ...saved, inputShape: [32, 8, 1] as [number, number, number] };
   assert.throws(
     () => checkStreamCompatibility(bigger, { sampleRate: 1000 }),
     fileError('FL_ERR_MODEL_MISMATCH'),

@@ -29,7 +29,7 @@ function bands(n: number, seed: number): InputSet {
         x[i * 128 + f * 8 + t] = rand() - 0.5 + (Math.floor(f / 5) === y[i] ? 2 : 0);
     }
   }
-  return { x, y, n, shape: [16, 8] };
+  return { x, y, n, shape: [16, 8, 1] };
 }
 
 test('metrics against hand-computed values', () => {
@@ -80,7 +80,7 @@ test('unlabelled or empty training data is refused with FL_ERR_TRAIN', async () 
   await assert.rejects(trainClassifier(cnn.model, bad, bands(6, 2)), (e: unknown) =>
     isFaultlineError(e, 'FL_ERR_TRAIN'),
   );
-  const empty: InputSet = { x: new Float32Array(0), y: new Int32Array(0), n: 0, shape: [16, 8] };
+  const empty: InputSet = { x: new Float32Array(0), y: new Int32Array(0), n: 0, shape: [16, 8, 1] };
   await assert.rejects(trainClassifier(cnn.model, bands(12, 1), empty), (e: unknown) =>
     isFaultlineError(e, 'FL_ERR_TRAIN'),
   );

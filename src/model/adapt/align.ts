@@ -41,7 +41,13 @@
  * source validation and target windows (0.5: the domains can no longer be told apart).
  */
 import { FaultlineError } from '../../errors.js';
-import { type InputSet, mulberry32, permutation, withSeededMathRandom } from '../inputs.js';
+import {
+  type InputSet,
+  inputSize,
+  mulberry32,
+  permutation,
+  withSeededMathRandom,
+} from '../inputs.js';
 import * as tf from '../tf.js';
 import {
   accuracyOf,
@@ -282,8 +288,7 @@ async function alignLoop(
       [targetScore, false],
     ] as const) {
       const logits = tf.tidy(() => {
-        const [F, T] = set.shape;
-        const x = tf.tensor4d(set.x, [set.n, F, T, 1]);
+        const x = tf.tensor4d(set.x, [set.n, ...set.shape]);
         const f = parts.features.predict(x, { batchSize: 64 }) as tf.Tensor2D;
         const z = recipe.conditional
           ? multilinear(f, parts.classifier.predict(f, { batchSize: 64 }) as tf.Tensor2D)
@@ -422,7 +427,7 @@ async function alignLoop(
 }
 
 function takeSubset(set: InputSet, idx: Int32Array): InputSet {
-  const size = set.shape[0] * set.shape[1];
+  const size = inputSize(set.shape);
   const x = new Float32Array(idx.length * size);
   idx.forEach((r, i) => {
     x.set(set.x.subarray(r * size, (r + 1) * size), i * size);

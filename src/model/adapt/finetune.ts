@@ -133,7 +133,7 @@ async function trainHead(
     );
   }
   const featsOf = (set: InputSet) => {
-    const x = tf.tensor4d(set.x, [set.n, set.shape[0], set.shape[1], 1]);
+    const x = tf.tensor4d(set.x, [set.n, ...set.shape]);
     const f = tf.tidy(() => features.predict(x) as tf.Tensor2D);
     x.dispose();
     return f;
