@@ -15,16 +15,27 @@
  * - channel: optional; column index or header name (csv), channel index (wav),
  *   column of a 2-D array (npy), variable name (mat) — see signals.ts
  * - rpm: optional shaft speed
+ * - bearing: optional designation looked up in ./bearings.ts (`6205`,
+ *   `SKF 6205-2RS JEM`, `ZA-2115`…), and/or
+ * - n_balls, ball_d, pitch_d (one unit for both), contact_angle_deg: the
+ *   bearing's geometry (all four, or none). When both forms are given they
+ *   must agree (./bearings.ts `sameBearing`); the columns' numbers are kept.
+ * Other columns are ignored, unless named to hold the class
+ * instead of `label` (`labelColumn`, e.g. `location`).
  *
- * All row problems are collected and reported together, each with its line
- * number, in one FL_ERR_DATASET_MANIFEST — fixing a manifest one error per
- * run is tedious.
+ * Column names are matched without case (CSV header and JSON keys alike);
+ * CSV lines starting with `#` are comments. Every row problem — an empty
+ * label in the chosen column included, never a silent fallback — is
+ * collected and reported together, each with its line number, in one
+ * FL_ERR_DATASET_MANIFEST: fixing a manifest one error per run is tedious.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import type { BearingGeometry } from '../dsp/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
+import { formatGeometry, geometryProblems, lookupBearing, sameBearing } from './bearings.js';
 import { designResampler, type ResampleOptions, resample } from './resample.js';
 import { readSignalChannel, SIGNAL_FORMATS, signalFormatOf } from './signals.js';
 
@@ -42,6 +53,10 @@ export interface ManifestRow {
   sampleRate?: number;
   channel?: string;
   rpm?: number;
+  /** Geometry of the monitored bearing, when the row gives one. */
+  bearing?: BearingGeometry;
+  /** Table designation (./bearings.ts) when the row named one, e.g. `6205`. */
+  bearingDesignation?: string;
 }
 
 export interface ByoManifest {
@@ -50,7 +65,12 @@ export interface ByoManifest {
   rows: ManifestRow[];
 }
 
-export interface LoadByoOptions {
+export interface ReadByoOptions {
+  /** Manifest column holding the class (matched without case); default `label`. */
+  labelColumn?: string;
+}
+
+export interface LoadByoOptions extends ReadByoOptions {
   /** Bring every recording to this rate, Hz. Default: keep each file's own rate. */
   targetRate?: number;
   /** Anti-alias filter settings when resampling. */
@@ -67,11 +87,20 @@ export async function findByoManifest(dir: string): Promise<string | undefined> 
 }
 
 /**
- * Reads and validates the folder's manifest, including that each file exists.
- * @throws FaultlineError FL_ERR_DATASET_MANIFEST listing every bad row with its line,
+ * Reads and validates the folder's manifest, including that each file exists;
+ * each row's `label` is taken from `options.labelColumn`.
+ * @throws FaultlineError FL_ERR_DATASET_MANIFEST listing every bad row with its line
+ *   (or a CSV header lacking a required column),
  *   FL_ERR_DATASET_EMPTY when there is no manifest or it has no rows
  */
-export async function readByoManifest(dir: string): Promise<ByoManifest> {
+export async function readByoManifest(
+  dir: string,
+  options: ReadByoOptions = {},
+): Promise<ByoManifest> {
+  const labelColumn = (options.labelColumn ?? 'label').trim().toLowerCase();
+  if (labelColumn === '') {
+    throw new FaultlineError('FL_ERR_DATASET_MANIFEST', 'the label column name is empty');
+  }
   const manifestPath = await findByoManifest(dir);
   if (!manifestPath) {
     throw new FaultlineError(
@@ -90,7 +119,7 @@ export async function readByoManifest(dir: string): Promise<ByoManifest> {
   }
   const raw = manifestPath.endsWith('.json')
     ? jsonEntries(text, manifestPath)
-    : csvEntries(text, manifestPath);
+    : csvEntries(text, manifestPath, labelColumn);
   if (raw.length === 0) {
     throw new FaultlineError('FL_ERR_DATASET_EMPTY', `${manifestPath} lists no recordings`);
   }
@@ -129,13 +158,17 @@ export async function readByoManifest(dir: string): Promise<ByoManifest> {
     } else if (!(await isFile(path.join(dir, file)))) {
       problems.push(`file '${file}' not found in ${dir}`);
     }
-    const label = str('label');
-    if (label === '') problems.push('label is empty');
+    const label = str(labelColumn);
+    if (label === '')
+      problems.push(
+        labelColumn === 'label' ? 'label is empty' : `label column '${labelColumn}' is empty`,
+      );
     const domain = str('domain');
     if (domain === '') problems.push('domain is empty');
     const sampleRate = num('sample_rate', format !== 'wav');
     const rpm = num('rpm', false);
     const channel = str('channel') || undefined;
+    const bearing = rowBearing(str, problems);
     const key = `${path.posix.normalize(file)}#${channel ?? ''}`;
     const dup = seen.get(key);
     if (file !== '' && dup !== undefined) {
@@ -153,6 +186,7 @@ export async function readByoManifest(dir: string): Promise<ByoManifest> {
         sampleRate,
         channel,
         rpm,
+        ...bearing,
       });
     }
   }
@@ -169,16 +203,17 @@ export async function readByoManifest(dir: string): Promise<ByoManifest> {
  * Loads every recording a bring-your-own folder's manifest lists.
  *
  * Each Recording has id `byo:<file>` (`byo:<file>#<channel>` when a channel is
- * named), the row's label/domain/rpm, and `meta` with source 'byo', file,
- * path, channel, manifestLine, scale, originalSampleRate, originalSamples,
- * resampled and, when resampled, resampler.
+ * named), the row's label (from `options.labelColumn`), domain, rpm and
+ * bearing geometry, and `meta` with source 'byo', file, path, channel,
+ * manifestLine, scale, originalSampleRate, originalSamples, resampled, when
+ * resampled resampler, and when the row named one bearingDesignation.
  *
  * @throws FaultlineError FL_ERR_DATASET_MANIFEST (bad rows, or a .wav whose rate
  *   disagrees with its row), FL_ERR_DATASET_FILE, FL_ERR_CSV_FORMAT,
  *   FL_ERR_WAV_FORMAT, FL_ERR_NPY_FORMAT, FL_ERR_MAT_*
  */
 export async function loadByo(dir: string, options: LoadByoOptions = {}): Promise<Recording[]> {
-  const manifest = await readByoManifest(dir);
+  const manifest = await readByoManifest(dir, { labelColumn: options.labelColumn });
   const out: Recording[] = [];
   const mismatches: string[] = [];
   for (const row of manifest.rows) {
@@ -219,6 +254,7 @@ export async function loadByo(dir: string, options: LoadByoOptions = {}): Promis
       resampled,
     };
     if (resampled) meta.resampler = designResampler(rate, target, options.resample).describe;
+    if (row.bearingDesignation !== undefined) meta.bearingDesignation = row.bearingDesignation;
     out.push({
       id: row.channel === undefined ? `byo:${row.file}` : `byo:${row.file}#${row.channel}`,
       label: row.label,
@@ -226,6 +262,7 @@ export async function loadByo(dir: string, options: LoadByoOptions = {}): Promis
       sampleRate: target,
       samples: resampled ? resample(ch.samples, rate, target, options.resample) : ch.samples,
       ...(row.rpm !== undefined ? { rpm: row.rpm } : {}),
+      ...(row.bearing !== undefined ? { bearing: row.bearing } : {}),
       meta,
     });
   }
@@ -238,20 +275,90 @@ export async function loadByo(dir: string, options: LoadByoOptions = {}): Promis
   return out;
 }
 
+// ── bearing columns ─────────────────────────────────────────────────────────
+
+/** The geometry columns, all four or none. */
+const GEOMETRY_COLUMNS = ['n_balls', 'ball_d', 'pitch_d', 'contact_angle_deg'] as const;
+
+/**
+ * The row's bearing from `bearing` and/or the geometry columns; problems go
+ * to `problems` (the row is then dropped by the caller).
+ */
+function rowBearing(
+  str: (key: string) => string,
+  problems: string[],
+): Pick<ManifestRow, 'bearing' | 'bearingDesignation'> {
+  const before = problems.length;
+  const designation = str('bearing');
+  const cells = GEOMETRY_COLUMNS.map((c) => str(c));
+  let fromColumns: BearingGeometry | undefined;
+  if (cells.some((c) => c !== '')) {
+    const missing = GEOMETRY_COLUMNS.filter((_, i) => cells[i] === '');
+    if (missing.length > 0) {
+      problems.push(
+        `bearing geometry needs all of ${GEOMETRY_COLUMNS.join(', ')}; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} empty (contact_angle_deg is 0 for a deep-groove ball bearing)`,
+      );
+    } else {
+      const n = cells.map((c) =>
+        /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(c) ? Number(c) : Number.NaN,
+      );
+      GEOMETRY_COLUMNS.forEach((c, i) => {
+        if (!Number.isFinite(n[i]))
+          problems.push(`${c} ${JSON.stringify(cells[i])} is not a number`);
+      });
+      if (problems.length === before) {
+        fromColumns = {
+          balls: n[0],
+          ballDiameter: n[1],
+          pitchDiameter: n[2],
+          contactAngleDeg: n[3],
+        };
+        problems.push(...geometryProblems(fromColumns));
+      }
+    }
+  }
+  let named: { designation: string; geometry: BearingGeometry } | undefined;
+  if (designation !== '') {
+    const found = lookupBearing(designation);
+    if (found.ok) named = { designation: found.entry.designation, geometry: found.entry.geometry };
+    else problems.push(found.message);
+  }
+  if (problems.length > before) return {};
+  if (named && fromColumns && !sameBearing(named.geometry, fromColumns)) {
+    problems.push(
+      `bearing '${designation}' (${named.designation}: ${formatGeometry(named.geometry)}) disagrees with the geometry columns (${formatGeometry(fromColumns)}); fix one or leave one out`,
+    );
+    return {};
+  }
+  const geometry = fromColumns ?? named?.geometry;
+  return {
+    ...(geometry ? { bearing: { ...geometry } } : {}),
+    ...(named ? { bearingDesignation: named.designation } : {}),
+  };
+}
+
 // ── manifest parsing ────────────────────────────────────────────────────────
 
 interface RawEntry {
   line: number;
+  /** Keys in lower case. */
   entry: Record<string, unknown>;
 }
 
-const REQUIRED_COLUMNS = ['file', 'label', 'domain', 'sample_rate'];
+/** Columns a CSV header must have, with the label column in place of `label`. */
+function requiredColumns(labelColumn: string): string[] {
+  return ['file', labelColumn, 'domain', 'sample_rate'];
+}
 
-function csvEntries(text: string, file: string): RawEntry[] {
+function csvEntries(text: string, file: string, labelColumn: string): RawEntry[] {
   let records: { record: Record<string, string>; info: { lines: number } }[];
+  let header: string[] = [];
   try {
     records = parseCsv(text, {
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      columns: (h: string[]) => {
+        header = h.map((c) => c.trim().toLowerCase());
+        return header;
+      },
       info: true,
       skip_empty_lines: true,
       trim: true,
@@ -263,12 +370,22 @@ function csvEntries(text: string, file: string): RawEntry[] {
       cause: err,
     });
   }
+  const twice = header.filter((c, i) => c !== '' && header.indexOf(c) !== i);
+  if (twice.length > 0) {
+    throw new FaultlineError(
+      'FL_ERR_DATASET_MANIFEST',
+      `${file}: header names column(s) ${[...new Set(twice)].join(', ')} twice (column names are compared without case)`,
+    );
+  }
   if (records.length > 0) {
-    const missing = REQUIRED_COLUMNS.filter((c) => !(c in records[0].record));
+    const missing = requiredColumns(labelColumn).filter((c) => !header.includes(c));
     if (missing.length > 0) {
       throw new FaultlineError(
         'FL_ERR_DATASET_MANIFEST',
-        `${file} line 1: header lacks column(s) ${missing.join(', ')}; expected file,label,domain,sample_rate,channel[,rpm]`,
+        `${file}: header lacks column(s) ${missing.join(', ')}` +
+          (labelColumn === 'label'
+            ? '; expected file,label,domain,sample_rate,channel[,rpm]'
+            : ` (the label column is '${labelColumn}'; header: ${header.join(',')})`),
       );
     }
   }
@@ -300,8 +417,22 @@ function jsonEntries(text: string, file: string): RawEntry[] {
   const out: RawEntry[] = [];
   list.forEach((entry, i) => {
     const line = exact ? lines[i] : 0;
-    if (!isObj(entry)) errors.push(`line ${line} (entry ${i}): entry is not an object`);
-    else out.push({ line, entry });
+    if (!isObj(entry)) {
+      errors.push(`line ${line} (entry ${i}): entry is not an object`);
+      return;
+    }
+    const lower: Record<string, unknown> = {};
+    const twice = new Set<string>();
+    for (const [k, v] of Object.entries(entry)) {
+      const key = k.trim().toLowerCase();
+      if (key in lower) twice.add(key);
+      lower[key] = v;
+    }
+    if (twice.size > 0)
+      errors.push(
+        `line ${line} (entry ${i}): key(s) ${[...twice].join(', ')} given twice (keys are compared without case)`,
+      );
+    else out.push({ line, entry: lower });
   });
   if (errors.length > 0) {
     throw new FaultlineError('FL_ERR_DATASET_MANIFEST', `${file}:\n  ${errors.join('\n  ')}`);

@@ -11,6 +11,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
 import { matScalar, matVector, readMat } from './mat.js';
@@ -157,10 +158,12 @@ export function selectCwru(options: Pick<LoadCwruOptions, 'classes' | 'loads'> =
  * Loads the drive-end channel of the selected CWRU files from `dir`.
  *
  * Each Recording has id `cwru:<number>`, label = class, domain `load<HP>`,
- * rpm = the measured `X###RPM` value (nominal when the file lacks it) and
- * samples at `targetRate` Hz (Float32, in g). `meta` records source, file,
- * channel, loadHp, nominalRpm, rpmSource ('file' | 'nominal'),
- * originalSampleRate, originalSamples, resampled and, when resampled, resampler.
+ * rpm = the measured `X###RPM` value (nominal when the file lacks it),
+ * bearing = the drive-end SKF 6205-2RS JEM (`CWRU_DE_BEARING`, the bearing
+ * the DE channel monitors) and samples at `targetRate` Hz (Float32, in g).
+ * `meta` records source, file, channel, loadHp, nominalRpm, rpmSource
+ * ('file' | 'nominal'), bearingDesignation ('6205'), originalSampleRate,
+ * originalSamples, resampled and, when resampled, resampler.
  *
  * @throws FaultlineError FL_ERR_DATASET_FILE when a selected file is missing or
  *   unreadable (narrow with `classes`/`loads`), FL_ERR_MAT_* for corrupt files,
@@ -235,6 +238,7 @@ async function loadEntry(
     loadHp: e.loadHp,
     nominalRpm,
     rpmSource: rpm === fileRpm ? 'file' : 'nominal',
+    bearingDesignation: '6205',
     originalSampleRate: e.sampleRate,
     originalSamples: raw.length,
     resampled,
@@ -253,6 +257,7 @@ async function loadEntry(
     sampleRate: targetRate,
     samples,
     rpm,
+    bearing: { ...CWRU_DE_BEARING },
     meta,
   };
 }

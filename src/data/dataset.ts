@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
+import { tableDesignationOf } from './bearings.js';
 import { findByoManifest, loadByo } from './byo.js';
 import { loadCwru, presentCwruFiles } from './cwru.js';
 import type { ResampleOptions } from './resample.js';
@@ -24,6 +25,11 @@ export interface LoadDatasetOptions {
   loads?: readonly number[];
   /** Anti-alias filter settings when resampling. */
   resample?: ResampleOptions;
+  /**
+   * Bring-your-own only: manifest column holding the class (matched without
+   * case); default `label`. A CWRU folder refuses any other column.
+   */
+  labelColumn?: string;
 }
 
 /**
@@ -58,6 +64,13 @@ export async function loadDataset(
 ): Promise<Recording[]> {
   const kind = await detectDataset(dir);
   if (kind === 'cwru') {
+    const col = options.labelColumn?.trim().toLowerCase();
+    if (col !== undefined && col !== 'label') {
+      throw new FaultlineError(
+        'FL_ERR_CLI_USAGE',
+        `a label column ('${options.labelColumn}') applies to bring-your-own folders; ${dir} is CWRU`,
+      );
+    }
     return loadCwru(dir, {
       targetRate: options.targetRate ?? 12000,
       classes: options.classes,
@@ -72,7 +85,11 @@ export async function loadDataset(
       `${dir} is a bring-your-own folder; the classes/loads filters apply to CWRU only`,
     );
   }
-  return loadByo(dir, { targetRate: options.targetRate, resample: options.resample });
+  return loadByo(dir, {
+    targetRate: options.targetRate,
+    resample: options.resample,
+    labelColumn: options.labelColumn,
+  });
 }
 
 /** One line of `faultline dataset inspect --json`. */
@@ -93,6 +110,15 @@ export interface DatasetEntry {
   rpm: number | null;
   /** Channel read: MAT variable, column or channel index. */
   channel: string;
+  /** The monitored bearing, or null when the data does not say. */
+  bearing: {
+    /** Table designation (src/data/bearings.ts) when named or recognised. */
+    designation: string | null;
+    balls: number;
+    ballDiameter: number;
+    pitchDiameter: number;
+    contactAngleDeg: number;
+  } | null;
 }
 
 /** Summarises loaded recordings for listing. */
@@ -107,5 +133,14 @@ export function describeRecordings(recs: readonly Recording[]): DatasetEntry[] {
     durationS: Math.round((r.samples.length / r.sampleRate) * 1000) / 1000,
     rpm: r.rpm ?? null,
     channel: String(r.meta.channel ?? ''),
+    bearing: r.bearing
+      ? {
+          designation:
+            typeof r.meta.bearingDesignation === 'string'
+              ? r.meta.bearingDesignation
+              : (tableDesignationOf(r.bearing) ?? null),
+          ...r.bearing,
+        }
+      : null,
   }));
 }

@@ -4,10 +4,6 @@
  * inside each recording (src/data/windows.ts), so no sample of a test window
  * was seen in training.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { findByoManifest } from '../data/byo.js';
 import { detectDataset, loadDataset } from '../data/dataset.js';
 import { type SplitFractions, splitRecordings } from '../data/windows.js';
 import type { FrontEnd, FrontEndConfig } from '../dsp/frontend.js';
@@ -67,41 +63,21 @@ export interface LoadedData {
 
 /**
  * Loads a data folder; `labelColumn` (bring-your-own only) takes the labels
- * from another manifest column.
+ * from another manifest column. The manifest is parsed once, by
+ * src/data/byo.ts (column names without case, comments, an empty label a row
+ * error): there is no second reading of it here.
+ * @throws FaultlineError FL_ERR_CLI_USAGE for a label column on a CWRU folder,
+ *   FL_ERR_DATASET_* from the loaders
  */
 export async function loadLabelledData(
   dir: string,
   options: { labelColumn?: string; targetRate?: number } = {},
 ): Promise<LoadedData> {
   const kind = await detectDataset(dir);
-  const recordings = await loadDataset(dir, { targetRate: options.targetRate });
-  if (options.labelColumn && options.labelColumn !== 'label') {
-    if (kind !== 'byo') {
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `--label-column applies to bring-your-own folders, ${dir} is CWRU`,
-      );
-    }
-    const manifest = await findByoManifest(dir);
-    if (!manifest?.endsWith('.csv'))
-      throw new FaultlineError('FL_ERR_CLI_USAGE', `--label-column needs a manifest.csv in ${dir}`);
-    const rows = parseCsv(await readFile(manifest, 'utf8'), {
-      columns: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as Record<string, string>[];
-    if (rows.length > 0 && !(options.labelColumn in rows[0])) {
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `${path.basename(manifest)} has no column '${options.labelColumn}'`,
-      );
-    }
-    const byFile = new Map(rows.map((r) => [r.file, r[options.labelColumn as string]]));
-    for (const rec of recordings) {
-      const v = byFile.get(String(rec.meta.file));
-      if (v) rec.label = v;
-    }
-  }
+  const recordings = await loadDataset(dir, {
+    targetRate: options.targetRate,
+    labelColumn: options.labelColumn,
+  });
   return { kind, recordings };
 }
 

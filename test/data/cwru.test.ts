@@ -13,6 +13,7 @@ import {
   loadCwru,
   selectCwru,
 } from '../../src/data/cwru.js';
+import { CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { requireCwru } from '../helpers/cwru.js';
 
@@ -93,6 +94,8 @@ test('loadCwru: all 37 recordings at 12 kHz with MANIFEST lengths and in-file rp
     assert.equal(rec.meta.originalSampleRate, row.fs);
     assert.equal(rec.meta.originalSamples, row.samples);
     assert.equal(rec.meta.channel, cwruChannel(num));
+    assert.deepEqual(rec.bearing, CWRU_DE_BEARING, `${rec.id} bearing`);
+    assert.equal(rec.meta.bearingDesignation, '6205');
     assert.ok(rec.samples instanceof Float32Array);
     if (num === 97) {
       assert.equal(rec.meta.resampled, true);

@@ -46,6 +46,7 @@ test('dataset inspect --json lists all 37 CWRU files with class, load, rates and
     const row = entries.find((x) => x.file === `${e.number}.mat`);
     assert.ok(row, `${e.number}.mat missing`);
     assert.deepEqual(Object.keys(row).sort(), [
+      'bearing',
       'channel',
       'domain',
       'durationS',
@@ -58,6 +59,14 @@ test('dataset inspect --json lists all 37 CWRU files with class, load, rates and
     ]);
     assert.equal(row.label, e.label);
     assert.equal(row.domain, `load${e.loadHp}`);
+    // The drive-end channel monitors the SKF 6205-2RS JEM.
+    assert.deepEqual(row.bearing, {
+      designation: '6205',
+      balls: 9,
+      ballDiameter: 0.3126,
+      pitchDiameter: 1.537,
+      contactAngleDeg: 0,
+    });
     assert.equal(row.sampleRate, 12000);
     assert.equal(row.originalSampleRate, e.sampleRate);
     assert.equal(typeof row.rpm, 'number');

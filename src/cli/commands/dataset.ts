@@ -1,9 +1,12 @@
 /**
  * `faultline dataset inspect <dir>` — lists what a data folder (CWRU or
  * bring-your-own) yields: one line per recording with label, domain, rates,
- * duration and rpm; `--json` prints the same as a JSON array for scripts.
+ * duration, rpm and the monitored bearing (table designation or geometry),
+ * then the bearing(s) of each domain; `--json` prints the same as a JSON
+ * array for scripts.
  */
 import type { Command } from 'commander';
+import { formatGeometry } from '../../data/bearings.js';
 import {
   type DatasetEntry,
   describeRecordings,
@@ -18,6 +21,7 @@ interface InspectOptions {
   targetRate?: number;
   class?: string[];
   load?: number[];
+  labelColumn?: string;
 }
 
 function loadList(value: string, prev: number[] = []): number[] {
@@ -46,7 +50,11 @@ export function registerDatasetCommand(program: Command): void {
     )
     .option(
       '--json',
-      'print a JSON array of {file,label,domain,sampleRate,originalSampleRate,samples,durationS,rpm,channel}',
+      'print a JSON array of {file,label,domain,sampleRate,originalSampleRate,samples,durationS,rpm,channel,bearing}',
+    )
+    .option(
+      '--label-column <column>',
+      'bring-your-own: manifest column holding the class (default label)',
     )
     .option(
       '--target-rate <hz>',
@@ -61,6 +69,7 @@ export function registerDatasetCommand(program: Command): void {
         targetRate: o.targetRate,
         classes: o.class,
         loads: o.load,
+        labelColumn: o.labelColumn,
       });
       const entries = describeRecordings(recs);
       if (o.json) {
@@ -83,6 +92,7 @@ function formatTable(entries: DatasetEntry[]): string {
     'dur s',
     'rpm',
     'channel',
+    'bearing',
   ];
   const rows = entries.map((e) => [
     e.file,
@@ -94,6 +104,7 @@ function formatTable(entries: DatasetEntry[]): string {
     e.durationS.toFixed(2),
     e.rpm === null ? '-' : String(e.rpm),
     e.channel,
+    bearingText(e.bearing),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
@@ -111,9 +122,23 @@ function summary(kind: string, dir: string, entries: DatasetEntry[]): string {
     return [...m].map(([k, n]) => `${k}×${n}`).join(' ');
   };
   const total = entries.reduce((s, e) => s + e.durationS, 0);
+  const bearings = new Map<string, Set<string>>();
+  for (const e of entries) {
+    const set = bearings.get(e.domain) ?? new Set<string>();
+    set.add(bearingText(e.bearing));
+    bearings.set(e.domain, set);
+  }
   return (
     `${entries.length} recordings (${kind}) in ${dir}, ${total.toFixed(1)} s in all\n` +
     `labels:  ${count('label')}\n` +
-    `domains: ${count('domain')}`
+    `domains: ${count('domain')}\n` +
+    `bearing: ${[...bearings].map(([d, b]) => `${d} ${[...b].join(' | ')}`).join('; ')}`
   );
+}
+
+/** `6205 (9 × 0.3126 / 1.537, 0°)`, the geometry alone, or `-` when unknown. */
+function bearingText(b: DatasetEntry['bearing']): string {
+  if (!b) return '-';
+  const g = formatGeometry(b);
+  return b.designation ? `${b.designation} (${g})` : g;
 }
