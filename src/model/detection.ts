@@ -26,13 +26,8 @@ import { simulateRecording } from '../sim/generator.js';
 import type { Recording } from '../types.js';
 import { alignDomains } from './adapt/align.js';
 import { initBackend } from './backend.js';
-import {
-  classesByDomain,
-  type DomainSplits,
-  defaultFrontEnd,
-  loadLabelledData,
-  prepareDomain,
-} from './domains.js';
+import { classesByDomain, type DomainSplits, defaultFrontEnd, prepareDomain } from './domains.js';
+import { loadSettingsData } from './eval-data.js';
 import type { EvalSettings } from './evaluate.js';
 import type { InputSet } from './inputs.js';
 import * as tf from './tf.js';
@@ -156,10 +151,7 @@ async function inDomain(
   job: { domain: string; seed: number },
   log: (m: string) => void,
 ): Promise<DetectionEntry[]> {
-  const { kind, recordings } = await loadLabelledData(settings.dataset, {
-    labelColumn: settings.labelColumn,
-    targetRate: settings.frontEnd.sampleRate,
-  });
+  const { kind, recordings } = await loadSettingsData(settings);
   const have = classesByDomain(recordings)[job.domain] ?? [];
   const classes = [...faultClassesOf(settings.classes, have), NORMAL_CLASS];
   if (classes.length < 2 || !have.includes(NORMAL_CLASS)) {
@@ -171,12 +163,7 @@ async function inDomain(
   const fe = createFrontEnd(settings.frontEnd);
   const data = prepareDomain(recordings, [job.domain], classes, fe);
   const C = classes.length;
-  const cnn = buildSeededCnn(
-    [...fe.inputShape],
-    C,
-    settings.variant,
-    job.seed,
-  );
+  const cnn = buildSeededCnn([...fe.inputShape], C, settings.variant, job.seed);
   try {
     const tr = await trainClassifier(cnn.model, data.train, data.val, {
       epochs: settings.epochs,

@@ -3,7 +3,10 @@
  * strategy and seed, train on labelled source windows, adapt with UNLABELLED
  * target windows (train split of the target recordings), and score on the
  * target's held-out test split. Target labels are only used for that final
- * score. Splits are time-ordered within each recording.
+ * score and for the report's `oracle` (the checkpoint a target-labelled
+ * selection would have kept), never for a choice. Splits are time-ordered
+ * within each recording. Source and target may come from different folders
+ * (./eval-data.ts).
  *
  * The unit of work is one (source domain, seed): the source model is trained
  * once, scored as `source-only` on every target of that source, then copied
@@ -31,7 +34,8 @@ import {
   runDetectionJobInWorker,
   SIM_DETECTION,
 } from './detection.js';
-import { classesByDomain, type DomainSplits, loadLabelledData, prepareDomain } from './domains.js';
+import { classesByDomain, type DomainSplits, prepareDomain } from './domains.js';
+import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
 import {
   accuracyOf,
   buildSeededCnn,
@@ -52,8 +56,14 @@ export interface EvalTask {
 
 /** Settings of one evaluation (JSON-serialisable: sent to workers). */
 export interface EvalSettings {
+  /** The data folder, or a description of the folders when `data` has two. */
   dataset: string;
   labelColumn?: string;
+  /**
+   * Folders, domains and label map (./eval-data.ts). Absent: the one folder
+   * `dataset` with `labelColumn`, every domain, labels as they are.
+   */
+  data?: EvalDataSpec;
   classes?: string[];
   tasks: EvalTask[];
   strategies: EvalStrategy[];
@@ -87,6 +97,13 @@ export interface EvalTaskResult {
   selectedStep?: number;
   /** Label-free signals of the unadapted (step 0) and the kept checkpoint (dann/mmd…). */
   labelFree?: { unadapted: Checkpoint; selected: Checkpoint };
+  /**
+   * For the report only (dann/mmd…): the checkpoint a selection WITH target
+   * labels would have kept — the highest target test accuracy among the same
+   * scored checkpoints (step 0 = unadapted included; the earliest on ties).
+   * `oracle.accuracy − accuracy` is the price of choosing without labels.
+   */
+  oracle?: { step: number; accuracy: number };
 }
 
 export interface EvalSummary {
@@ -105,6 +122,8 @@ export interface EvalReport {
   classes: string[];
   /** Classes each domain has (no class is filled from another domain). */
   domainClasses: Record<string, string[]>;
+  /** What was loaded: folders, their domains (as named in `tasks`), label column and map. */
+  data?: EvalDataSpec & { sourceDomains: string[]; targetDomains: string[] };
   frontEnd: FrontEndConfig;
   settings: Omit<EvalSettings, 'frontEnd' | 'dataset'>;
   tasks: EvalTaskResult[];
@@ -120,37 +139,53 @@ interface Unit {
   targets: string[];
 }
 
-/** Parses `3:0,2:0` (CWRU load numbers become `load3`) or `srcDomain:tgtDomain`. */
+/**
+ * Parses `--tasks`: `source:target` pairs, comma-separated. A source must be
+ * one of `data.sourceDomains`, a target one of `data.targetDomains`; a name
+ * may leave out its folder prefix (`load3` for `cwru/load3`) when that is
+ * unambiguous, and a digit stands for a CWRU load (`3` → `load3`).
+ * Without a spec: every (source domain, target domain) pair with different
+ * domains — for one folder, every ordered pair of its domains (CWRU: the 12
+ * cross-load tasks).
+ * @throws FaultlineError FL_ERR_CLI_USAGE for a malformed pair, an unknown
+ *   domain, a task from a domain to itself, or no task at all
+ */
 export function parseTasks(
   spec: string | undefined,
-  kind: 'cwru' | 'byo',
-  domains: readonly string[],
+  data: Pick<EvalData, 'sourceDomains' | 'targetDomains'>,
 ): EvalTask[] {
+  const usage = (m: string) => new FaultlineError('FL_ERR_CLI_USAGE', m);
   if (!spec) {
-    if (kind !== 'cwru')
-      throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
-        `--tasks is required for a bring-your-own folder (domains: ${domains.join(', ')})`,
-      );
-    const loads = ['load0', 'load1', 'load2', 'load3'];
-    return loads.flatMap((s) =>
-      loads.filter((t) => t !== s).map((t) => ({ source: s, target: t })),
+    const tasks = data.sourceDomains.flatMap((s) =>
+      data.targetDomains.filter((t) => t !== s).map((t) => ({ source: s, target: t })),
     );
+    if (tasks.length === 0)
+      throw usage(
+        `no task: the source domains (${data.sourceDomains.join(', ')}) and target domains (${data.targetDomains.join(', ')}) give no pair of different domains`,
+      );
+    return tasks;
   }
+  const resolve = (name: string, side: readonly string[], which: string): string => {
+    if (side.includes(name)) return name;
+    const bare = (d: string) => d.slice(d.lastIndexOf('/') + 1);
+    const hits = side.filter(
+      (d) => bare(d) === name || (/^\d$/.test(name) && bare(d) === `load${name}`),
+    );
+    if (hits.length === 1) return hits[0];
+    throw usage(
+      hits.length > 1
+        ? `${which} domain '${name}' is ambiguous (${hits.join(', ')}); give the full name`
+        : `${which} domain '${name}' is not in the data (${which} domains: ${side.join(', ')})`,
+    );
+  };
   return spec.split(',').map((part) => {
     const m = /^([^:]+):([^:]+)$/.exec(part.trim());
-    if (!m) throw new FaultlineError('FL_ERR_CLI_USAGE', `task '${part}' is not <source>:<target>`);
-    const norm = (d: string) => (kind === 'cwru' && /^\d$/.test(d) ? `load${d}` : d);
-    const task = { source: norm(m[1]), target: norm(m[2]) };
-    for (const d of [task.source, task.target]) {
-      if (!domains.includes(d))
-        throw new FaultlineError(
-          'FL_ERR_CLI_USAGE',
-          `domain '${d}' is not in the data (domains: ${domains.join(', ')})`,
-        );
-    }
-    if (task.source === task.target)
-      throw new FaultlineError('FL_ERR_CLI_USAGE', `task '${part}' has the same source and target`);
+    if (!m) throw usage(`task '${part}' is not <source>:<target>`);
+    const task = {
+      source: resolve(m[1].trim(), data.sourceDomains, 'source'),
+      target: resolve(m[2].trim(), data.targetDomains, 'target'),
+    };
+    if (task.source === task.target) throw usage(`task '${part}' has the same source and target`);
     return task;
   });
 }
@@ -162,10 +197,7 @@ export async function runUnit(
   log: (m: string) => void = () => {},
 ): Promise<EvalTaskResult[]> {
   await initBackend({ log: () => {} });
-  const { recordings } = await loadLabelledData(settings.dataset, {
-    labelColumn: settings.labelColumn,
-    targetRate: settings.frontEnd.sampleRate,
-  });
+  const { recordings } = await loadSettingsData(settings);
   const fe = createFrontEnd(settings.frontEnd);
   const byDomain = classesByDomain(recordings);
   const classes = (settings.classes ?? byDomain[unit.source]).filter((c) =>
@@ -192,12 +224,7 @@ export async function runUnit(
       classes,
     );
 
-  const cnn = buildSeededCnn(
-    [...fe.inputShape],
-    C,
-    settings.variant,
-    unit.seed,
-  );
+  const cnn = buildSeededCnn([...fe.inputShape], C, settings.variant, unit.seed);
   const tr = await trainClassifier(cnn.model, src.train, src.val, {
     epochs: settings.epochs,
     seed: unit.seed,
@@ -235,10 +262,18 @@ export async function runUnit(
         cnn.model.setWeights(base);
         const target = tgts.get(t)!;
         const unlabelled = { ...target.train, y: new Int32Array(target.train.n).fill(-1) };
+        // Report only: each checkpoint's target test accuracy, read while its
+        // weights are in the model. The label-free choice never sees it.
+        const byStep: { step: number; accuracy: number }[] = [];
         const a = await alignDomains(cnn, src.train, src.val, unlabelled, {
           strategy,
           steps: settings.adaptSteps,
           seed: unit.seed,
+          onCheckpoint: (c) =>
+            byStep.push({
+              step: c.step,
+              accuracy: accuracyOf(predictProbs(cnn.model, target.test), target.test.y, C),
+            }),
         });
         const r: EvalTaskResult = {
           source: unit.source,
@@ -249,6 +284,7 @@ export async function runUnit(
           ...score(target),
           selectedStep: a.checkpoints[a.chosen].step,
           labelFree: { unadapted: a.checkpoints[0], selected: a.checkpoints[a.chosen] },
+          oracle: oracleOf(byStep),
         };
         log(
           `${unit.source}→${t} ${strategy} seed ${unit.seed}: ${(r.accuracy * 100).toFixed(2)} % in ${a.seconds.toFixed(0)} s`,
@@ -261,6 +297,16 @@ export async function runUnit(
     cnn.model.dispose();
   }
   return out;
+}
+
+/** The highest accuracy of `byStep` (the earliest on ties). */
+export function oracleOf(byStep: readonly { step: number; accuracy: number }[]): {
+  step: number;
+  accuracy: number;
+} {
+  let best = byStep[0];
+  for (const c of byStep) if (c.accuracy > best.accuracy) best = c;
+  return { step: best.step, accuracy: best.accuracy };
 }
 
 function remapLabels(d: DomainSplits, from: readonly string[], to: readonly string[]): void {
@@ -291,10 +337,8 @@ export async function runEvaluation(
   log: (m: string) => void = () => {},
 ): Promise<EvalReport> {
   const t0 = performance.now();
-  const { kind, recordings } = await loadLabelledData(settings.dataset, {
-    labelColumn: settings.labelColumn,
-    targetRate: settings.frontEnd.sampleRate,
-  });
+  const spec = evalDataSpec(settings);
+  const { kind, recordings, sourceDomains, targetDomains } = await loadSettingsData(settings);
   const domainClasses = classesByDomain(recordings);
   const units: Unit[] = [];
   for (const seed of settings.seeds) {
@@ -336,13 +380,22 @@ export async function runEvaluation(
     dataset: settings.dataset,
     backend: (await initBackend({ log: () => {} })).name,
     protocol:
-      kind === 'cwru'
+      (spec.target
+        ? `Source folder ${spec.source.dir} (domains ${sourceDomains.join(', ')}) → target folder ${spec.target.dir} (domains ${targetDomains.join(', ')}); each folder's domains carry its prefix. `
+        : '') +
+      (spec.labelMap
+        ? `Labels mapped (${Object.entries(spec.labelMap)
+            .map(([a, b]) => `${a}→${b}`)
+            .join(', ')}); recordings of other labels left out. `
+        : '') +
+      (kind === 'cwru' && !spec.target && !spec.labelMap
         ? 'CWRU 12 kHz drive end, cross-load: source load i → target load j (i ≠ j), the 9 fault classes (normal exists at 0 HP only and is left out). ' +
           'Each recording split in time 70/15/15 % (train/val/test); source model on source train (val for early stopping); ' +
           'dann/mmd adapt with the UNLABELLED target train segment; accuracy on the target test segment; checkpoint chosen without target labels.'
-        : 'Bring-your-own: source domain → target domain on the classes the source has; time-ordered 70/15/15 % splits; unlabelled target train segment for adaptation; accuracy on the target test segment.',
+        : 'Source domain → target domain on the classes the source has; time-ordered 70/15/15 % splits; unlabelled target train segment for adaptation; accuracy on the target test segment; checkpoint chosen without target labels (the oracle checkpoint, chosen with them, is reported beside it only).'),
     classes: settings.classes ?? domainClasses[firstSource] ?? [],
     domainClasses,
+    data: { ...spec, sourceDomains, targetDomains },
     frontEnd: settings.frontEnd,
     settings: {
       labelColumn: settings.labelColumn,

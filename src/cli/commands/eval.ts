@@ -1,11 +1,15 @@
 /**
  * `faultline eval <cwru|folder> --strategies source-only,dann,mmd --seeds 3
- *  [--tasks 3:0,2:0] [--label-column col] --json report.json` — cross-domain
- * evaluation (src/model/evaluate.ts). Writes the JSON report, and beside it
- * the same name with .md (table) and .png (bars + confusion matrices).
- * `cwru` means the CWRU folder at $FAULTLINE_CWRU_DIR or ../shared/data/cwru;
- * `--data` overrides it. Normal-versus-fault detection (the report's
- * `detection`, src/model/detection.ts) runs too unless `--no-detection`.
+ *  [--tasks 3:0,2:0] [--label-column col] [--label-map IR007=inner,…] --json report.json`
+ * or `faultline eval --source <dir>[:domain,…] --target <dir>[:domain,…] …`
+ * — cross-domain evaluation (src/model/evaluate.ts), source and target from
+ * one folder or two (src/model/eval-data.ts: with two, every domain is
+ * prefixed with its folder's name, `cwru/load0`). Writes the JSON report, and
+ * beside it the same name with .md (table) and .png (bars + confusion
+ * matrices). `cwru` means the CWRU folder at $FAULTLINE_CWRU_DIR or
+ * ../shared/data/cwru; `--data` overrides it. Normal-versus-fault detection
+ * (the report's `detection`, src/model/detection.ts) runs too unless
+ * `--no-detection`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,22 +17,27 @@ import type { Command } from 'commander';
 import { resolveFrontEndConfig } from '../../dsp/frontend.js';
 import { FaultlineError } from '../../errors.js';
 import { reportChart } from '../../eval/chart.js';
-import { reportMarkdown } from '../../eval/markdown.js';
+import { oracleSummary, reportMarkdown } from '../../eval/markdown.js';
 import {
   CNN_VARIANTS,
   type CnnVariant,
   EVAL_STRATEGIES,
   type EvalStrategy,
 } from '../../model/choices.js';
+import { CWRU_FAULT_CLASSES, defaultFrontEnd } from '../../model/domains.js';
 import {
-  CWRU_FAULT_CLASSES,
-  classesByDomain,
-  defaultFrontEnd,
-  loadLabelledData,
-} from '../../model/domains.js';
+  type EvalDataSpec,
+  folderPrefixes,
+  loadEvalData,
+  parseFolderArg,
+  parseLabelMap,
+} from '../../model/eval-data.js';
 
 interface EvalOptions {
   data?: string;
+  source?: string;
+  target?: string;
+  labelMap?: string;
   tasks?: string;
   strategies: string;
   seeds: string;
@@ -50,31 +59,82 @@ function int(name: string, v: string, min: number): number {
   return n;
 }
 
-export function registerEvalCommand(program: Command): void {
+/**
+ * `--seeds`: `n` (1…n, as before), `a-b` (a…b) or `a,b,c`.
+ * @throws FaultlineError FL_ERR_CLI_USAGE for anything else, or a seed twice
+ */
+export function parseSeeds(v: string): number[] {
+  const t = v.trim();
+  let seeds: number[];
+  if (/^\d+$/.test(t)) seeds = Array.from({ length: int('--seeds', t, 1) }, (_, i) => i + 1);
+  else if (/^\d+\s*-\s*\d+$/.test(t)) {
+    const [a, b] = t.split('-').map((x) => int('--seeds', x.trim(), 0));
+    if (b < a) throw new FaultlineError('FL_ERR_CLI_USAGE', `--seeds range '${v}' runs backwards`);
+    seeds = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  } else if (t.includes(',')) seeds = t.split(',').map((x) => int('--seeds', x.trim(), 0));
+  else
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      `--seeds must be a count (3), a range (4-6) or a list (4,5,6), got '${v}'`,
+    );
+  if (new Set(seeds).size !== seeds.length)
+    throw new FaultlineError('FL_ERR_CLI_USAGE', `--seeds '${v}' repeats a seed`);
+  return seeds;
+}
+
+/** Where the command writes: the summary lines (stdout) and its progress log (stderr). */
+export interface EvalCommandIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+export function registerEvalCommand(
+  program: Command,
+  io: EvalCommandIo = { stdout: process.stdout, stderr: process.stderr },
+): void {
   program
     .command('eval')
     .description(
       'cross-domain evaluation: source-only vs adaptation over source→target tasks; writes JSON, Markdown and PNG reports',
     )
-    .argument('<dataset>', "'cwru' (the CWRU folder) or a bring-your-own data folder")
+    .argument(
+      '[dataset]',
+      "'cwru' (the CWRU folder) or a bring-your-own data folder; or give --source and --target",
+    )
     .option(
       '--data <dir>',
       'data folder for cwru (default $FAULTLINE_CWRU_DIR or ../shared/data/cwru)',
     )
     .option(
+      '--source <dir[:domains]>',
+      "folder of the source domains, optionally only some (cwru:0,1 or ../pumps:pumpA); with --target, each folder's domains are prefixed with its name (cwru/load0)",
+    )
+    .option(
+      '--target <dir[:domains]>',
+      'folder of the target domains, optionally only some (another folder, or the same with other domains)',
+    )
+    .option(
+      '--label-map <map>',
+      'label=class pairs applied to both folders, e.g. IR007=inner,OR007=outer; labels not in the map are left out (default: labels as they are)',
+    )
+    .option(
       '--tasks <list>',
-      'source:target pairs, e.g. 3:0,2:0 (CWRU loads) or pumpA:pumpB; default all 12 CWRU pairs',
+      'source:target pairs, e.g. 3:0,2:0 (CWRU loads) or pumpA:pumpB; default every ordered pair of different domains (CWRU: the 12 cross-load pairs; with --source/--target every source domain → every target domain)',
     )
     .option(
       '--strategies <list>',
       `comma-separated of ${EVAL_STRATEGIES.join(', ')}`,
       'source-only,dann',
     )
-    .option('--seeds <n>', 'number of seeds (1…n)', '1')
+    .option(
+      '--seeds <seeds>',
+      'seeds: a count n (1…n), a range a-b or a list a,b,c (report on seeds not used to choose settings, e.g. 4-6)',
+      '1',
+    )
     .option('--json <file>', 'report file (.md and .png written beside it)', 'eval-report.json')
     .option(
       '--label-column <column>',
-      'bring-your-own: manifest column holding the class label',
+      'bring-your-own: manifest column holding the class label (every bring-your-own folder, with --source/--target too)',
       'label',
     )
     .option(
@@ -94,13 +154,12 @@ export function registerEvalCommand(program: Command): void {
       '--no-detection',
       'skip normal-versus-fault detection (in-domain where a domain has normal windows, CWRU load 0; cross-domain on simulated machines)',
     )
-    .action(async (dataset: string, o: EvalOptions) => {
-      const dir =
-        dataset === 'cwru'
-          ? (o.data ??
-            process.env.FAULTLINE_CWRU_DIR ??
-            path.resolve(process.cwd(), '..', 'shared', 'data', 'cwru'))
-          : dataset;
+    .action(async (dataset: string | undefined, o: EvalOptions) => {
+      const cwruDir =
+        o.data ??
+        process.env.FAULTLINE_CWRU_DIR ??
+        path.resolve(process.cwd(), '..', 'shared', 'data', 'cwru');
+      const spec = dataSpec(dataset, o, cwruDir);
       const strategies = o.strategies.split(',').map((s) => s.trim()) as EvalStrategy[];
       for (const s of strategies) {
         if (!EVAL_STRATEGIES.includes(s))
@@ -118,27 +177,29 @@ export function registerEvalCommand(program: Command): void {
         );
       // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
       const { defaultWorkers, parseTasks, runEvaluation } = await import('../../model/evaluate.js');
-      const { kind, recordings } = await loadLabelledData(dir, { labelColumn: o.labelColumn });
-      const domains = Object.keys(classesByDomain(recordings)).sort();
-      const tasks = parseTasks(o.tasks, kind, domains);
-      const sampleRate = recordings[0].sampleRate;
+      const data = await loadEvalData(spec);
+      const tasks = parseTasks(o.tasks, data);
+      const sampleRate = (
+        data.recordings.find((r) => r.domain === tasks[0].source) ?? data.recordings[0]
+      ).sampleRate;
       const frontEnd = resolveFrontEndConfig(
         defaultFrontEnd(o.mode as 'time' | 'order', sampleRate),
       );
-      const seedsN = int('--seeds', o.seeds, 1);
+      const seeds = parseSeeds(o.seeds);
       const command = `faultline eval ${process.argv.slice(3).join(' ')}`;
       const report = await runEvaluation(
         {
-          dataset: dir,
-          labelColumn: o.labelColumn === 'label' ? undefined : o.labelColumn,
+          dataset: spec.target ? `${spec.source.dir} → ${spec.target.dir}` : spec.source.dir,
+          labelColumn: spec.labelColumn,
+          data: spec,
           classes: o.classes
             ? o.classes.split(',')
-            : kind === 'cwru'
+            : data.sourceKind === 'cwru' && !spec.labelMap
               ? CWRU_FAULT_CLASSES
               : undefined,
           tasks,
           strategies,
-          seeds: Array.from({ length: seedsN }, (_, i) => i + 1),
+          seeds,
           frontEnd,
           variant: o.variant as CnnVariant,
           epochs: int('--epochs', o.epochs, 1),
@@ -147,7 +208,7 @@ export function registerEvalCommand(program: Command): void {
           detection: o.detection,
         },
         command,
-        (m) => process.stderr.write(`faultline: eval: ${m}\n`),
+        (m) => io.stderr.write(`faultline: eval: ${m}\n`),
       );
       await mkdir(path.dirname(path.resolve(o.json)), { recursive: true });
       const base = o.json.replace(/\.json$/i, '');
@@ -155,17 +216,58 @@ export function registerEvalCommand(program: Command): void {
       await writeFile(`${base}.md`, reportMarkdown(report));
       await writeFile(`${base}.png`, reportChart(report));
       for (const [s, v] of Object.entries(report.summary)) {
-        process.stdout.write(
+        io.stdout.write(
           `${s.padEnd(12)} mean ${(v.mean * 100).toFixed(2)} %  std ${(v.std * 100).toFixed(2)}  min ${(v.min * 100).toFixed(2)} %  (${v.n})\n`,
         );
       }
+      for (const [s, o] of Object.entries(oracleSummary(report.tasks))) {
+        io.stdout.write(
+          `${s.padEnd(12)} label-free ${(o.labelFree * 100).toFixed(2)} %  oracle checkpoint ${(o.oracle * 100).toFixed(2)} %  gap ${(o.gap * 100).toFixed(2)} pp  (${o.n})\n`,
+        );
+      }
       for (const d of report.detection?.summary ?? []) {
-        process.stdout.write(
+        io.stdout.write(
           `detection ${d.dataset} ${d.source}→${d.target} ${d.strategy}: detection ${(d.detectionRate * 100).toFixed(2)} %  false alarms ${(d.falseAlarmRate * 100).toFixed(2)} %  balanced ${(d.balancedAccuracy * 100).toFixed(2)} %  AUROC ${d.auroc.toFixed(4)}  (${d.n})\n`,
         );
       }
-      process.stdout.write(
+      io.stdout.write(
         `report: ${o.json}, ${base}.md, ${base}.png (${report.totalSeconds.toFixed(0)} s)\n`,
       );
     });
+}
+
+/**
+ * The data spec of the command line: the positional folder, or --source and
+ * --target (not both ways at once).
+ */
+function dataSpec(dataset: string | undefined, o: EvalOptions, cwruDir: string): EvalDataSpec {
+  const labelColumn =
+    o.labelColumn === undefined || o.labelColumn === 'label' ? {} : { labelColumn: o.labelColumn };
+  const labelMap = o.labelMap === undefined ? {} : { labelMap: parseLabelMap(o.labelMap) };
+  if (dataset !== undefined) {
+    if (o.source !== undefined || o.target !== undefined)
+      throw new FaultlineError(
+        'FL_ERR_CLI_USAGE',
+        `give a data folder ('${dataset}') or --source and --target, not both`,
+      );
+    return {
+      source: { dir: dataset === 'cwru' ? cwruDir : dataset, prefix: '' },
+      ...labelColumn,
+      ...labelMap,
+    };
+  }
+  if (o.source === undefined || o.target === undefined)
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      'give a data folder (faultline eval <folder>) or both --source <dir>[:domains] and --target <dir>[:domains]',
+    );
+  const source = parseFolderArg(o.source, cwruDir, '--source');
+  const target = parseFolderArg(o.target, cwruDir, '--target');
+  const [ps, pt] = folderPrefixes(source.dir, target.dir);
+  return {
+    source: { ...source, prefix: ps },
+    target: { ...target, prefix: pt },
+    ...labelColumn,
+    ...labelMap,
+  };
 }
