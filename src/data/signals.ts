@@ -7,14 +7,15 @@
  *   when any cell of the first row is not a number); default column 0
  * - wav: 0-based channel index; default 0
  * - npy: 0-based column of a 2-D `(n, channels)` array; default 0
- * - mat: variable name; default the only numeric vector in the file
+ * - mat: variable name, or a 1×1 struct's field as a dotted path (`bearing.gs`);
+ *   default the only numeric vector in the file, struct fields included
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import wavefile from 'wavefile';
 import { FaultlineError } from '../errors.js';
-import { matVector, parseMat } from './mat.js';
+import { matVariable, matVariableNames, matVector, parseMat } from './mat.js';
 import { parseNpy } from './npy.js';
 
 export type SignalFormat = 'csv' | 'wav' | 'npy' | 'mat';
@@ -201,16 +202,17 @@ function matChannel(bytes: Buffer, sel: string | undefined, file: string): Signa
   const vars = parseMat(bytes, { label: file, variables: sel ? [sel] : undefined });
   let name = sel;
   if (name === undefined) {
-    const vectors = [...vars.values()].filter(
-      (v) => v.data && v.data.length > 1 && v.dims.filter((d) => d !== 1).length === 1,
-    );
+    const vectors = matVariableNames(vars).filter((n) => {
+      const v = matVariable(vars, n, file);
+      return v.data && v.data.length > 1 && v.dims.filter((d) => d !== 1).length === 1;
+    });
     if (vectors.length !== 1) {
       throw new FaultlineError(
         'FL_ERR_MAT_VARIABLE',
-        `${file}: name the variable in the manifest's channel column (it holds ${[...vars.keys()].join(', ') || 'no variables'})`,
+        `${file}: name the variable in the manifest's channel column (it holds ${matVariableNames(vars).join(', ') || 'no variables'})`,
       );
     }
-    name = vectors[0].name;
+    name = vectors[0];
   }
   return { samples: Float32Array.from(matVector(vars, name, file)), channel: name, scale: 'none' };
 }

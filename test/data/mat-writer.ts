@@ -2,11 +2,13 @@
  * A minimal MATLAB level-5 MAT-file writer for test fixtures: real numeric
  * arrays of every class (optionally stored in a narrower data type, as MATLAB
  * does: `{ kind: 'double', storage: 'uint8' }`), char arrays (UTF-16 code
- * units or raw UTF-8 bytes) and cell arrays, little- or big-endian, optionally
- * zlib-compressed per variable. Its output was checked against
- * scipy.io.loadmat (narrowed storage included). It does not check that `data`
- * matches `dims`, and `dataType` overrides the data tag's type number, so
- * tests can write inconsistent files on purpose.
+ * units or raw UTF-8 bytes), cell arrays and structs (1×1, nested, or arrays),
+ * little- or big-endian, optionally zlib-compressed per variable (all, or the
+ * named ones). Its output was checked against scipy.io.loadmat (narrowed
+ * storage and nested structs included). It does not check that `data`
+ * matches `dims`, and `dataType` / `fieldNameLength` override what it would
+ * write, so tests can write inconsistent files on purpose;
+ * {@link compressedElement} wraps any bytes, e.g. a decompression bomb.
  */
 import { deflateSync } from 'node:zlib';
 import { concat } from '../helpers/bytes.js';
@@ -36,7 +38,20 @@ export type FixtureVar =
     }
   /** `text` in column-major order; `dims` default `[1, length]`. */
   | { name: string; kind: 'char'; text: string; utf8?: boolean; dims?: number[]; dataType?: number }
-  | { name: string; kind: 'cell'; items: FixtureVar[] };
+  | { name: string; kind: 'cell'; items: FixtureVar[] }
+  | {
+      name: string;
+      kind: 'struct';
+      /** The fields, each named by its `name`; every element of a struct array gets the same values. */
+      fields: FixtureVar[];
+      /** Default `[1, 1]`; any other makes a struct array. */
+      dims?: number[];
+      /**
+       * Field name length written in its element; default the longest name + 1
+       * (its NUL), as MATLAB does, which is also the length the names are laid out with.
+       */
+      fieldNameLength?: number;
+    };
 
 /** mxCLASS number and storage data type (miXXX) of each numeric kind. */
 const NUMERIC: Record<NumericKind, { classNo: number; type: number }> = {
@@ -54,7 +69,8 @@ const NUMERIC: Record<NumericKind, { classNo: number; type: number }> = {
 
 export interface WriteMatOptions {
   bigEndian?: boolean;
-  compress?: boolean;
+  /** Compress every variable (true) or the named ones. */
+  compress?: boolean | readonly string[];
   headerText?: string;
 }
 
@@ -137,6 +153,22 @@ function matrix(variable: FixtureVar, le: boolean, name: string): Uint8Array {
     classNo = 1;
     dims = [1, variable.items.length];
     body = variable.items.map((item) => matrix(item, le, ''));
+  } else if (variable.kind === 'struct') {
+    classNo = 2;
+    dims = variable.dims ?? [1, 1];
+    const names = variable.fields.map((f) => f.name);
+    const len = Math.max(0, ...names.map((n) => n.length)) + 1;
+    const nameBytes = new Uint8Array(len * names.length);
+    names.forEach((n, i) => {
+      nameBytes.set(Buffer.from(n, 'latin1'), i * len);
+    });
+    const elements = dims.reduce((a, b) => a * b, 1);
+    const values = elements > 0 ? variable.fields.map((f) => matrix(f, le, '')) : [];
+    body = [
+      dataElement(MI.INT32, encode(MI.INT32, [variable.fieldNameLength ?? len], le), le),
+      dataElement(MI.INT8, nameBytes, le),
+      ...Array.from({ length: elements }, () => values).flat(),
+    ];
   } else {
     classNo = NUMERIC[variable.kind].classNo;
     dims = variable.dims;
@@ -166,22 +198,34 @@ export function matHeader(
   return h;
 }
 
+/** A miCOMPRESSED element: tag + the zlib stream of `inflated` (any bytes, e.g. a miMATRIX element). */
+export function compressedElement(inflated: Uint8Array, le: boolean): Uint8Array {
+  return compressedStream(new Uint8Array(deflateSync(inflated)), le);
+}
+
+/** A miCOMPRESSED element around an already-made zlib stream. */
+export function compressedStream(zlib: Uint8Array, le: boolean): Uint8Array {
+  const tag = new Uint8Array(8);
+  const dv = new DataView(tag.buffer);
+  dv.setUint32(0, MI.COMPRESSED, le);
+  dv.setUint32(4, zlib.length, le);
+  return concat([tag, zlib]);
+}
+
+/** The miMATRIX element of one variable (uncompressed). */
+export function matrixElement(variable: FixtureVar, le = true): Uint8Array {
+  return matrix(variable, le, variable.name);
+}
+
 /** Writes a whole MAT-file. */
 export function writeMat(vars: FixtureVar[], options: WriteMatOptions = {}): Uint8Array {
   const le = !options.bigEndian;
   const parts = [matHeader(le, options.headerText)];
+  const { compress } = options;
   for (const v of vars) {
     const m = matrix(v, le, v.name);
-    if (options.compress) {
-      const z = new Uint8Array(deflateSync(m));
-      const tag = new Uint8Array(8);
-      const dv = new DataView(tag.buffer);
-      dv.setUint32(0, MI.COMPRESSED, le);
-      dv.setUint32(4, z.length, le);
-      parts.push(tag, z);
-    } else {
-      parts.push(m);
-    }
+    const packed = compress === true || (Array.isArray(compress) && compress.includes(v.name));
+    parts.push(packed ? compressedElement(m, le) : m);
   }
   return concat(parts);
 }

@@ -1,13 +1,35 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { matScalar, matVector, parseMat, readMat } from '../../src/data/mat.js';
+import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  MAX_ARRAY_ELEMENTS,
+  MAX_INFLATED_BYTES,
+  MAX_STRUCT_DEPTH,
+  MAX_STRUCT_FIELDS,
+  matScalar,
+  matVariable,
+  matVariableNames,
+  matVector,
+  parseMat,
+  readMat,
+} from '../../src/data/mat.js';
+import { readSignalChannel } from '../../src/data/signals.js';
 import { isFaultlineError } from '../../src/errors.js';
+import { concat } from '../helpers/bytes.js';
 import { requireCwru } from '../helpers/cwru.js';
-import { dataElement, type FixtureVar, matHeader, writeMat } from './mat-writer.js';
+import {
+  compressedElement,
+  compressedStream,
+  dataElement,
+  type FixtureVar,
+  matHeader,
+  matrixElement,
+  writeMat,
+} from './mat-writer.js';
 
 /** Reference values from scipy.io.loadmat 1.17.1 (DE channel): [0], [1000], [last], sum, rms, rpm, length. */
 const SCIPY = {
@@ -46,6 +68,20 @@ const FIXTURE: FixtureVar[] = [
   { name: 'note', kind: 'char', text: 'hello' },
   { name: 'c', kind: 'cell', items: [{ name: '', kind: 'double', dims: [1, 2], data: [7, 8] }] },
   { name: 'v', kind: 'double', dims: [1, 4], data: [0.25, Number.NaN, 1e300, -0] },
+  {
+    name: 's',
+    kind: 'struct',
+    fields: [
+      { name: 'gs', kind: 'double', dims: [3, 1], data: [0.5, -1.25, 3] },
+      { name: 'sr', kind: 'double', storage: 'uint16', dims: [1, 1], data: [48828] },
+      { name: 'load', kind: 'char', text: '250' },
+      {
+        name: 'in',
+        kind: 'struct',
+        fields: [{ name: 'c', kind: 'int16', dims: [1, 2], data: [-3, 4] }],
+      },
+    ],
+  },
 ];
 
 function assertMatError(
@@ -139,6 +175,10 @@ for (const [label, options] of [
     assert.ok(Number.isNaN(v[1]));
     assert.equal(v[2], 1e300);
     assert.ok(Object.is(v[3], -0));
+    assert.deepEqual([...matVector(vars, 's.gs', 'f')], [0.5, -1.25, 3]);
+    assert.equal(matScalar(vars, 's.sr', 'f'), 48828);
+    assert.equal(matVariable(vars, 's.load', 'f').text, '250');
+    assert.deepEqual([...matVector(vars, 's.in.c', 'f')], [-3, 4]);
   });
 }
 
@@ -372,7 +412,7 @@ for (const [label, options] of [
     const vars = parseMat(writeMat(NARROWED, options));
     assert.equal(vars.size, NARROWED.length);
     for (const f of NARROWED) {
-      if (f.kind === 'char' || f.kind === 'cell') continue;
+      if (f.kind === 'char' || f.kind === 'cell' || f.kind === 'struct') continue;
       const v = vars.get(f.name);
       assert.equal(v?.mxClass, f.kind, f.name);
       assert.deepEqual(v?.dims, f.dims, f.name);
@@ -458,4 +498,479 @@ test('char arrays: UTF-8, UTF-16 and a multi-row matrix (stored column-major); b
   // UTF-8 text holding more characters than its dimensions.
   const long = writeMat([{ name: 's', kind: 'char', text: 'abcdef', utf8: true, dims: [2, 2] }]);
   assert.throws(() => parseMat(long), /need 4 characters but the data holds 6/);
+});
+
+// ── structs ────────────────────────────────────────────────────────────────
+
+/** Laid out like MathWorks' MFPT files: a 1×1 struct `bearing` (fields in their order) and scalars. */
+function mfptLike(gs: number[]): FixtureVar[] {
+  return [
+    {
+      name: 'bearing',
+      kind: 'struct',
+      fields: [
+        { name: 'rate', kind: 'double', storage: 'uint8', dims: [1, 1], data: [25] },
+        { name: 'load', kind: 'char', text: '0' },
+        { name: 'gs', kind: 'double', dims: [gs.length, 1], data: gs },
+        { name: 'sr', kind: 'double', storage: 'uint16', dims: [1, 1], data: [48828] },
+      ],
+    },
+    { name: 'FTF', kind: 'double', dims: [1, 1], data: [14.8375] },
+    { name: 'BPFI', kind: 'double', dims: [1, 1], data: [118.875] },
+  ];
+}
+
+const MFPT_NAMES = ['bearing.rate', 'bearing.load', 'bearing.gs', 'bearing.sr', 'FTF', 'BPFI'];
+
+for (const [label, options] of [
+  ['little-endian', {}],
+  ['big-endian', { bigEndian: true }],
+  ['compressed', { compress: true }],
+  ['big-endian, struct alone compressed', { bigEndian: true, compress: ['bearing'] }],
+] as const) {
+  test(`${label}: a 1×1 struct's field (bearing.gs) reads like a top-level variable, and only it is decoded when asked`, () => {
+    const gs = Array.from({ length: 1000 }, (_, i) => Math.sin(i / 7) - 0.25);
+    const file = writeMat(mfptLike(gs), options);
+    const vars = parseMat(file);
+    assert.deepEqual([...matVector(vars, 'bearing.gs', 'f')], gs);
+    assert.deepEqual(matVariable(vars, 'bearing.gs', 'f').dims, [1000, 1]);
+    assert.equal(matScalar(vars, 'bearing.sr', 'f'), 48828);
+    assert.equal(matScalar(vars, 'bearing.rate', 'f'), 25);
+    assert.equal(matVariable(vars, 'bearing.load', 'f').text, '0');
+    assert.equal(vars.get('bearing')?.mxClass, 'struct');
+    assert.deepEqual(vars.get('bearing')?.fieldNames, ['rate', 'load', 'gs', 'sr']);
+    assert.deepEqual(matVariableNames(vars), MFPT_NAMES);
+
+    const one = parseMat(file, { variables: ['bearing.gs'] });
+    assert.deepEqual([...matVector(one, 'bearing.gs', 'f')], gs);
+    for (const other of ['bearing.sr', 'bearing.load', 'FTF']) {
+      const v = matVariable(one, other, 'f');
+      assert.equal(v.decoded, false, other);
+      assert.equal(v.data ?? v.text, undefined, other);
+    }
+    assert.deepEqual(matVariableNames(one), MFPT_NAMES);
+    // Naming the struct decodes all of it, and nothing else.
+    const whole = parseMat(file, { variables: ['bearing'] });
+    assert.equal(matScalar(whole, 'bearing.sr', 'f'), 48828);
+    assert.equal(matVariable(whole, 'bearing.load', 'f').text, '0');
+    assert.equal(whole.get('FTF')?.decoded, false);
+  });
+}
+
+test('a struct field holds any numeric storage a top-level variable may (narrowed, single, 64-bit)', () => {
+  for (const options of [{}, { bigEndian: true }, { bigEndian: true, compress: true }]) {
+    const vars = parseMat(writeMat([{ name: 'rec', kind: 'struct', fields: NARROWED }], options));
+    for (const f of NARROWED) {
+      if (f.kind === 'char' || f.kind === 'cell' || f.kind === 'struct') continue;
+      const v = matVariable(vars, `rec.${f.name}`, 'f');
+      assert.equal(v.mxClass, f.kind, f.name);
+      assert.deepEqual(v.dims, f.dims, f.name);
+      const want = f.kind === 'single' ? f.data.map(Math.fround) : f.data;
+      assert.deepEqual([...(v.data ?? [])], want, `${f.name} ${JSON.stringify(options)}`);
+    }
+  }
+});
+
+test('nested structs: a.b.c reads through 1×1 structs; field-less structs and empty fields are listed', () => {
+  const nested: FixtureVar = {
+    name: 'a',
+    kind: 'struct',
+    fields: [
+      {
+        name: 'b',
+        kind: 'struct',
+        fields: [
+          { name: 'c', kind: 'double', dims: [1, 3], data: [1, 2, 3] },
+          { name: 'note', kind: 'char', text: 'x' },
+        ],
+      },
+      { name: 'none', kind: 'struct', fields: [] },
+      { name: 'e', kind: 'double', dims: [0, 0], data: [] },
+    ],
+  };
+  for (const options of [{}, { bigEndian: true }, { compress: true }]) {
+    const vars = parseMat(writeMat([nested], options), { variables: ['a.b.c'] });
+    assert.deepEqual([...matVector(vars, 'a.b.c', 'f')], [1, 2, 3]);
+    assert.equal(matVariable(vars, 'a.b.note', 'f').decoded, false);
+    assert.deepEqual(matVariableNames(vars), ['a.b.c', 'a.b.note', 'a.none', 'a.e']);
+    assert.deepEqual(matVariable(vars, 'a.none', 'f').fieldNames, []);
+    assert.deepEqual(matVariable(vars, 'a.e', 'f').dims, [0, 0]);
+  }
+
+  // A field written as an empty placeholder (a miMATRIX of 0 bytes) reads as [].
+  const le = true;
+  const u32 = (...x: number[]) => new Uint8Array(new Uint32Array(x).buffer);
+  const placeholder = dataElement(
+    14,
+    concat([
+      dataElement(6, u32(2, 0), le),
+      dataElement(5, u32(1, 1), le),
+      dataElement(1, new Uint8Array(Buffer.from('p')), le),
+      dataElement(5, u32(2), le),
+      dataElement(1, new Uint8Array(Buffer.from('x\0')), le),
+      dataElement(14, new Uint8Array(0), le),
+    ]),
+    le,
+  );
+  const vars = parseMat(concat([matHeader(le), placeholder]));
+  assert.deepEqual(matVariable(vars, 'p.x', 'f').dims, [0, 0]);
+  assert.equal(matVariable(vars, 'p.x', 'f').data?.length, 0);
+});
+
+test('struct lookups fail clearly: a missing field lists the fields; a non-struct or a struct array says so', () => {
+  const file = writeMat([
+    ...mfptLike([1, 2, 3]),
+    {
+      name: 'arr',
+      kind: 'struct',
+      dims: [1, 3],
+      fields: [{ name: 'x', kind: 'double', dims: [1, 1], data: [7] }],
+    },
+  ]);
+  const vars = parseMat(file);
+  const fails = (name: string, message: RegExp) =>
+    assert.throws(
+      () => matVector(vars, name, 'f.mat'),
+      (e) => isFaultlineError(e, 'FL_ERR_MAT_VARIABLE') && message.test((e as Error).message),
+      name,
+    );
+  fails(
+    'bearing.gx',
+    /^f\.mat: struct 'bearing' has no field 'gx' \(its fields: rate, load, gs, sr\); name one of those/,
+  );
+  fails(
+    'nope.gs',
+    /^f\.mat has no variable 'nope\.gs' \(it holds: bearing\.rate, bearing\.load, bearing\.gs, bearing\.sr, FTF, BPFI, arr\)/,
+  );
+  fails('FTF.x', /^f\.mat: 'FTF' is a 1x1 double array, not a struct, so 'FTF\.x' does not exist/);
+  fails('bearing.gs.x', /'bearing\.gs' is a 3x1 double array, not a struct/);
+  fails('arr.x', /^f\.mat: 'arr' is a 1x3 struct array; only fields of a 1x1 struct can be read/);
+  fails(
+    'bearing',
+    /'bearing' is a 1x1 struct; a real numeric vector is needed; name one of its fields: bearing\.rate, bearing\.load, bearing\.gs, bearing\.sr$/,
+  );
+  assert.deepEqual(vars.get('arr')?.fieldNames, ['x']);
+  assert.equal(vars.get('arr')?.fields, undefined);
+});
+
+test('corrupt struct layouts are FL_ERR_MAT_FORMAT', () => {
+  const two: FixtureVar[] = [
+    { name: 'ab', kind: 'double', dims: [1, 1], data: [1] },
+    { name: 'cd', kind: 'double', dims: [1, 1], data: [2] },
+  ];
+  const cases: [FixtureVar, RegExp][] = [
+    // Names laid out 3 bytes apart; the length element says 0, 4 or 2 (three names, two fields).
+    [
+      { name: 's', kind: 'struct', fields: two, fieldNameLength: 0 },
+      /not a whole number of 0-byte/,
+    ],
+    [
+      { name: 's', kind: 'struct', fields: two, fieldNameLength: 4 },
+      /not a whole number of 4-byte/,
+    ],
+    [
+      { name: 's', kind: 'struct', fields: two, fieldNameLength: 2 },
+      /field 's\.\w*' tag .* runs past/,
+    ],
+    // A field that is not a matrix: a numeric field with a miMATRIX data type is caught inside it.
+    [
+      {
+        name: 's',
+        kind: 'struct',
+        fields: [{ name: 'x', kind: 'double', dims: [1, 1], data: [1], dataType: 14 }],
+      },
+      /\('s\.x'\): real part has unknown data type 14/,
+    ],
+  ];
+  for (const [fixture, message] of cases) {
+    for (const bigEndian of [false, true]) {
+      assert.throws(
+        () => parseMat(writeMat([fixture], { bigEndian })),
+        (e) => isFaultlineError(e, 'FL_ERR_MAT_FORMAT') && message.test((e as Error).message),
+        `${JSON.stringify(fixture)} be=${bigEndian}`,
+      );
+    }
+  }
+});
+
+test(`structs nest at most ${MAX_STRUCT_DEPTH} deep and hold at most ${MAX_STRUCT_FIELDS} fields per file`, () => {
+  const chain = (levels: number): FixtureVar => {
+    let v: FixtureVar = { name: 'x', kind: 'double', dims: [1, 1], data: [5] };
+    for (let i = 0; i < levels; i++)
+      v = { name: i === levels - 1 ? 'a' : 'n', kind: 'struct', fields: [v] };
+    return v;
+  };
+  const ok = parseMat(writeMat([chain(MAX_STRUCT_DEPTH)]));
+  assert.equal(matScalar(ok, `a${'.n'.repeat(MAX_STRUCT_DEPTH - 1)}.x`, 'f'), 5);
+  assert.throws(
+    () => parseMat(writeMat([chain(MAX_STRUCT_DEPTH + 1)], { compress: true })),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /nest deeper than 32 levels/.test((e as Error).message),
+  );
+
+  // Field names alone (an empty struct array) count: cheap to write, each one an object when read.
+  const names = (n: number, name: string): FixtureVar => ({
+    name,
+    kind: 'struct',
+    dims: [0, 0],
+    fields: Array.from({ length: n }, (_, i) => ({
+      name: `f${i}`,
+      kind: 'double',
+      dims: [0, 0],
+      data: [],
+    })),
+  });
+  const half = MAX_STRUCT_FIELDS / 2;
+  assert.equal(
+    parseMat(writeMat([names(half, 'p'), names(half, 'q')])).get('q')?.fieldNames?.length,
+    half,
+  );
+  assert.throws(
+    () => parseMat(writeMat([names(half, 'p'), names(half + 1, 'q')], { compress: true })),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /\('q'\): the file's structs hold more than 65536 fields/.test((e as Error).message),
+  );
+});
+
+test('mutated struct files (plain, big-endian, compressed) parse or fail with FL_ERR_MAT_*, nothing else', () => {
+  const t0 = performance.now();
+  let refused = 0;
+  for (let seed = 1; seed <= 400; seed++) {
+    const le = seed % 2 === 0;
+    const element = matrixElement(mfptLike([1, 2, 3, 4])[0], le);
+    const noise = randomBytes(8, seed);
+    // 1–4 bytes overwritten at random positions past the element's own tag.
+    for (let k = 0; k < 1 + (noise[0] % 4); k++) {
+      const at = 8 + ((noise[1 + k] * 257 + noise[5] * seed) % (element.length - 8));
+      element[at] = noise[k + 2] ^ (seed & 0xff);
+    }
+    const body = seed % 3 === 0 ? compressedElement(element, le) : element;
+    try {
+      const vars = parseMat(concat([matHeader(le), body]));
+      matVector(vars, 'bearing.gs', 'f');
+    } catch (err) {
+      assert.ok(
+        isFaultlineError(err, 'FL_ERR_MAT_FORMAT') ||
+          isFaultlineError(err, 'FL_ERR_MAT_TRUNCATED') ||
+          isFaultlineError(err, 'FL_ERR_MAT_VARIABLE'),
+        `seed ${seed}: ${String(err)}`,
+      );
+      refused++;
+    }
+  }
+  assert.ok(refused > 100, `only ${refused} of 400 mutations refused`);
+  assert.ok(performance.now() - t0 < 5000);
+});
+
+// ── caps against hostile files ─────────────────────────────────────────────
+
+test('element count × size is checked against the bytes present and the cap before any allocation', () => {
+  // A top-level element declaring 1 GiB in a file of a few dozen bytes.
+  const m = matrixElement({ name: 'x', kind: 'double', dims: [4, 1], data: [1, 2, 3, 4] });
+  new DataView(m.buffer).setUint32(4, 2 ** 30, true);
+  assert.throws(
+    () => parseMat(concat([matHeader(true), m]), { label: 'big.mat' }),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_TRUNCATED') &&
+      /^big\.mat: variable #0 at byte 128: element declares 1073741824 bytes but only \d+ remain/.test(
+        (e as Error).message,
+      ),
+  );
+  // A struct field whose matrix declares more than its struct holds.
+  const field: FixtureVar = { name: 'gs', kind: 'double', dims: [2, 1], data: [1, 2] };
+  const s = matrixElement({ name: 'b', kind: 'struct', fields: [field] });
+  const at = Buffer.from(s).indexOf(Buffer.from(matrixElement({ ...field, name: '' })));
+  new DataView(s.buffer).setUint32(at + 4, 2 ** 30, true);
+  assert.throws(
+    () => parseMat(concat([matHeader(true), s])),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /field 'b\.gs' declares 1073741824 bytes/.test((e as Error).message),
+  );
+  // Dimensions asking for the cap's worth of doubles over 3 values present; then past the cap,
+  // refused even when the variable is not asked for.
+  const lying = writeMat([
+    { name: 'b', kind: 'struct', fields: [{ ...field, dims: [MAX_ARRAY_ELEMENTS, 1] }] },
+  ]);
+  assert.throws(
+    () => parseMat(lying),
+    /\('b\.gs'\): dimensions 134217728x1 need 1073741824 bytes .* holds 16/,
+  );
+  const over = writeMat([
+    { name: 'b', kind: 'struct', fields: [{ ...field, dims: [MAX_ARRAY_ELEMENTS + 1, 1] }] },
+    { name: 'y', kind: 'double', dims: [1, 1], data: [1] },
+  ]);
+  assert.throws(
+    () => parseMat(over, { variables: ['y'] }),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /134217729 elements, more than the 134217728 \(2\^27\) Faultline reads from one numeric array/.test(
+        (e as Error).message,
+      ),
+  );
+  assert.throws(
+    () => parseMat(writeMat([{ name: 'c', kind: 'char', text: 'ab', dims: [1, 2 ** 24 + 1] }])),
+    /more than the 16777216 \(2\^24\) Faultline reads from one char array/,
+  );
+  // UTF-8 text longer than 4 bytes per character could ever be.
+  assert.throws(
+    () =>
+      parseMat(
+        writeMat([{ name: 'c', kind: 'char', text: 'abcdefghi', utf8: true, dims: [1, 2] }]),
+      ),
+    /allow at most 8 bytes of UTF-8 but the element holds 9/,
+  );
+});
+
+/** A miMATRIX tag declaring `nbytes`, then `zeros` zero bytes: deflates ~1000-fold. */
+function bombPayload(nbytes: number, zeros: number): Uint8Array {
+  const out = new Uint8Array(8 + zeros);
+  new DataView(out.buffer).setUint32(0, 14, true);
+  new DataView(out.buffer).setUint32(4, nbytes, true);
+  return out;
+}
+
+function adler32(b: Uint8Array): number {
+  let a = 1;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    a = (a + b[i]) % 65521;
+    s = (s + a) % 65521;
+  }
+  return ((s << 16) | a) >>> 0;
+}
+
+test('a decompression bomb is refused fast with the inflation cap’s error, memory bounded', async () => {
+  const { deflateRawSync, inflateSync } = await import('node:zlib');
+  const rss0 = process.memoryUsage().rss;
+
+  // 1. 9 KiB of zlib declaring a 2 GiB matrix: refused once the first KiB is inflated.
+  const declared = concat([
+    matHeader(true),
+    compressedElement(bombPayload(2 ** 31, 8 * 2 ** 20), true),
+  ]);
+  assert.ok(declared.length < 16_384, `${declared.length} bytes`);
+  let t0 = performance.now();
+  assert.throws(
+    () => parseMat(declared, { label: 'bomb.mat' }),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      new RegExp(
+        `^bomb\\.mat: variable #0 at byte 128: compressed element would inflate to 2147483656 bytes \\(its declared size\\), more than the ${MAX_INFLATED_BYTES} left .* decompression bomb — if the recording is genuine, split it`,
+      ).test((e as Error).message),
+  );
+  assert.ok(performance.now() - t0 < 500, `took ${performance.now() - t0} ms`);
+
+  // 2. Declaring 1 KiB but inflating to 8 MiB: stopped at its declared size.
+  const liar = concat([matHeader(true), compressedElement(bombPayload(1024, 8 * 2 ** 20), true)]);
+  t0 = performance.now();
+  assert.throws(
+    () => parseMat(liar),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /inflates past its declared 1032 bytes/.test((e as Error).message),
+  );
+  assert.ok(performance.now() - t0 < 500);
+
+  // 3. Honest elements that together pass the file's cap (lowered to 3 MiB here): the third is refused.
+  const mib: FixtureVar[] = ['a', 'b', 'c'].map((name) => ({
+    name,
+    kind: 'double',
+    dims: [2 ** 17, 1],
+    data: new Array(2 ** 17).fill(0),
+  }));
+  const three = writeMat(mib, { compress: true });
+  assert.ok(three.length < 16_384);
+  assert.equal(parseMat(three).size, 3);
+  assert.throws(
+    () => parseMat(three, { maxInflatedBytes: 3 * 2 ** 20 }),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /variable #2 .* would inflate to 1048632 bytes \(its declared size\), more than the 1048464 left of the file's 3145728-byte inflation cap/.test(
+        (e as Error).message,
+      ),
+  );
+
+  // 4. A valid stream whose first KiB holds no output (empty stored blocks) is bounded by the budget alone.
+  const payload = bombPayload(2 ** 30, 8 * 2 ** 20);
+  const adler = new Uint8Array(4);
+  new DataView(adler.buffer).setUint32(0, adler32(payload));
+  const stream = concat([
+    new Uint8Array([0x78, 0x01]),
+    ...Array.from({ length: 300 }, () => new Uint8Array([0x00, 0x00, 0x00, 0xff, 0xff])),
+    new Uint8Array(deflateRawSync(payload)),
+    adler,
+  ]);
+  assert.equal(inflateSync(stream).length, payload.length); // a valid zlib stream
+  const hidden = concat([matHeader(true), compressedStream(stream, true)]);
+  assert.throws(
+    () => parseMat(hidden, { maxInflatedBytes: 2 ** 20 }),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+      /would inflate to more than 1048576 bytes/.test((e as Error).message),
+  );
+
+  // None of it held on to more than a few MiB (inflating to the 1 GiB cap would show here).
+  assert.ok(process.memoryUsage().rss - rss0 < 200 * 2 ** 20, 'rss grew by more than 200 MiB');
+});
+
+// ── the real MFPT files ────────────────────────────────────────────────────
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The MFPT folder ($FAULTLINE_MFPT_DIR or ../shared/data/mfpt); skips `t` when absent, fails under CI=true. */
+function requireMfpt(t: TestContext): string | undefined {
+  const dir =
+    process.env.FAULTLINE_MFPT_DIR ?? path.resolve(repoRoot, '..', 'shared', 'data', 'mfpt');
+  if (existsSync(path.join(dir, 'train_data', 'InnerRaceFault_vload_1.mat'))) return dir;
+  const msg = `MFPT data not found at ${dir}; set FAULTLINE_MFPT_DIR`;
+  if (process.env.CI === 'true') assert.fail(msg);
+  t.skip(msg);
+  return undefined;
+}
+
+test('reads bearing.gs of the real MFPT InnerRaceFault_vload_1.mat with the values SciPy reads', async (t) => {
+  const dir = requireMfpt(t);
+  if (!dir) return;
+  const file = path.join(dir, 'train_data', 'InnerRaceFault_vload_1.mat');
+  const vars = await readMat(file, { variables: ['bearing.gs'] });
+  assert.deepEqual(matVariableNames(vars), [
+    'bearing.rate',
+    'bearing.load',
+    'bearing.gs',
+    'bearing.sr',
+    'FTF',
+    'BPFO',
+    'BPFI',
+    'BSF',
+  ]);
+  const gs = matVector(vars, 'bearing.gs', file);
+  assert.equal(gs.length, 146_484);
+  let sum = 0;
+  for (const x of gs) {
+    assert.ok(Number.isFinite(x));
+    sum += x;
+  }
+  // scipy.io.loadmat 1.17.1: [0], [1000], [last], and the sum in file order.
+  assert.deepEqual(
+    [gs[0], gs[1000], gs[gs.length - 1], sum],
+    [-0.1762558, 0.4413101, -0.3933298, -33691.68082582195],
+  );
+  assert.equal(matVariable(vars, 'bearing.sr', file).decoded, false);
+
+  const all = await readMat(file);
+  assert.equal(matScalar(all, 'bearing.sr', file), 48828);
+  assert.equal(matScalar(all, 'bearing.rate', file), 25);
+  assert.equal(matVariable(all, 'bearing.load', file).text, '0');
+  assert.equal(matScalar(all, 'BPFI', file), 118.875);
+
+  // The manifest's channel, and the default channel (the file's only vector), through the signal reader.
+  for (const channel of ['bearing.gs', undefined]) {
+    const ch = await readSignalChannel(file, channel);
+    assert.equal(ch.channel, 'bearing.gs');
+    assert.equal(ch.samples.length, 146_484);
+    assert.equal(ch.samples[1000], Math.fround(0.4413101));
+  }
 });
