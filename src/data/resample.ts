@@ -161,16 +161,8 @@ export function resample(
   const outLen = resampledLength(x.length, fromRate, toRate);
   const y = new Float32Array(outLen);
   if (outLen === 0) return y;
-  const fc = d.cutoffHz / fromRate;
   const H = d.halfWidth;
-  const i0b = besselI0(d.beta);
-  const kernel = (tau: number): number => {
-    const u = tau / H;
-    if (u <= -1 || u >= 1) return 0;
-    const a = 2 * fc * tau;
-    const sinc = a === 0 ? 1 : Math.sin(Math.PI * a) / (Math.PI * a);
-    return 2 * fc * sinc * (besselI0(d.beta * Math.sqrt(1 - u * u)) / i0b);
-  };
+  const kernel = resamplerKernel(d);
   const n = x.length;
   const width = 2 * H; // taps j = −H+1 … H around k0 = floor(t)
 
@@ -223,6 +215,25 @@ export function resample(
     y[o] = acc / sum;
   }
   return y;
+}
+
+/**
+ * The low-pass of a design as a function of continuous time `τ` (input
+ * samples): `g(τ) = 2·fc·sinc(2·fc·τ) · kaiser(τ / H)`, zero for |τ| ≥ H.
+ * Shared by {@link resample} and the streaming resampler (./resample-stream.ts)
+ * so both apply the same filter.
+ */
+export function resamplerKernel(d: ResamplerDesign): (tau: number) => number {
+  const fc = d.cutoffHz / d.fromRate;
+  const H = d.halfWidth;
+  const i0b = besselI0(d.beta);
+  return (tau: number): number => {
+    const u = tau / H;
+    if (u <= -1 || u >= 1) return 0;
+    const a = 2 * fc * tau;
+    const sinc = a === 0 ? 1 : Math.sin(Math.PI * a) / (Math.PI * a);
+    return 2 * fc * sinc * (besselI0(d.beta * Math.sqrt(1 - u * u)) / i0b);
+  };
 }
 
 /** Modified Bessel function of the first kind, order 0 (power series; converges for all x). */
