@@ -65,6 +65,7 @@ export function statePayload(
       confidence: Math.min(1, Math.max(0, snap.confidence)),
       ...(snap.isoZone ? { isoZone: snap.isoZone } : {}),
       ...(snap.velocityRmsMmS !== undefined ? { velocityRmsMmS: snap.velocityRmsMmS } : {}),
+      ...(snap.reason ? { reason: snap.reason } : {}),
       ...extra,
       time: new Date(nowMs).toISOString(),
     },

@@ -80,6 +80,8 @@ export const healthStatePayloadSchema = z.object({
   velocityRmsMmS: z.number().min(0).optional(),
   /** Id of the alert that announced the current state, if any. */
   alertId: z.uuid().optional(),
+  /** Why the machine is in this state, for people (for `stream-mismatch`: which sensor does not fit, and why). */
+  reason: z.string().min(1).optional(),
   modelVersion: z.string().optional(),
   /** When this payload was published. */
   time: utcTime,

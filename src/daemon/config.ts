@@ -67,7 +67,10 @@ const sensorSchema = z
   .strictObject({
     /** Sensor id as in the frame header (unique within the site). */
     id: z.int({ error: 'expected an integer sensor id (0–65535)' }).min(0).max(65535),
-    /** Samples per second per channel, Hz; frames with another rate are refused by the model check. */
+    /**
+     * Samples per second per channel the sensor is set up for, Hz. A stream more than ±1 % off the
+     * model's rate is resampled to it (1 kHz–1 MHz); each frame's own rate is followed.
+     */
     sampleRate: posNum(),
     /** Channel of a multi-channel frame to diagnose. Default 0. */
     channel: z.int().min(0).default(0),

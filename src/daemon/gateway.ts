@@ -35,6 +35,7 @@ import {
   DiagnosisPipeline,
   type MachineDiagnosis,
   type MachineSpec,
+  type MachineStatus,
 } from '../diagnose/pipeline.js';
 import {
   DEFECT_KINDS,
@@ -127,9 +128,24 @@ export interface MachineView {
   iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
   /** Configured nominal shaft speed, rpm, if any. */
   nominalRpm?: number;
-  sensors: { id: number; sampleRate: number; link: string }[];
+  sensors: {
+    id: number;
+    /** Configured rate, Hz. */
+    sampleRate: number;
+    link: string;
+    /** Rate of the latest block diagnosed, Hz (absent before the first). */
+    streamRate?: number;
+    /** The resampler bringing the stream to the model's rate (absent: taken as it is, within ±1 %). */
+    resampling?: string;
+    /** Whole blocks dropped, by reason (`bad-rate`, `rate-changed`, `bad-block`, `refused`…). */
+    droppedBlocks?: Record<string, number>;
+    /** While its latest blocks do not fit: since when, how many, and why. */
+    misfit?: { since: string; blocks: number; reason: string };
+  }[];
   state: HealthState | 'starting';
   stateSince?: string;
+  /** Why the machine is in its state (the reason of the change into it; for `stream-mismatch`, the sensor and why). */
+  stateReason?: string;
   faultClass?: string;
   confidence?: number;
   /** Latest diagnosis without the display payloads (spectrogram, envelope: see /api/stream). */
@@ -880,13 +896,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Every machine's state, diagnosis and evidence. */
   machines(): MachineView[] {
-    return [...this.machinesById.keys()].map((id) => this.machine(id) as MachineView);
+    const status = new Map((this.pipeline?.snapshot() ?? []).map((s) => [s.machine, s]));
+    return [...this.machinesById.keys()].map(
+      (id) => this.machine(id, status.get(id) ?? null) as MachineView,
+    );
   }
 
-  machine(id: string): MachineView | undefined {
+  /** @param status the pipeline's status of the machine (looked up when not given) */
+  machine(id: string, status?: MachineStatus | null): MachineView | undefined {
     const rt = this.machinesById.get(id);
     if (!rt) return undefined;
     const m = rt.config;
+    const st =
+      status === undefined
+        ? this.pipeline?.machineStatus(`${this.config.site}/${id}`)
+        : (status ?? undefined);
+    const sensorStatus = new Map((st?.sensors ?? []).map((s) => [s.id, s]));
     const cluster = this.config.cluster.enabled;
     // another gateway's machine: our last diagnosis of it is stale, its owner's retained state is not
     const remote = cluster && !rt.owned ? (this.remoteStates.get(id) ?? null) : undefined;
@@ -903,13 +928,30 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       bearingSource: m.bearing ? 'config' : 'default',
       iso: { group: m.iso.group, foundation: m.iso.foundation },
       ...(m.nominalRpm !== undefined ? { nominalRpm: m.nominalRpm } : {}),
-      sensors: m.sensors.map((s) => ({
-        id: s.id,
-        sampleRate: s.sampleRate,
-        link: s.serial
-          ? `serial:${s.serial}`
-          : `mqtt:${s.topic ?? `faultline/${this.config.site}/${id}/${s.id}/raw`}`,
-      })),
+      sensors: m.sensors.map((s) => {
+        const ss = remote === undefined ? sensorStatus.get(String(s.id)) : undefined;
+        return {
+          id: s.id,
+          sampleRate: s.sampleRate,
+          link: s.serial
+            ? `serial:${s.serial}`
+            : `mqtt:${s.topic ?? `faultline/${this.config.site}/${id}/${s.id}/raw`}`,
+          ...(ss?.streamRate != null ? { streamRate: ss.streamRate } : {}),
+          ...(ss?.resampling ? { resampling: ss.resampling } : {}),
+          ...(ss && Object.keys(ss.droppedBlocks).length > 0
+            ? { droppedBlocks: { ...ss.droppedBlocks } as Record<string, number> }
+            : {}),
+          ...(ss?.misfit
+            ? {
+                misfit: {
+                  since: new Date(ss.misfit.since).toISOString(),
+                  blocks: ss.misfit.blocks,
+                  reason: ss.misfit.reason,
+                },
+              }
+            : {}),
+        };
+      }),
       ...(remote !== undefined
         ? {
             state: remote?.state ?? 'starting',
@@ -918,6 +960,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
                   stateSince: remote.since,
                   faultClass: remote.faultClass,
                   confidence: remote.confidence,
+                  ...(remote.reason ? { stateReason: remote.reason } : {}),
                 }
               : {}),
           }
@@ -925,6 +968,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
             state: rt.state,
             ...(rt.stateSince !== undefined
               ? { stateSince: new Date(rt.stateSince).toISOString() }
+              : {}),
+            ...(st?.health.reason && rt.state !== 'starting'
+              ? { stateReason: st.health.reason }
               : {}),
             faultClass: rt.faultClass ?? d?.faultClass,
             confidence: rt.confidence ?? (d ? 1 - (d.probs.normal ?? 0) : undefined),

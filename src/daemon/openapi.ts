@@ -294,8 +294,32 @@ export function openApiDocument(): Record<string, unknown> {
                 type: 'object',
                 properties: {
                   id: { type: 'integer' },
-                  sampleRate: { type: 'number' },
+                  sampleRate: { type: 'number', description: 'Configured rate, Hz' },
                   link: { type: 'string' },
+                  streamRate: {
+                    type: 'number',
+                    description: 'Rate of the latest block diagnosed, Hz',
+                  },
+                  resampling: {
+                    type: 'string',
+                    description:
+                      "The resampler bringing the stream to the model's rate; absent when the stream is within ±1 % of it",
+                  },
+                  droppedBlocks: {
+                    type: 'object',
+                    additionalProperties: { type: 'integer' },
+                    description:
+                      'Whole blocks dropped, by reason (bad-rate, rate-changed, bad-block, refused…)',
+                  },
+                  misfit: {
+                    type: 'object',
+                    description: 'While the latest blocks do not fit: since when, how many, why',
+                    properties: {
+                      since: { type: 'string', format: 'date-time' },
+                      blocks: { type: 'integer' },
+                      reason: { type: 'string' },
+                    },
+                  },
                 },
               },
             },
@@ -309,9 +333,15 @@ export function openApiDocument(): Record<string, unknown> {
                 'silent',
                 'stream-errors',
                 'saturated',
+                'stream-mismatch',
               ],
             },
             stateSince: { type: 'string', format: 'date-time' },
+            stateReason: {
+              type: 'string',
+              description:
+                'Why the machine is in its state; for stream-mismatch, which sensor does not fit and why',
+            },
             faultClass: { type: 'string' },
             confidence: { type: 'number', minimum: 0, maximum: 1 },
             diagnosis: {

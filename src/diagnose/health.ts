@@ -29,13 +29,25 @@
  *   frames), cleared below `stream.exitRate`;
  *   `saturated` when `saturation.k` of the last n windows have
  *   clippedFraction ≥ `saturation.fraction`, cleared after
- *   `saturation.clearWindows` clean windows.
+ *   `saturation.clearWindows` clean windows;
+ *   `stream-mismatch` when a sensor's blocks keep not fitting the pipeline
+ *   (sample rate out of range or changing, missing channel…): every block
+ *   of the sensor for `mismatchAfterMs` was dropped (`updateFit`), cleared by
+ *   its first block that fits. Time, not a block count, so that it means the
+ *   same for a 1 kHz and a 1 MHz sensor; a single odd block (a rate change)
+ *   never shows.
  * - What is shown: `silent` hides everything (there is nothing to judge, and
  *   the fault level is kept for when data resumes — a sensor falling off a
- *   failing machine must not clear its alarm). `stream-errors` (before
- *   `saturated`) hides only levels below `maskBelow` (warning): clipping and
- *   lost frames often come *with* heavy vibration, so they must not hide a
- *   warning or alarm that the windows still support.
+ *   failing machine must not clear its alarm). `stream-mismatch` likewise
+ *   hides everything while no window at all is diagnosed (the machine's only
+ *   sensor does not fit), else — another sensor still delivers windows — only
+ *   levels below `maskBelow`. `stream-errors` (before `saturated`) hides only
+ *   levels below `maskBelow` (warning): clipping and lost frames often come
+ *   *with* heavy vibration, so they must not hide a warning or alarm that the
+ *   windows still support.
+ * - Every shown state keeps the reason of the transition into it
+ *   (`snapshot().reason`); for `stream-mismatch` it names the sensor and why
+ *   its blocks are dropped.
  */
 import { z } from 'zod';
 import { FaultlineError } from '../errors.js';
@@ -45,6 +57,7 @@ import {
   type IsoZone,
   SEVERITIES,
   type Severity,
+  type StreamFit,
   type StreamStats,
   type WindowDiagnosis,
 } from './types.js';
@@ -94,6 +107,8 @@ export const healthConfigSchema = z
       .prefault({}),
     /** No window or frame for this long (ms) → `silent`. Default 10 000 ms. */
     silentAfterMs: z.number().positive().default(10_000),
+    /** Only blocks that do not fit from a sensor for this long (ms) → `stream-mismatch`. Default 5 000 ms. */
+    mismatchAfterMs: z.number().positive().default(5_000),
     stream: z
       .object({
         /** Sliding interval over which link errors are summed, ms. Default 30 000. */
@@ -194,6 +209,15 @@ export interface HealthSnapshot {
   saturated: boolean;
   /** Time of the latest window or frame, ms. */
   lastDataT: number | undefined;
+  /** A sensor's blocks keep not fitting (`stream-mismatch`). */
+  streamMismatch: boolean;
+  /** The sensor that does not fit and why (the first one, when several), while `streamMismatch`. */
+  mismatch?: { sensor: string; reason: string; since: number };
+  /**
+   * Why the shown state holds: the reason of the transition into it; for
+   * `stream-mismatch`, the current misfit. Undefined before any transition.
+   */
+  reason?: string;
 }
 
 interface WindowEntry {
@@ -222,6 +246,12 @@ export class MachineHealth {
   private saturated = false;
   private lastZone: IsoZone | undefined;
   private lastVelocity: number | undefined;
+  /** Time of the latest window, ms. */
+  private lastWindowT: number | undefined;
+  /** Sensors whose latest blocks did not fit: since when, until when, why. */
+  private readonly misfits = new Map<string, { since: number; last: number; reason: string }>();
+  private mismatch: { sensor: string; reason: string; since: number } | null = null;
+  private reason: string | undefined;
 
   /**
    * @param machine machine id, copied into every HealthChange
@@ -280,6 +310,7 @@ export class MachineHealth {
       );
     }
     const resumed = this.markData(d.t);
+    this.lastWindowT = d.t;
     const normal = d.probs[this.config.normalClass];
     const p =
       normal === undefined
@@ -346,6 +377,55 @@ export class MachineHealth {
   }
 
   /**
+   * Feeds whether a sensor's block fitted the pipeline. A dropped block is
+   * data (the sensor is not silent); `stream-mismatch` is entered once a
+   * sensor has sent nothing but dropped blocks for `mismatchAfterMs`, and
+   * left on its first block that fits.
+   * @returns the transition it caused, or null
+   * @throws FaultlineError FL_ERR_DIAGNOSIS_INPUT on a non-finite time or no sensor
+   */
+  updateFit(f: StreamFit): HealthChange | null {
+    if (!Number.isFinite(f?.t) || typeof f.sensor !== 'string') {
+      throw new FaultlineError(
+        'FL_ERR_DIAGNOSIS_INPUT',
+        `stream fit for ${this.machine} is malformed (t ${f?.t}, sensor ${f?.sensor}); expected a finite time and a sensor id`,
+      );
+    }
+    const reasons: string[] = [];
+    const resumed = this.markData(f.t);
+    if (resumed) reasons.push(resumed);
+    if (f.misfit === null) {
+      this.misfits.delete(f.sensor);
+    } else {
+      const run = this.misfits.get(f.sensor);
+      if (run) {
+        run.last = Math.max(run.last, f.t);
+        run.reason = f.misfit;
+      } else {
+        this.misfits.set(f.sensor, { since: f.t, last: f.t, reason: f.misfit });
+      }
+    }
+    let current: { sensor: string; reason: string; since: number } | null = null;
+    for (const [sensor, run] of this.misfits) {
+      if (run.last - run.since >= this.config.mismatchAfterMs) {
+        current = { sensor, reason: run.reason, since: run.since };
+        break;
+      }
+    }
+    const before = this.mismatch;
+    if (current && !before) {
+      const lasted = (this.misfits.get(current.sensor)?.last ?? f.t) - current.since;
+      reasons.push(
+        `sensor ${current.sensor}: no block fitted for ${(lasted / 1000).toFixed(1)} s: ${current.reason}`,
+      );
+    } else if (!current && before) {
+      reasons.push(`sensor ${before.sensor}: blocks fit again`);
+    }
+    this.mismatch = current;
+    return this.settle(f.t, reasons);
+  }
+
+  /**
    * Advances the clock with no data: enters `silent` once `silentAfterMs`
    * passed since the last window or frame.
    */
@@ -376,6 +456,13 @@ export class MachineHealth {
       streamErrors: this.streamErrors,
       saturated: this.saturated,
       lastDataT: this.lastDataT,
+      streamMismatch: this.mismatch !== null,
+      ...(this.mismatch ? { mismatch: { ...this.mismatch } } : {}),
+      ...(this.shown === 'stream-mismatch' && this.mismatch
+        ? { reason: `sensor ${this.mismatch.sensor}: ${this.mismatch.reason}` }
+        : this.reason !== undefined
+          ? { reason: this.reason }
+          : {}),
     };
   }
 
@@ -471,11 +558,22 @@ export class MachineHealth {
 
   private shownState(): HealthState {
     if (this.silent) return 'silent';
+    if (this.mismatch && !this.windowsFlowing()) return 'stream-mismatch';
     if (this.severity < rank(this.config.maskBelow)) {
+      if (this.mismatch) return 'stream-mismatch';
       if (this.streamErrors) return 'stream-errors';
       if (this.saturated) return 'saturated';
     }
     return SEVERITIES[this.severity];
+  }
+
+  /** Whether windows are still being diagnosed (from another sensor) within `mismatchAfterMs`. */
+  private windowsFlowing(): boolean {
+    return (
+      this.lastWindowT !== undefined &&
+      this.lastDataT !== undefined &&
+      this.lastDataT - this.lastWindowT < this.config.mismatchAfterMs
+    );
   }
 
   /** Fault class and confidence over the debounce window. */
@@ -512,6 +610,7 @@ export class MachineHealth {
     this.shown = next;
     this.since = t;
     const { faultClass, confidence } = this.summary();
+    this.reason = reasons.join('; ') || 'state re-evaluated';
     return {
       machine: this.machine,
       from,
@@ -519,7 +618,7 @@ export class MachineHealth {
       t,
       faultClass,
       confidence,
-      reason: reasons.join('; ') || 'state re-evaluated',
+      reason: this.reason,
     };
   }
 }
@@ -551,6 +650,11 @@ export class HealthMonitor {
   /** Feeds link statistics of machine `id`. */
   updateStream(id: string, s: StreamStats): HealthChange | null {
     return this.machine(id).updateStream(s);
+  }
+
+  /** Feeds whether a block of one of machine `id`'s sensors fitted. */
+  updateFit(id: string, f: StreamFit): HealthChange | null {
+    return this.machine(id).updateFit(f);
   }
 
   /** Advances every machine's clock; returns the transitions to `silent`. */

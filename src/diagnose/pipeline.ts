@@ -2,7 +2,8 @@
  * The live diagnosis pipeline of the gateway: sample blocks in, one
  * diagnosis per window out, per-machine health on top.
  *
- *   push(block) ─► per sensor: ring buffer → windows (model's windowLength / hop)
+ *   push(block) ─► per sensor: [resample to the model's rate] → ring buffer
+ *                  → windows (model's windowLength / hop)
  *               ─► InferencePool (worker threads: the model's own front end,
  *                  vibration summary, envelope evidence, CNN, micro-batched)
  *               ─► per sensor, in window order: MachineDiagnosis ('diagnosis')
@@ -23,13 +24,36 @@
  * silence (a tick timer), CRC errors and sequence gaps (`noteStream`), and
  * saturation (fraction of samples at the sensor's full scale, per window).
  *
- * Dropped, and counted (stats().dropped): blocks of unknown or refused
- * sensors, windows refused by a full queue (the newest are dropped, queued
- * ones keep their place), windows whose front end failed (bad samples, no
- * speed for an order-mode model).
+ * Any sensor rate: a stream within ±1 % of the model's rate is taken as it
+ * is (no copy, no filter: a 12 kHz sensor into a 12 kHz model costs what it
+ * always did); any other rate from 1 kHz to 1 MHz goes through the sensor's
+ * own StreamResampler (src/data/resample-stream.ts: the Kaiser-windowed sinc
+ * of src/data/resample.ts, block by block, only the sensor's channel) and
+ * windows are cut at the model's rate. A diagnosis' `t` stays the time of
+ * the window's last sample on the sensor's clock: the filter is zero-phase
+ * about each output's input position, so `t` is that position converted
+ * with the block's t0 and rate; the filter's latency (half its length,
+ * ≈ 4 ms at 26 667 Hz → 12 kHz) only delays when the window is complete.
+ * A sequence gap restarts the resampler with the windower.
+ *
+ * Blocks that do not fit are dropped and counted per sensor and reason
+ * (`bad-block`: the sensor's channel is not in the block; `bad-rate`: a
+ * rate that is not finite or outside 1 kHz–1 MHz; `rate-changed`: the rate
+ * moved mid-stream — the sensor is re-set for the new rate and its next
+ * block is diagnosed), never latched: the next block that fits is diagnosed,
+ * as a new stream. When a sensor sends nothing but misfits for the health
+ * option `mismatchAfterMs` (5 s), its machine shows `stream-mismatch` with
+ * the reason, until a block fits again.
+ *
+ * Dropped, and counted (stats().dropped, per sensor in snapshot()): blocks
+ * of unknown or refused sensors (a model that does not load, or whose front
+ * end does not fit), blocks that do not fit (above), windows refused by a
+ * full queue (the newest are dropped, queued ones keep their place), windows
+ * whose front end failed (bad samples, no speed for an order-mode model).
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { StreamResampler } from '../data/resample-stream.js';
 import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
@@ -57,12 +81,16 @@ import {
 } from './inference-pool.js';
 import { knownSpeed, type RpmSource } from './speed-source.js';
 import type { HealthChange, HealthState, IsoZone, WindowDiagnosis } from './types.js';
-import { Windower } from './windower.js';
+import { type CutWindow, Windower } from './windower.js';
 
 export interface SensorSpec {
   /** Sensor key, e.g. '1' (the MQTT topic level / the serial frame's sensor id). */
   id: string;
-  /** Samples per second the sensor sends, Hz; must equal the model's. */
+  /**
+   * Samples per second the sensor is set up to send, Hz. The stream is
+   * resampled to the model's rate unless within ±1 % of it; blocks say their
+   * own rate, and a stream that turns out to run at another one is followed.
+   */
   sampleRate: number;
   /** Which interleaved channel of the blocks, default 0. */
   channel?: number;
@@ -187,7 +215,12 @@ export type DropReason =
   | 'unknown-sensor'
   | 'refused'
   | 'not-running'
+  /** The block lacks the sensor's channel (or is malformed). */
   | 'bad-block'
+  /** The block's sample rate is not finite or cannot be resampled to the model's. */
+  | 'bad-rate'
+  /** The sample rate changed mid-stream (the stream restarts at the new rate with the next block). */
+  | 'rate-changed'
   | 'queue-full'
   | 'speed-unknown'
   | 'error';
@@ -220,6 +253,14 @@ export interface SensorStatus {
   lastBlockAt: number | null;
   /** Totals noted through noteStream. */
   stream: { frames: number; crcErrors: number; gaps: number };
+  /** Whole blocks dropped, by reason (a part of `dropped`). */
+  droppedBlocks: Partial<Record<DropReason, number>>;
+  /** Sample rate of the latest block diagnosed, Hz (null before the first). */
+  streamRate: number | null;
+  /** The resampler bringing the stream to the model's rate (its design), or null: taken as it is. */
+  resampling: string | null;
+  /** While the latest blocks do not fit: since when (ms), how many, and why the latest did not. */
+  misfit: { since: number; blocks: number; reason: string } | null;
 }
 
 export interface MachineStatus {
@@ -306,11 +347,50 @@ interface MachineState {
   iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
 }
 
+/** How a sensor's blocks reach its windower at the model's rate. */
+interface StreamRoute {
+  /** Block rate the route was set up for, Hz. */
+  rate: number;
+  /** null: within ±1 % of the model's rate, taken as it is. */
+  resampler: StreamResampler | null;
+}
+
+/** A stream within this fraction of the model's rate is taken as it is. */
+const DIRECT_TOLERANCE = 0.01;
+/** Block rates within this fraction of a resampled route's are the same stream (a measured rate jitters). */
+const SAME_RATE_TOLERANCE = 1e-3;
+
+/**
+ * The route from a stream at `rate` to a model at `modelRate` (Hz).
+ * @throws FaultlineError FL_ERR_DSP_PARAMS for a rate that cannot be resampled
+ */
+function makeRoute(rate: number, modelRate: number): StreamRoute {
+  if (!(Number.isFinite(rate) && rate > 0)) {
+    throw new FaultlineError('FL_ERR_DSP_PARAMS', `${rate} is not a sample rate`);
+  }
+  if (Math.abs(rate / modelRate - 1) <= DIRECT_TOLERANCE) return { rate, resampler: null };
+  return { rate, resampler: new StreamResampler(rate, modelRate) };
+}
+
+/** Whether a block at `rate` continues `route`. */
+function routeFits(route: StreamRoute, rate: number, modelRate: number): boolean {
+  return route.resampler === null
+    ? Math.abs(rate / modelRate - 1) <= DIRECT_TOLERANCE
+    : Math.abs(rate / route.rate - 1) <= SAME_RATE_TOLERANCE;
+}
+
 interface SensorState {
   spec: SensorSpec;
   key: string;
   machine: MachineState;
   windower: Windower | null;
+  /** Set up from the configured rate, then from the blocks' (null: no usable rate yet). */
+  route: StreamRoute | null;
+  /** A block went through the current binding's route (a rate change after that is mid-stream). */
+  routeUsed: boolean;
+  /** A block was dropped as a misfit: the next one taken starts a new stream (windower, resampler). */
+  restartDue: boolean;
+  misfit: SensorStatus['misfit'];
   refused: string | null;
   nextSeq: number;
   emitSeq: number;
@@ -325,7 +405,7 @@ interface SensorState {
   lastEstimate: { rpm: number; window: number } | null;
   spectrogram: boolean;
   envelope: boolean;
-  st: Omit<SensorStatus, 'id' | 'state' | 'error' | 'sampleRate'>;
+  st: Omit<SensorStatus, 'id' | 'state' | 'error' | 'sampleRate' | 'resampling' | 'misfit'>;
   tickSamples: number;
 }
 
@@ -409,6 +489,10 @@ export class DiagnosisPipeline extends EventEmitter {
           key,
           machine: m,
           windower: null,
+          route: null,
+          routeUsed: false,
+          restartDue: false,
+          misfit: null,
           refused: 'not started',
           nextSeq: 0,
           emitSeq: 0,
@@ -430,6 +514,8 @@ export class DiagnosisPipeline extends EventEmitter {
             gapRestarts: 0,
             lastBlockAt: null,
             stream: { frames: 0, crcErrors: 0, gaps: 0 },
+            droppedBlocks: {},
+            streamRate: null,
           },
           tickSamples: 0,
         };
@@ -485,7 +571,8 @@ export class DiagnosisPipeline extends EventEmitter {
   /**
    * Feeds one block of `key`'s sensor. Returns false when something was
    * dropped: the whole block (unknown or refused sensor, pipeline not
-   * running, channel not in the block) or a window it completed (queue full).
+   * running, a block that does not fit: channel not in the block, unusable or
+   * changed sample rate) or a window it completed (queue full).
    */
   push(block: IngestedBlock, key: SensorKey): boolean {
     const s = this.sensors.get(`${key.site}/${key.machine}/${key.sensor}`);
@@ -500,85 +587,135 @@ export class DiagnosisPipeline extends EventEmitter {
       channel >= block.channels ||
       !(block.samples instanceof Float32Array)
     ) {
-      return this.dropBlock(
+      return this.misfit(
+        s,
         key,
         'bad-block',
-        s,
-        `sensor ${s.key} reads channel ${channel} but the block has ${block.channels}`,
+        block.samples instanceof Float32Array
+          ? `reads channel ${channel} but the block has ${block.channels}`
+          : 'block samples are not a Float32Array',
       );
     }
-    if (block.sampleRate !== model.meta.sampleRate) {
-      const err = new FaultlineError(
-        'FL_ERR_MODEL_MISMATCH',
-        `sensor ${s.key} sends ${block.sampleRate} Hz but model ${model.version} expects ${model.meta.sampleRate} Hz; ` +
-          'fix the sensor rate or give this machine a model trained at that rate',
-      );
-      s.refused = err.message;
-      this.report(err);
-      return this.dropBlock(key, 'refused', s);
+    const rate = block.sampleRate;
+    const modelRate = model.meta.sampleRate;
+    let route = s.route;
+    if (!route || !routeFits(route, rate, modelRate)) {
+      let next: StreamRoute;
+      try {
+        next = makeRoute(rate, modelRate);
+      } catch (err) {
+        return this.misfit(
+          s,
+          key,
+          'bad-rate',
+          `sample rate ${rate} Hz cannot be brought to the model's ${modelRate} Hz: ${(err as Error).message}`,
+        );
+      }
+      const was = route?.rate;
+      s.route = route = next;
+      s.windower.restart();
+      if (s.routeUsed) {
+        // Mid-stream: the time base broke here; this block is dropped, the next one at this rate is diagnosed.
+        return this.misfit(
+          s,
+          key,
+          'rate-changed',
+          `sample rate changed from ${was} Hz to ${rate} Hz mid-stream`,
+        );
+      }
     }
     const arrivedAt = this.now();
+    if (s.misfit) {
+      s.misfit = null;
+      this.noteFit(s, arrivedAt, null);
+    }
+    s.routeUsed = true;
     const frames = Math.floor(block.samples.length / block.channels);
     s.st.blocks++;
     s.st.samples += frames;
     s.tickSamples += frames;
     s.st.lastBlockAt = arrivedAt;
-    if (block.gap > 0) {
+    s.st.streamRate = rate;
+    if (block.gap > 0 || s.restartDue) {
       s.windower.restart();
-      s.st.gapRestarts++;
+      route.resampler?.restart();
+      if (block.gap > 0) s.st.gapRestarts++;
+      s.restartDue = false;
     }
     const every = this.evidenceEvery;
-    const windows = s.windower.push(
-      block.samples,
-      block.channels,
-      channel,
-      frames,
-      (k) => k % every === 0,
-    );
-    if (windows.length === 0) return true;
+    const wantHistory = (k: number) => k % every === 0;
+    const r = route.resampler;
+    if (!r) {
+      // Taken as it is (within ±1 % of the model's rate): no copy, no extra work.
+      const windows = s.windower.push(block.samples, block.channels, channel, frames, wantHistory);
+      if (windows.length === 0) return true;
+      const t0Ms = Number(block.t0Us) / 1000;
+      const speed = knownSpeed(block.rpm, m.spec.nominalRpm);
+      let ok = true;
+      for (const w of windows) {
+        const t = t0Ms + (w.lastInBlock * 1000) / rate;
+        ok = this.submit(s, model, w, t, speed, arrivedAt) && ok;
+      }
+      return ok;
+    }
+    // Resampled to the model's rate: a window's last sample is output `first + lastInBlock`
+    // of the resampler, at input position inputPosition(·) since its restart; this block's
+    // first sample is input `blockStart`. Positions before it fall in earlier blocks of the
+    // same unbroken stream (a gap restarts both), so one clock serves.
+    const windower = s.windower;
     const t0Ms = Number(block.t0Us) / 1000;
-    const fs = block.sampleRate;
+    const blockStart = r.consumed;
     const speed = knownSpeed(block.rpm, m.spec.nominalRpm);
     let ok = true;
-    for (const w of windows) {
-      this.counts.windowsIn++;
-      s.st.windowsIn++;
-      const n = s.windowCount++;
-      const evidence = n % this.evidenceEvery === 0;
-      const velocity = n % this.featuresEvery === 0 || s.velocityDue;
-      s.velocityDue = false;
-      const job: PoolJob<JobCtx> = {
-        key: model.key,
-        window: w.samples,
-        ...(w.history ? { history: w.history } : {}),
-        task: {
-          rpm: speed.rpm,
-          rpmSource: speed.source,
-          evidence,
-          velocity,
-          spectrogram: s.spectrogram,
-          envelope: s.envelope && evidence,
-          bearing: m.bearing,
-          iso: m.iso,
-          fullScaleG: s.spec.fullScaleG ?? 16,
-        },
-        ctx: {
-          sensor: s,
-          seq: s.nextSeq,
-          model,
-          t: t0Ms + (w.lastInBlock * 1000) / fs,
-          arrivedAt,
-        },
-      };
-      if (this.pool.submit(job)) {
-        s.nextSeq++;
-      } else {
-        ok = false;
-        if (velocity) s.velocityDue = true;
-        this.dropWindow(s, 'queue-full');
+    r.push(block.samples, block.channels, channel, frames, (out, first) => {
+      for (const w of windower.push(out, 1, 0, out.length, wantHistory)) {
+        const t = t0Ms + ((r.inputPosition(first + w.lastInBlock) - blockStart) * 1000) / rate;
+        ok = this.submit(s, model, w, t, speed, arrivedAt) && ok;
       }
-    }
+    });
     return ok;
+  }
+
+  /** Queues one window for inference; false (and counted) when the queue is full. */
+  private submit(
+    s: SensorState,
+    model: ModelBinding,
+    w: CutWindow,
+    t: number,
+    speed: ReturnType<typeof knownSpeed>,
+    arrivedAt: number,
+  ): boolean {
+    const m = s.machine;
+    this.counts.windowsIn++;
+    s.st.windowsIn++;
+    const n = s.windowCount++;
+    const evidence = n % this.evidenceEvery === 0;
+    const velocity = n % this.featuresEvery === 0 || s.velocityDue;
+    s.velocityDue = false;
+    const job: PoolJob<JobCtx> = {
+      key: model.key,
+      window: w.samples,
+      ...(w.history ? { history: w.history } : {}),
+      task: {
+        rpm: speed.rpm,
+        rpmSource: speed.source,
+        evidence,
+        velocity,
+        spectrogram: s.spectrogram,
+        envelope: s.envelope && evidence,
+        bearing: m.bearing,
+        iso: m.iso,
+        fullScaleG: s.spec.fullScaleG ?? 16,
+      },
+      ctx: { sensor: s, seq: s.nextSeq, model, t, arrivedAt },
+    };
+    if (this.pool.submit(job)) {
+      s.nextSeq++;
+      return true;
+    }
+    if (velocity) s.velocityDue = true;
+    this.dropWindow(s, 'queue-full');
+    return false;
   }
 
   /**
@@ -667,7 +804,19 @@ export class DiagnosisPipeline extends EventEmitter {
   }
 
   snapshot(): MachineStatus[] {
-    return [...this.machines.values()].map((m) => ({
+    return [...this.machines.values()].map((m) => this.statusOf(m));
+  }
+
+  /** One machine's status (its name, or `site/machine`), as in snapshot(). */
+  machineStatus(machine: string): MachineStatus | undefined {
+    const m =
+      this.machines.get(machine) ??
+      [...this.machines.values()].find((x) => x.spec.machine === machine);
+    return m ? this.statusOf(m) : undefined;
+  }
+
+  private statusOf(m: MachineState): MachineStatus {
+    return {
       site: m.spec.site,
       machine: m.spec.machine,
       state: m.health.state,
@@ -685,8 +834,11 @@ export class DiagnosisPipeline extends EventEmitter {
         sampleRate: s.spec.sampleRate,
         ...s.st,
         stream: { ...s.st.stream },
+        droppedBlocks: { ...s.st.droppedBlocks },
+        resampling: s.route?.resampler?.design.describe ?? null,
+        misfit: s.misfit ? { ...s.misfit } : null,
       })),
-    }));
+    };
   }
 
   stats(): PipelineStats {
@@ -730,17 +882,39 @@ export class DiagnosisPipeline extends EventEmitter {
 
   // ── internals ──────────────────────────────────────────────────────────
 
-  /** Loads `dir` for machine `m`, checks its sensors, and swaps it in. */
+  /**
+   * Loads `dir` for machine `m`, checks its sensors, and swaps it in. The
+   * sample rate alone never refuses a sensor: the model is checked against a
+   * stream at its own rate (what it gets after resampling), so only a front
+   * end that does not fit refuses; a stream rate that cannot be resampled is
+   * reported, and its blocks are dropped and counted until they fit.
+   */
   private async bind(m: MachineState, dir: string, strict: boolean): Promise<void> {
     const meta = await readModelMetadata(dir);
     const refusals = new Map<SensorState, string>();
+    const routes = new Map<SensorState, StreamRoute | null>();
     for (const s of m.sensors.values()) {
       try {
-        checkStreamCompatibility(meta, { sampleRate: s.spec.sampleRate, label: `sensor ${s.key}` });
+        checkStreamCompatibility(meta, { sampleRate: meta.sampleRate, label: `sensor ${s.key}` });
       } catch (err) {
         if (strict) throw err;
         refusals.set(s, (err as Error).message);
         this.report(err as Error);
+      }
+      // The stream's actual rate once blocks came, else the configured one.
+      const rate = s.route?.rate ?? s.spec.sampleRate;
+      if (s.route && m.model?.meta.sampleRate === meta.sampleRate) continue; // route still fits
+      try {
+        routes.set(s, makeRoute(rate, meta.sampleRate));
+      } catch (err) {
+        routes.set(s, null);
+        this.report(
+          new FaultlineError(
+            'FL_ERR_CONFIG',
+            `sensor ${s.key}: ${rate} Hz cannot be resampled to model ${meta.contentHash.slice(0, 12)}'s ${meta.sampleRate} Hz ` +
+              `(${(err as Error).message}); its blocks are dropped until they come at a usable rate`,
+          ),
+        );
       }
     }
     const key = meta.contentHash;
@@ -759,6 +933,13 @@ export class DiagnosisPipeline extends EventEmitter {
     for (const s of m.sensors.values()) {
       const why = refusals.get(s);
       s.refused = why ?? null;
+      const route = routes.get(s);
+      if (route !== undefined) {
+        // A new rate to resample to (or the first binding): a new stream from the next block.
+        s.route = route;
+        s.routeUsed = false;
+        s.windower?.restart();
+      }
       if (
         !s.windower ||
         s.windower.windowLength !== meta.windowLength ||
@@ -900,9 +1081,43 @@ export class DiagnosisPipeline extends EventEmitter {
 
   private dropBlock(key: SensorKey, reason: DropReason, s?: SensorState, message?: string): false {
     this.counts.blocks[reason] = (this.counts.blocks[reason] ?? 0) + 1;
-    if (s) s.st.dropped++;
+    if (s) {
+      s.st.dropped++;
+      s.st.droppedBlocks[reason] = (s.st.droppedBlocks[reason] ?? 0) + 1;
+    }
     this.emit('window-dropped', { ...key, reason, what: 'block', ...(message ? { message } : {}) });
     return false;
+  }
+
+  /**
+   * Drops a block that does not fit (counted by reason), keeps the sensor
+   * running (the next block that fits is diagnosed, as a new stream), and
+   * tells the machine's health, which shows `stream-mismatch` once the
+   * misfits persist.
+   */
+  private misfit(s: SensorState, key: SensorKey, reason: DropReason, why: string): false {
+    const now = this.now();
+    if (s.misfit) {
+      s.misfit.blocks++;
+      s.misfit.reason = why;
+    } else {
+      s.misfit = { since: now, blocks: 1, reason: why };
+    }
+    s.restartDue = true;
+    this.dropBlock(key, reason, s, `sensor ${s.key}: ${why}`);
+    this.noteFit(s, now, why);
+    return false;
+  }
+
+  /** Feeds a block's fit (null: it fitted after misfits) to the machine's health. */
+  private noteFit(s: SensorState, t: number, misfit: string | null): void {
+    const m = s.machine;
+    try {
+      const change = m.health.updateFit({ t, sensor: s.spec.id, misfit });
+      if (change) this.emit('health', { ...change, site: m.spec.site });
+    } catch (err) {
+      this.report(err as Error);
+    }
   }
 
   private dropWindow(s: SensorState, reason: DropReason, message?: string): void {

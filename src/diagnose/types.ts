@@ -15,7 +15,7 @@ export type Severity = (typeof SEVERITIES)[number];
  * Stream diagnostic states: something is wrong with the data, not (necessarily)
  * with the machine. They are never fault diagnoses.
  */
-export const STREAM_STATES = ['silent', 'stream-errors', 'saturated'] as const;
+export const STREAM_STATES = ['silent', 'stream-errors', 'saturated', 'stream-mismatch'] as const;
 export type StreamState = (typeof STREAM_STATES)[number];
 
 /** Every state a machine's health can be in. */
@@ -63,6 +63,20 @@ export interface StreamStats {
   crcErrors: number;
   /** Frames missing according to sequence numbers in the interval. */
   gaps: number;
+}
+
+/**
+ * Whether one block of a sensor fitted the pipeline (sample rate, channel…);
+ * drives `stream-mismatch`. The pipeline reports every block that does not
+ * fit, and the first one that fits again after those.
+ */
+export interface StreamFit {
+  /** Arrival of the block, ms since the Unix epoch (gateway clock). */
+  t: number;
+  /** Sensor id within the machine. */
+  sensor: string;
+  /** Why the block was dropped, for people; null when it fitted. */
+  misfit: string | null;
 }
 
 /** A transition of one machine's health, emitted by the state machine. */

@@ -80,7 +80,16 @@ function config(stateDir: string, model: string, webDir: string): GatewayConfigI
         sensors: [{ id: 2, sampleRate: 12000 }],
         simulate: { fault: 'outer', severity: 0.8, seed: 22 },
       },
+      {
+        // A 26 667 Hz node configured to read channel 1 of its mono frames: nothing fits.
+        id: 'pump-miswired',
+        description: 'sensor set up for the wrong axis',
+        line: 'Line B',
+        sensors: [{ id: 3, sampleRate: 26667, channel: 1 }],
+        simulate: { fault: 'none', seed: 23 },
+      },
     ],
+    alerts: { mismatchAfterMs: 2000 },
     broker: { port: 0 },
     http: { port: 0, webDir },
     fleet: { speed: 2 },
@@ -193,7 +202,7 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     const ids = await page.$$eval('.tile', (els) =>
       els.map((e) => (e as HTMLElement).dataset.machine).sort(),
     );
-    assert.deepEqual(ids, ['pump-bad', 'pump-ok']);
+    assert.deepEqual(ids, ['pump-bad', 'pump-miswired', 'pump-ok']);
     assert.match((await page.textContent('#conn')) ?? '', /live/);
     assert.match((await page.textContent('.statusbar')) ?? '', /Times in .+mm\/s/);
     // The Line filter works on the gateway's configured lines.
@@ -205,7 +214,39 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     await page.waitForFunction(() => document.querySelectorAll('.tile').length === 1);
     assert.equal(await page.getAttribute('.tile', 'data-machine'), 'pump-ok');
     await page.selectOption('#filter-line', '');
-    await page.waitForFunction(() => document.querySelectorAll('.tile').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  });
+
+  test('a sensor whose blocks do not fit shows stream-mismatch with the reason, on its tile and in its view', async () => {
+    const tile = '.tile[data-machine="pump-miswired"]';
+    await until(
+      'pump-miswired in stream-mismatch',
+      () =>
+        page
+          .getAttribute(`${tile} .badge`, 'data-state')
+          .then((s) => (s === 'stream-mismatch' ? s : undefined)),
+      30_000,
+    );
+    assert.match((await page.textContent(`${tile} .badge`)) ?? '', /≠\s*Stream mismatch/);
+    assert.match(
+      (await page.textContent(`${tile} .reason`)) ?? '',
+      /sensor 3: .*reads channel 1 but the block has 1/,
+    );
+    assert.equal(await page.isVisible(`${tile} .reason`), true);
+    assert.equal(await page.isVisible('.tile[data-machine="pump-ok"] .reason'), false);
+    await page.goto(`${gw.apiUrl}/#/machine/pump-miswired`);
+    await page.waitForSelector('.view.machine .state-reason');
+    assert.match(
+      (await page.textContent('.view.machine .state-reason')) ?? '',
+      /reads channel 1 but the block has 1/,
+    );
+    assert.match(
+      (await page.textContent('.view.machine .facts')) ?? '',
+      /Sensor 3.*blocks dropped: reads channel 1/,
+    );
+    await shot('stream-mismatch-1366x768.png');
+    await page.goto(`${gw.apiUrl}/#/`);
+    await page.waitForSelector('.view.fleet');
   });
 
   test('the faulty machine turns to its alert state, with text and glyph, first in the list', async () => {
@@ -444,7 +485,7 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     const sensors = await page.$$eval('table.sensors tbody td:first-child', (els) =>
       els.map((e) => e.textContent).sort(),
     );
-    assert.deepEqual(sensors, ['pump-bad/2', 'pump-ok/1']);
+    assert.deepEqual(sensors, ['pump-bad/2', 'pump-miswired/3', 'pump-ok/1']);
     const text = (await page.textContent('.gw-body')) ?? '';
     assert.match(text, /MQTT broker\s*State\s*● connected/);
     assert.match(text, /History database \(sqlite\)\s*State\s*● connected/);

@@ -160,6 +160,75 @@ describe('health state machine', () => {
     assert.equal(h.snapshot().saturated, true);
   });
 
+  test('stream-mismatch: blocks that keep not fitting show with the reason, and clear by themselves', () => {
+    const h = new MachineHealth('press');
+    run(h, [0.05, 0.05], 0);
+    const t = T0 + 2 * DT;
+    const bad = (dt: number, why = 'sample rate 500 Hz cannot be brought to 12000 Hz') =>
+      h.updateFit({ t: t + dt, sensor: '7', misfit: why });
+    // One odd block (a rate change) never shows; nor do misfits for less than mismatchAfterMs (5 s).
+    assert.equal(bad(0), null);
+    assert.equal(h.updateFit({ t: t + 100, sensor: '7', misfit: null }), null);
+    for (let dt = 200; dt < 5_200; dt += 500) assert.equal(bad(dt), null, `${dt} ms`);
+    const on = bad(5_200);
+    assert.equal(on?.from, 'ok');
+    assert.equal(on?.to, 'stream-mismatch');
+    assert.match(on?.reason ?? '', /^sensor 7: no block fitted for 5\.0 s: sample rate 500 Hz/);
+    const snap = h.snapshot();
+    assert.equal(snap.state, 'stream-mismatch');
+    assert.equal(snap.streamMismatch, true);
+    assert.equal(snap.mismatch?.sensor, '7');
+    assert.match(snap.reason ?? '', /^sensor 7: sample rate 500 Hz/);
+    // Misfit blocks are data: the machine is not silent (10 s after the last window).
+    assert.equal(bad(9_000), null);
+    assert.equal(h.tick(t + 18_000), null);
+    assert.equal(bad(18_500, 'reads channel 2 but the block has 1'), null);
+    assert.match(h.snapshot().reason ?? '', /channel 2/, 'the snapshot follows the latest reason');
+    // The first block that fits clears it.
+    const off = h.updateFit({ t: t + 19_000, sensor: '7', misfit: null });
+    assert.equal(off?.to, 'ok');
+    assert.match(off?.reason ?? '', /sensor 7: blocks fit again/);
+    assert.equal(h.snapshot().streamMismatch, false);
+    assert.equal(h.snapshot().mismatch, undefined);
+    assert.throws(
+      () => h.updateFit({ t: Number.NaN, sensor: '7', misfit: null }),
+      (e) => isFaultlineError(e, 'FL_ERR_DIAGNOSIS_INPUT'),
+    );
+  });
+
+  test('stream-mismatch hides an alarm when nothing is diagnosed, not while another sensor still is', () => {
+    const h = new MachineHealth('mill', { mismatchAfterMs: 2_000 });
+    run(h, Array(6).fill(0.95), 0);
+    assert.equal(h.state, 'alarm');
+    const t = T0 + 6 * DT;
+    // The only sensor stops fitting: nothing left to judge, like silent; the level is kept.
+    h.updateFit({ t, sensor: '1', misfit: 'rate' });
+    const c = h.updateFit({ t: t + 2_000, sensor: '1', misfit: 'rate' });
+    assert.equal(c?.from, 'alarm');
+    assert.equal(c?.to, 'stream-mismatch');
+    assert.equal(h.snapshot().severity, 'alarm');
+    const back = h.updateFit({ t: t + 2_100, sensor: '1', misfit: null });
+    assert.equal(back?.to, 'alarm', 'fitting blocks again: the alarm shows as it was');
+
+    // Two sensors, one still delivering windows: the alarm it supports stays visible.
+    const two = new MachineHealth('mill-2', { mismatchAfterMs: 2_000 });
+    run(two, Array(6).fill(0.95), 0);
+    for (let k = 0; k <= 4; k++) {
+      two.updateFit({ t: T0 + (6 + k) * DT, sensor: '2', misfit: 'channel' });
+      two.update(win(6 + k, 0.95));
+    }
+    assert.equal(two.state, 'alarm');
+    assert.equal(two.snapshot().streamMismatch, true);
+    assert.equal(two.snapshot().mismatch?.sensor, '2');
+    // …but below warning the mismatch shows.
+    const low = new MachineHealth('mill-3', { mismatchAfterMs: 2_000 });
+    for (let k = 0; k <= 4; k++) {
+      low.updateFit({ t: T0 + k * DT, sensor: '2', misfit: 'channel' });
+      low.update(win(k, 0.05));
+    }
+    assert.equal(low.state, 'stream-mismatch');
+  });
+
   test('many machines, deterministic, and bad input rejected with a code', () => {
     const m = new HealthMonitor({ silentAfterMs: 5000 });
     for (let i = 0; i < 5; i++) {
@@ -203,6 +272,11 @@ describe('health state machine', () => {
   test('config: defaults, and an invalid option names its field', () => {
     const c = parseHealthConfig();
     assert.equal(c.windows, 5);
+    assert.equal(c.mismatchAfterMs, 5_000);
+    assert.throws(
+      () => parseHealthConfig({ mismatchAfterMs: 0 }),
+      (e) => isFaultlineError(e, 'FL_ERR_CONFIG') && /mismatchAfterMs/.test(e.message),
+    );
     assert.equal(c.levels.alarm.enter, 0.9);
     assert.equal(parseHealthConfig({ levels: { alarm: { k: 5 } } }).levels.alarm.enter, 0.9);
     assert.throws(

@@ -31,6 +31,13 @@ const LOOKS: Record<HealthState, StateLook> = {
     urgency: 5,
     meaning: 'Fault likely: inspect soon',
   },
+  'stream-mismatch': {
+    label: 'Stream mismatch',
+    icon: '≠',
+    cls: 'st-stream-mismatch',
+    urgency: 4,
+    meaning: 'Sensor data does not fit (sample rate, channel): check the sensor setup',
+  },
   'stream-errors': {
     label: 'Stream errors',
     icon: '≋',

@@ -41,6 +41,8 @@ export interface MachineLive {
   state?: HealthState;
   /** Time of the last state change, ms. */
   since?: number;
+  /** Why the machine is in its state (the reason of the change into it). */
+  reason?: string;
   last?: MachineDiagnosis;
   /** Time the last diagnosis arrived, ms (browser clock: freshness must not depend on gateway clock skew). */
   receivedAt?: number;
@@ -107,6 +109,7 @@ export class ConsoleStore extends EventTarget {
       const m = this.#ensure(info.id, info);
       m.info = info;
       if (info.state) m.state = info.state;
+      if (info.stateReason !== undefined) m.reason = info.stateReason;
       const since = info.stateSince ?? info.since;
       if (since !== undefined) m.since = typeof since === 'number' ? since : Date.parse(since);
       for (const d of info.history ?? []) this.#record(m, d, false);
@@ -151,6 +154,7 @@ export class ConsoleStore extends EventTarget {
     const m = this.#ensure(c.machine);
     m.state = c.to;
     m.since = c.t;
+    m.reason = c.reason;
     m.changes.push(c);
     if (m.changes.length > 200) m.changes.shift();
     this.emitChange('machines', c.machine);

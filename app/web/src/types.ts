@@ -92,11 +92,23 @@ export interface MachineInfo {
   state?: HealthState;
   /** When the current state was entered (ISO 8601 or ms). */
   stateSince?: string | number;
+  /** Why the machine is in its state (e.g. which sensor does not fit and why). */
+  stateReason?: string;
   since?: string | number;
   faultClass?: string;
   confidence?: number;
   model?: { version?: string; contentHash?: string; origin?: string; classes?: string[] };
-  sensors?: { id: number; sampleRate?: number; link?: string }[];
+  sensors?: {
+    id: number;
+    sampleRate?: number;
+    link?: string;
+    /** Rate of the latest block diagnosed, Hz. */
+    streamRate?: number;
+    /** The resampler bringing the stream to the model's rate, when there is one. */
+    resampling?: string;
+    /** While its blocks do not fit: since when (ISO 8601), how many, why. */
+    misfit?: { since?: string; blocks?: number; reason?: string };
+  }[];
   simulated?: { fault?: string; condition?: string; rpm?: number };
   diagnosis?: MachineDiagnosis | null;
   evidence?: Evidence | null;

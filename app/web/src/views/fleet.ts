@@ -26,6 +26,8 @@ interface Tile {
   el: HTMLElement;
   badge: HTMLElement;
   fault: HTMLElement;
+  /** Why the stream does not fit, shown while the machine is in `stream-mismatch`. */
+  reason: HTMLElement;
   zone: HTMLElement;
   velocity: HTMLElement;
   fresh: HTMLElement;
@@ -87,6 +89,7 @@ export function fleetView(ctx: ViewContext): View {
   function makeTile(m: MachineLive): Tile {
     const badge = h('span');
     const fault = h('div', { class: 'fault' });
+    const reason = h('p', { class: 'reason', hidden: true });
     const zone = h('span');
     const velocity = h('span', { class: 'velocity' });
     const fresh = h('span');
@@ -110,24 +113,35 @@ export function fleetView(ctx: ViewContext): View {
       h('header', {}, h('h2', { class: 'name' }, m.id), badge),
       h('p', { class: 'desc' }, m.info.description ?? ''),
       fault,
+      reason,
       h('div', { class: 'row' }, zone, velocity),
       h('figure', { class: 'trend' }, spark, h('figcaption', {}, 'velocity RMS, recent')),
       h('footer', {}, fresh),
     );
-    return { el, badge, fault, zone, velocity, fresh, spark, key: '' };
+    return { el, badge, fault, reason, zone, velocity, fresh, spark, key: '' };
   }
 
   function updateTile(t: Tile, m: MachineLive, now: number): void {
     const d = m.last;
     const look = stateLook(m.state);
-    const key = [m.state, d?.t, d?.faultClass, d?.confidence, d?.isoZone, d?.velocityRmsMmS].join(
-      '|',
-    );
+    const why = m.state === 'stream-mismatch' ? m.reason : undefined;
+    const key = [
+      m.state,
+      why,
+      d?.t,
+      d?.faultClass,
+      d?.confidence,
+      d?.isoZone,
+      d?.velocityRmsMmS,
+    ].join('|');
     if (key !== t.key) {
       t.key = key;
       t.el.className = `tile ${look.cls}`;
       t.badge.replaceChildren(stateBadge(m.state));
-      const fc = d?.faultClass ?? (m.info.faultClass as string | undefined);
+      // A machine whose stream never fitted has no diagnosis: its health summary's `normal` says nothing.
+      const fc =
+        d?.faultClass ??
+        (m.state === 'stream-mismatch' ? undefined : (m.info.faultClass as string | undefined));
       const conf = d?.confidence ?? (m.info.confidence as number | undefined);
       setText(
         t.fault,
@@ -135,11 +149,14 @@ export function fleetView(ctx: ViewContext): View {
           ? `${faultLabel(fc)}${fc === 'normal' ? '' : ` · ${percent(conf)} confidence`}`
           : 'No diagnosis yet',
       );
+      setText(t.reason, why ?? '');
+      t.reason.hidden = !why;
+      if (why) t.reason.title = why;
       t.zone.replaceChildren(zoneBadge(d?.isoZone));
       setText(t.velocity, withUnit(d?.velocityRmsMmS, 'mm/s', 2));
       t.el.setAttribute(
         'aria-label',
-        `${m.id}: ${look.label}. ${fc ? faultLabel(fc) : 'no diagnosis'}${conf !== undefined ? `, ${percent(conf)} confidence` : ''}. Zone ${d?.isoZone ?? 'unknown'}. Press Enter to open.`,
+        `${m.id}: ${look.label}${why ? ` (${why})` : ''}. ${fc ? faultLabel(fc) : 'no diagnosis'}${conf !== undefined ? `, ${percent(conf)} confidence` : ''}. Zone ${d?.isoZone ?? 'unknown'}. Press Enter to open.`,
       );
       drawSparkline(
         t.spark,

@@ -19,8 +19,27 @@ import { renderAlerts } from './alerts.js';
 
 const CHART_H = 190;
 
-function fact(label: string, value: HTMLElement | string, title?: string): HTMLElement {
-  return h('div', { class: 'fact', title }, h('dt', {}, label), h('dd', {}, value));
+function fact(
+  label: string,
+  value: HTMLElement | string,
+  title?: string,
+  wide = false,
+): HTMLElement {
+  return h(
+    'div',
+    { class: wide ? 'fact fact-wide' : 'fact', title },
+    h('dt', {}, label),
+    h('dd', {}, value),
+  );
+}
+
+/** A sensor's stream: its rate, whether it is resampled, and why its blocks are dropped if they are. */
+function sensorLine(s: NonNullable<MachineInfo['sensors']>[number]): string {
+  const rate = s.streamRate ?? s.sampleRate;
+  const parts = [rate !== undefined ? `${Math.round(rate)} Hz` : 'rate unknown'];
+  if (s.resampling) parts.push('resampled to the model rate');
+  if (s.misfit?.reason) parts.push(`blocks dropped: ${s.misfit.reason}`);
+  return parts.join(', ');
 }
 
 function panel(title: string, ...body: (HTMLElement | string)[]): HTMLElement {
@@ -127,6 +146,17 @@ export function machineView(ctx: ViewContext, id: string): View {
       ),
       fact('Confidence', percent(d?.confidence)),
       fact('State since', m.since ? clock(m.since) : '—', m.since ? utc(m.since) : undefined),
+      ...(m.reason
+        ? [fact('Why', h('span', { class: 'state-reason' }, m.reason), undefined, true)]
+        : []),
+      ...(m.info.sensors ?? []).map((s) =>
+        fact(
+          `Sensor ${s.id}`,
+          sensorLine(s),
+          [sensorLine(s), s.resampling && `resampler: ${s.resampling}`].filter(Boolean).join('; '),
+          Boolean(s.misfit),
+        ),
+      ),
       fact(
         'Shaft speed',
         d?.rpm ? `${d.rpm.toFixed(0)} rpm${d.rpmSource ? ` (${d.rpmSource})` : ''}` : '—',
@@ -255,9 +285,12 @@ export function machineView(ctx: ViewContext, id: string): View {
     for (const s of m.spectra.slice(i + 1)) wf.push(s);
     lastPushed = m.spectra[m.spectra.length - 1];
     wf.draw();
-    const sensor = (m.info.sensors as { sampleRate?: number }[] | undefined)?.[0];
+    const sensor = m.info.sensors?.[0];
     const last = m.spectra[m.spectra.length - 1];
-    const maxHz = last?.maxFreqHz ?? (sensor?.sampleRate ? sensor.sampleRate / 2 : undefined);
+    // A resampled stream reaches the model at the model's rate, not the sensor's.
+    const maxHz =
+      last?.maxFreqHz ??
+      (sensor?.sampleRate && !sensor.resampling ? sensor.sampleRate / 2 : undefined);
     wfAxis.replaceChildren(
       h('span', {}, maxHz ? `${Math.round(maxHz)} Hz` : 'max'),
       h('span', {}, maxHz ? `${Math.round(maxHz / 2)} Hz` : ''),
