@@ -63,6 +63,8 @@ export interface SignalWindow {
   label?: string;
   domain?: string;
   rpm?: number;
+  /** The recording's bearing, when known. */
+  bearing?: BearingGeometry;
 }
 
 /** A magnitude spectrogram, row-major `[freq, time]` (freq-major). */

@@ -36,7 +36,7 @@ import type { BearingGeometry } from '../dsp/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
 import { formatGeometry, geometryProblems, lookupBearing, sameBearing } from './bearings.js';
-import { designResampler, type ResampleOptions, resample } from './resample.js';
+import { designResampler, type ResampleOptions, ratesMatch, resample } from './resample.js';
 import { readSignalChannel, SIGNAL_FORMATS, signalFormatOf } from './signals.js';
 
 export const BYO_MANIFESTS = ['manifest.csv', 'manifest.json'] as const;
@@ -240,8 +240,9 @@ export async function loadByo(dir: string, options: LoadByoOptions = {}): Promis
       continue;
     }
     const rate = (ch.fileSampleRate ?? row.sampleRate) as number;
-    const target = options.targetRate ?? rate;
-    const resampled = target !== rate;
+    // Within ±1 % of the target the file is taken as it is (and keeps its own rate).
+    const resampled = options.targetRate !== undefined && !ratesMatch(rate, options.targetRate);
+    const target = resampled ? (options.targetRate as number) : rate;
     const meta: Recording['meta'] = {
       source: 'byo',
       file: row.file,

@@ -15,7 +15,7 @@ import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
 import { matScalar, matVector, readMat } from './mat.js';
-import { designResampler, type ResampleOptions, resample } from './resample.js';
+import { designResampler, type ResampleOptions, ratesMatch, resample } from './resample.js';
 
 /** Class labels, in the order models use for their outputs. */
 export const CWRU_CLASSES = [
@@ -229,7 +229,7 @@ async function loadEntry(
   const fileRpm = vars.has(rpmVar) ? matScalar(vars, rpmVar, filePath) : undefined;
   const rpm = fileRpm !== undefined && fileRpm > 0 ? fileRpm : nominalRpm;
 
-  const resampled = e.sampleRate !== targetRate;
+  const resampled = !ratesMatch(e.sampleRate, targetRate);
   const meta: Recording['meta'] = {
     source: 'cwru',
     file,
@@ -254,7 +254,7 @@ async function loadEntry(
     id: `cwru:${e.number}`,
     label: e.label,
     domain: `load${e.loadHp}`,
-    sampleRate: targetRate,
+    sampleRate: resampled ? targetRate : e.sampleRate,
     samples,
     rpm,
     bearing: { ...CWRU_DE_BEARING },

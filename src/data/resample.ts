@@ -53,6 +53,17 @@ export interface ResamplerDesign {
   describe: string;
 }
 
+/**
+ * A rate within this fraction of the analysis rate is taken as it is, not
+ * resampled: a sensor whose crystal is 0.3 % off is not worth a filter.
+ */
+export const RATE_TOLERANCE = 0.01;
+
+/** True when `rate` may be taken as `analysisRate` (within ±RATE_TOLERANCE). */
+export function ratesMatch(rate: number, analysisRate: number): boolean {
+  return Math.abs(rate / analysisRate - 1) <= RATE_TOLERANCE;
+}
+
 /** Largest L for which per-phase tap tables are built. */
 const MAX_PHASES = 4096;
 /** Largest polyphase table, taps (keeps memory under ~32 MB). */

@@ -57,6 +57,7 @@ export function* iterateWindows(
       label: rec.label,
       domain: rec.domain,
       rpm: rec.rpm,
+      ...(rec.bearing ? { bearing: rec.bearing } : {}),
     };
   }
 }

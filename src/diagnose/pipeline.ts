@@ -53,6 +53,7 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { ratesMatch } from '../data/resample.js';
 import { StreamResampler } from '../data/resample-stream.js';
 import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
@@ -355,8 +356,6 @@ interface StreamRoute {
   resampler: StreamResampler | null;
 }
 
-/** A stream within this fraction of the model's rate is taken as it is. */
-const DIRECT_TOLERANCE = 0.01;
 /** Block rates within this fraction of a resampled route's are the same stream (a measured rate jitters). */
 const SAME_RATE_TOLERANCE = 1e-3;
 
@@ -368,14 +367,14 @@ function makeRoute(rate: number, modelRate: number): StreamRoute {
   if (!(Number.isFinite(rate) && rate > 0)) {
     throw new FaultlineError('FL_ERR_DSP_PARAMS', `${rate} is not a sample rate`);
   }
-  if (Math.abs(rate / modelRate - 1) <= DIRECT_TOLERANCE) return { rate, resampler: null };
+  if (ratesMatch(rate, modelRate)) return { rate, resampler: null };
   return { rate, resampler: new StreamResampler(rate, modelRate) };
 }
 
 /** Whether a block at `rate` continues `route`. */
 function routeFits(route: StreamRoute, rate: number, modelRate: number): boolean {
   return route.resampler === null
-    ? Math.abs(rate / modelRate - 1) <= DIRECT_TOLERANCE
+    ? ratesMatch(rate, modelRate)
     : Math.abs(rate / route.rate - 1) <= SAME_RATE_TOLERANCE;
 }
 

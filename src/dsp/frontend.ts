@@ -1,10 +1,22 @@
 /**
- * The front end: one window of acceleration → one normalised spectrogram,
- * the CNN's input. This single implementation serves training and live
- * diagnosis; a model stores its `FrontEndConfig` (plain JSON) in its
+ * The front end: one window of acceleration → one normalised input
+ * `[F, T, K]`, the CNN's input. This single implementation serves training
+ * and live diagnosis; a model stores its `FrontEndConfig` (plain JSON) in its
  * metadata and the live pipeline rebuilds the identical front end from it.
  *
- * time mode:  x → −mean → ÷RMS → STFT (Hz axis) → normalise
+ * Version 2 (what `faultline train` writes) is in physical units: an
+ * analysis rate every recording and stream is resampled to, windows in
+ * seconds (time mode) or shaft revolutions (order mode), bands in Hz:
+ *
+ * time mode:  x → −mean → ÷RMS → STFT (Hz axis) → normalise          (K = 1)
+ * order mode: x → envelopes of a few resonance bands → angular resampling
+ *             → STFT over angle → read on shaft or fault orders → dB →
+ *             normalise (./order-lines.ts; K = bands × axes)
+ *
+ * Version 1 (models written before) keeps loading and computing exactly
+ * as it did:
+ *
+ * time mode:  as above
  * order mode: x → [band-pass envelope] → −mean → angular resample to
  *             samplesPerRev (rpm given, or estimated from the spectrum)
  *             → ÷RMS → STFT (order axis) → normalise
@@ -24,8 +36,18 @@
  * set `order.envelope: null` for machines whose faults are shaft-rate lines.
  */
 import { FaultlineError } from '../errors.js';
+import type { BearingGeometry } from './bearing.js';
 import { bandEnvelopeGeometry, createBandEnvelope, type EnvelopeOptions } from './envelope.js';
 import { angularResample, minRpmFor } from './order.js';
+import {
+  checkOrderLineParams,
+  createOrderLineMap,
+  defaultBands,
+  lineChannels,
+  type OrderLineParams,
+  profileBands,
+  samplesForRevolutions,
+} from './order-lines.js';
 import { checkFinite, MAX_SIGNAL_SAMPLES, requireParam } from './signal.js';
 import { estimateShaftSpeed } from './speed.js';
 import {
@@ -62,15 +84,41 @@ export interface OrderParams {
   envelope: { lowHz: number; highHz: number; decimate?: boolean } | null;
 }
 
+/**
+ * How recordings are cut into windows (version 2): seconds in time mode,
+ * shaft revolutions in order mode.
+ */
+export interface WindowSpec {
+  unit: 's' | 'rev';
+  /** Window length, s or revolutions. */
+  length: number;
+  /**
+   * Step between windows of a recording, s or revolutions. In revolutions
+   * the default (0.618) is no simple fraction of a turn: windows one whole
+   * turn apart all start at the same shaft angle, and a model trained on
+   * one angle fails on another (measured on CWRU: 78 % against 100 %
+   * in-domain).
+   */
+  hop: number;
+}
+
 /** Everything that defines the front end. JSON-serialisable; stored with each model. */
 export interface FrontEndConfig {
-  /** Format version of this object. */
-  version: 1;
-  /** Input sample rate, Hz. */
+  /** Format version of this object: 1 (models written before physical units) or 2. */
+  version: 1 | 2;
+  /**
+   * Sample rate the front end works at, Hz. Version 2: the analysis rate,
+   * which every recording and stream is resampled to (one within ±1 % is
+   * taken as it is); version 1: the input rate.
+   */
   sampleRate: number;
-  /** Samples per window. */
+  /**
+   * Samples per live window: time mode the window itself; order mode
+   * (version 2) the samples `window.length` revolutions take at
+   * `order.minRpm`, the slowest speed the model serves.
+   */
   windowLength: number;
-  /** Samples between the starts of consecutive windows (segmentation of recordings and streams). */
+  /** Samples between the starts of consecutive windows of a live stream (version 1: of recordings too). */
   hop: number;
   mode: FrontEndMode;
   /** STFT parameters; in order mode fMin/fMax are in orders. */
@@ -78,22 +126,45 @@ export interface FrontEndConfig {
   normalisation: Normalisation;
   /** Divide each window by its RMS first (gain and mounting invariance); default 'rms'. */
   amplitude: 'rms' | 'none';
-  /** Order-mode parameters (kept, and ignored, in time mode). */
+  /** Order-mode parameters (kept, and ignored, in time mode; version 2 reads only minRpm and maxRpm). */
   order: OrderParams;
+  /** Version 2: how recordings are cut into windows. */
+  window?: WindowSpec;
+  /** Version 2 order mode: the order-line map (./order-lines.ts). */
+  lines?: OrderLineParams;
 }
+
+/** What `resolveFrontEndConfig` takes: any field may be left out. */
+export type FrontEndInput = Partial<Omit<FrontEndConfig, 'stft' | 'order' | 'window' | 'lines'>> & {
+  stft?: Partial<FrontEndStft>;
+  order?: Partial<OrderParams>;
+  window?: Partial<WindowSpec>;
+  lines?: Partial<OrderLineParams>;
+  /** Version 2: live windows start every `liveHopS` seconds; default 0.25. */
+  liveHopS?: number;
+};
 
 export interface FrontEnd {
   readonly config: Readonly<FrontEndConfig>;
   /** `[freqBins, frames, channels]` of every output (channel-last). */
   readonly inputShape: readonly [number, number, number];
   /**
-   * Spectrogram of one window (length = windowLength, g), row-major
-   * `[freq, time]` (`out[f * frames + t]`), into `out` or a new array.
+   * The network input of one window (g, at `config.sampleRate`), channel-last
+   * `[F, T, K]` (`out[(f * T + t) * K + k]`), into `out` or a new array.
+   * Time mode and version 1 take exactly `windowLength` samples; order mode
+   * version 2 takes any window holding `window.length` revolutions at `rpm`
+   * and reads those from its start.
    * @param rpm shaft speed, rpm; order mode estimates it when absent
+   * @param bearing the monitored bearing (order mode with fault axes); default the model's
    * @throws FL_ERR_SIGNAL_* on a bad window, FL_ERR_SPEED_UNKNOWN (order mode,
    *   no rpm and none found), FL_ERR_SIGNAL_TOO_SHORT (order mode, too slow)
    */
-  process(window: Float32Array, rpm?: number, out?: Float32Array): Float32Array;
+  process(
+    window: Float32Array,
+    rpm?: number,
+    out?: Float32Array,
+    bearing?: BearingGeometry,
+  ): Float32Array;
   /** Shaft speed (rpm) used by the last order-mode `process` call, or undefined. */
   readonly lastRpm: number | undefined;
   /**
@@ -162,12 +233,12 @@ export function reusableEnvelope(
  * rate and window length (defaults: 12 kHz, 12 000-sample windows, hop =
  * half a window, time mode). Throws FL_ERR_DSP_PARAMS naming the bad field.
  */
-export function resolveFrontEndConfig(
-  partial: Partial<Omit<FrontEndConfig, 'stft' | 'order'>> & {
-    stft?: Partial<FrontEndStft>;
-    order?: Partial<OrderParams>;
-  } = {},
-): FrontEndConfig {
+export function resolveFrontEndConfig(partial: FrontEndInput = {}): FrontEndConfig {
+  requireParam(
+    partial.version === undefined || partial.version === 1 || partial.version === 2,
+    `frontEnd.version must be 1 or 2, got ${String(partial.version)}`,
+  );
+  if (partial.version === 2) return resolveV2(partial);
   const sampleRate = partial.sampleRate ?? 12000;
   const windowLength = partial.windowLength ?? Math.round(sampleRate);
   const mode = partial.mode ?? 'time';
@@ -266,17 +337,205 @@ export function resolveFrontEndConfig(
   return config;
 }
 
+/** Default analysis rate, Hz: CWRU's and the simulated fleet's rate, so they need no resampling. */
+export const DEFAULT_ANALYSIS_RATE = 12_000;
+
+/** Version-2 defaults that are not derived from the rate. */
+export const V2_DEFAULTS = Object.freeze({
+  /** Time mode: window and hop, s (2048 and 512 samples at 12 kHz, as version 1). */
+  timeWindowS: 2048 / 12_000,
+  timeHopS: 512 / 12_000,
+  /** Order mode: revolutions per window, and the step between windows of a recording. */
+  revolutions: 4,
+  hopRevolutions: 0.618,
+  /** Live windows start every 0.25 s. */
+  liveHopS: 0.25,
+  /** Speeds served, rpm. */
+  minRpm: 300,
+  maxRpm: 6000,
+});
+
+/**
+ * Version 2 (physical units), completed over its defaults. Time mode is the
+ * version-1 computation with its window in seconds; order mode is the
+ * order-line map. Throws FL_ERR_DSP_PARAMS naming the bad field.
+ */
+function resolveV2(partial: FrontEndInput): FrontEndConfig {
+  const sampleRate = partial.sampleRate ?? DEFAULT_ANALYSIS_RATE;
+  requireParam(
+    Number.isFinite(sampleRate) && sampleRate >= 1000 && sampleRate <= 1_000_000,
+    `frontEnd.sampleRate (the analysis rate) must be in 1000…1000000 Hz, got ${sampleRate}`,
+  );
+  const mode = partial.mode ?? 'order';
+  requireParam(
+    mode === 'time' || mode === 'order',
+    `frontEnd.mode must be "time" or "order", got "${mode}"`,
+  );
+  const unit = partial.window?.unit ?? (mode === 'order' ? 'rev' : 's');
+  requireParam(
+    unit === (mode === 'order' ? 'rev' : 's'),
+    `frontEnd.window.unit must be "${mode === 'order' ? 'rev' : 's'}" in ${mode} mode, got "${unit}"`,
+  );
+  const liveHopS = partial.liveHopS ?? V2_DEFAULTS.liveHopS;
+  requireParam(
+    Number.isFinite(liveHopS) && liveHopS > 0 && liveHopS <= 60,
+    `the live hop must be in (0, 60] s, got ${liveHopS}`,
+  );
+  if (mode === 'time') {
+    const length = partial.window?.length ?? V2_DEFAULTS.timeWindowS;
+    const hopS = partial.window?.hop ?? V2_DEFAULTS.timeHopS;
+    requireParam(
+      Number.isFinite(length) && length > 0 && length <= 60,
+      `frontEnd.window.length must be in (0, 60] s, got ${length}`,
+    );
+    requireParam(
+      Number.isFinite(hopS) && hopS > 0,
+      `frontEnd.window.hop must be > 0 s, got ${hopS}`,
+    );
+    const v1 = resolveFrontEndConfig({
+      ...partial,
+      version: 1,
+      sampleRate,
+      mode,
+      windowLength: Math.round(length * sampleRate),
+      hop: partial.hop ?? Math.max(1, Math.round(hopS * sampleRate)),
+      stft: { nfft: 256, freqBins: 64, frames: 32, ...definedOnly(partial.stft ?? {}) },
+    });
+    return { ...v1, version: 2, window: { unit, length, hop: hopS } };
+  }
+  const po = partial.order ?? {};
+  const minRpm = po.minRpm ?? V2_DEFAULTS.minRpm;
+  const maxRpm = po.maxRpm ?? V2_DEFAULTS.maxRpm;
+  requireParam(
+    minRpm > 0 && maxRpm > minRpm,
+    `frontEnd.order speed range ${minRpm}…${maxRpm} rpm needs 0 < minRpm < maxRpm`,
+  );
+  const pl = partial.lines ?? {};
+  const revolutions = partial.window?.length ?? pl.revolutions ?? V2_DEFAULTS.revolutions;
+  const lines: OrderLineParams = {
+    bands:
+      pl.bands?.map((b) => ({ lowHz: b.lowHz, highHz: b.highHz })) ??
+      (pl.normalisation === 'joint'
+        ? [...defaultBands(sampleRate), ...profileBands(sampleRate)]
+        : defaultBands(sampleRate)),
+    axes: pl.axes ? [...pl.axes] : ['shaft'],
+    revolutions,
+    samplesPerRev: pl.samplesPerRev ?? 64,
+    frameRevolutions: pl.frameRevolutions ?? 2,
+    rows: pl.rows ?? 32,
+    frames: pl.frames ?? 16,
+    maxOrder: pl.maxOrder ?? 16,
+    faultSpan: pl.faultSpan ?? 4,
+    normalisation: pl.normalisation ?? 'band',
+    ...(pl.bearing ? { bearing: { ...pl.bearing } } : {}),
+  };
+  checkOrderLineParams(lines, sampleRate);
+  const hopRev = partial.window?.hop ?? V2_DEFAULTS.hopRevolutions;
+  requireParam(
+    Number.isFinite(hopRev) && hopRev > 0,
+    `frontEnd.window.hop must be > 0 revolutions, got ${hopRev}`,
+  );
+  const windowLength = samplesForRevolutions(revolutions, sampleRate, minRpm);
+  requireParam(
+    windowLength <= MAX_SIGNAL_SAMPLES,
+    `${revolutions} revolutions at ${minRpm} rpm take ${windowLength} samples, more than ${MAX_SIGNAL_SAMPLES}; raise order.minRpm or lower the analysis rate`,
+  );
+  return {
+    version: 2,
+    sampleRate,
+    windowLength,
+    hop: partial.hop ?? Math.max(1, Math.round(liveHopS * sampleRate)),
+    mode,
+    // Unused in this mode; kept so every config has the same fields.
+    stft: stripNorm(DEFAULT_STFT_PARAMS),
+    normalisation: 'zscore',
+    amplitude: 'rms',
+    order: { samplesPerRev: lines.samplesPerRev, revolutions, minRpm, maxRpm, envelope: null },
+    window: { unit, length: revolutions, hop: hopRev },
+    lines,
+  };
+}
+
+/** Window length and hop (samples at the front end's rate) for cutting a recording at `rpm`. */
+export function recordingWindows(
+  config: FrontEndConfig,
+  rpm?: number,
+): { length: number; hop: number } {
+  if (config.version !== 2 || config.mode !== 'order' || !config.window) {
+    return { length: config.windowLength, hop: config.hop };
+  }
+  const r = rpm !== undefined && Number.isFinite(rpm) && rpm > 0 ? rpm : config.order.minRpm;
+  return {
+    length: samplesForRevolutions(config.window.length, config.sampleRate, r),
+    hop: Math.max(1, Math.round((config.window.hop * config.sampleRate * 60) / r)),
+  };
+}
+
+/** True when `config` reads bearing-specific (fault-order) lines. */
+export function needsBearing(config: FrontEndConfig): boolean {
+  return !!config.lines?.axes.some((a) => a !== 'shaft');
+}
+
+/** The version-2 order-mode front end (the order-line map). */
+function createOrderLineFrontEnd(cfg: FrontEndConfig): FrontEnd {
+  const lines = cfg.lines as OrderLineParams;
+  const map = createOrderLineMap(lines, cfg.sampleRate);
+  const inputShape = [lines.rows, lines.frames, lineChannels(lines)] as const;
+  const size = inputShape[0] * inputShape[1] * inputShape[2];
+  const { sampleRate } = cfg;
+  let lastRpm: number | undefined;
+  function process(
+    window: Float32Array,
+    rpm?: number,
+    out?: Float32Array,
+    bearing?: BearingGeometry,
+  ): Float32Array {
+    if (window.length === 0) {
+      throw new FaultlineError('FL_ERR_SIGNAL_EMPTY', 'the front end got an empty window');
+    }
+    const data = out ?? new Float32Array(size);
+    if (data.length !== size) {
+      throw new FaultlineError(
+        'FL_ERR_DSP_PARAMS',
+        `output array has length ${data.length}, the front end needs ${size}`,
+      );
+    }
+    let shaftRpm = rpm;
+    if (shaftRpm === undefined || shaftRpm === null) {
+      checkFinite(window, 'front-end window');
+      shaftRpm = estimateShaftSpeed(window, sampleRate, {
+        minRpm: cfg.order.minRpm,
+        maxRpm: cfg.order.maxRpm,
+      }).rpm;
+    } else if (!(Number.isFinite(shaftRpm) && shaftRpm > 0)) {
+      throw new FaultlineError(
+        'FL_ERR_DSP_PARAMS',
+        `rpm must be a finite speed > 0, got ${shaftRpm}; omit it to estimate`,
+      );
+    }
+    lastRpm = shaftRpm;
+    map.compute(window, shaftRpm, data, bearing);
+    return data;
+  }
+  return {
+    config: deepFreeze(cfg),
+    inputShape,
+    process,
+    get lastRpm() {
+      return lastRpm;
+    },
+    // The evidence computes its own envelope in its own band.
+    lastEnvelope: undefined,
+  };
+}
+
 /**
  * Builds the front end described by `config` (completed by
  * resolveFrontEndConfig, so a stored partial config also works).
  */
-export function createFrontEnd(
-  config: Partial<Omit<FrontEndConfig, 'stft' | 'order'>> & {
-    stft?: Partial<FrontEndStft>;
-    order?: Partial<OrderParams>;
-  },
-): FrontEnd {
+export function createFrontEnd(config: FrontEndInput): FrontEnd {
   const cfg = resolveFrontEndConfig(config);
+  if (cfg.version === 2 && cfg.mode === 'order') return createOrderLineFrontEnd(cfg);
   const [rate, length] = stftAxis(cfg);
   const plan = createStft({ ...cfg.stft, normalisation: cfg.normalisation }, rate, length);
   const inputShape = [plan.shape[0], plan.shape[1], 1] as const;
@@ -294,6 +553,7 @@ export function createFrontEnd(
   let lastEnvelope: LastEnvelope | undefined;
 
   function process(window: Float32Array, rpm?: number, out?: Float32Array): Float32Array {
+    // (A bearing argument is read by the version-2 order front end only.)
     lastEnvelope = undefined;
     if (window.length !== windowLength) {
       throw new FaultlineError(
@@ -392,6 +652,10 @@ export function channelOf(
 
 /** Lowest rpm the order-mode `config` handles without FL_ERR_SIGNAL_TOO_SHORT. */
 export function frontEndMinRpm(config: FrontEndConfig): number {
+  if (config.version === 2) {
+    // Live windows are sized for order.minRpm (a little lower: the + 1 sample).
+    return config.mode === 'order' ? config.order.minRpm : 0;
+  }
   const o = config.order;
   const e = orderEnvelopeOptions(config);
   // The resampler reads the envelope when there is one (fewer samples at a lower rate).

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ratesMatch } from '../data/resample.js';
 import type { FrontEndConfig } from '../dsp/frontend.js';
 import { createFrontEnd } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
@@ -384,7 +385,7 @@ export interface StreamDescription {
  */
 export function checkStreamCompatibility(meta: ModelMetadata, stream: StreamDescription): void {
   const who = stream.label ?? 'the stream';
-  if (stream.sampleRate !== meta.sampleRate) {
+  if (!ratesMatch(stream.sampleRate, meta.sampleRate)) {
     throw new FaultlineError(
       'FL_ERR_MODEL_MISMATCH',
       `the model expects ${meta.sampleRate} Hz but ${who} is sampled at ${stream.sampleRate} Hz; ` +

@@ -5,10 +5,17 @@
  * was seen in training.
  */
 import { detectDataset, loadDataset } from '../data/dataset.js';
-import { type SplitFractions, splitRecordings } from '../data/windows.js';
-import type { FrontEnd, FrontEndConfig } from '../dsp/frontend.js';
-import { FaultlineError } from '../errors.js';
-import type { Recording } from '../types.js';
+import { type SplitFractions, splitRecording } from '../data/windows.js';
+import {
+  DEFAULT_ANALYSIS_RATE,
+  type FrontEnd,
+  type FrontEndConfig,
+  type FrontEndInput,
+  recordingWindows,
+} from '../dsp/frontend.js';
+import { estimateShaftSpeed } from '../dsp/speed.js';
+import { FaultlineError, isFaultlineError } from '../errors.js';
+import type { Recording, SignalWindow } from '../types.js';
 import { buildInputs, type InputSet } from './inputs.js';
 
 /** The 9 CWRU fault classes of the cross-load protocol (normal exists at 0 HP only). */
@@ -43,17 +50,18 @@ export const DEFAULT_FRONT_END: Omit<Partial<FrontEndConfig>, 'stft'> & {
 };
 
 /**
- * Default front end for `mode`. Order mode (angular resampling, envelope of
- * the 2–5 kHz band, 0–32 orders) needs 8 shaft turns per window, so its
- * windows are 4096 samples (8 turns down to ≈1 460 rpm at 12 kHz; slower
- * machines need longer windows).
+ * The front end `train`, `eval` and the simulator model start from
+ * (version 2, physical units; src/dsp/frontend.ts): order mode by default —
+ * envelopes of 4 resonance bands, 4-revolution windows, any speed from 300
+ * to 6,000 rpm — or time mode (the version-1 spectrogram, window in
+ * seconds). `sampleRate` is the analysis rate every recording is brought to,
+ * not the data's own rate.
  */
 export function defaultFrontEnd(
-  mode: 'time' | 'order',
-  sampleRate = 12000,
-): typeof DEFAULT_FRONT_END {
-  if (mode === 'time') return { ...DEFAULT_FRONT_END, sampleRate };
-  return { ...DEFAULT_FRONT_END, sampleRate, mode, windowLength: 4096, hop: 1024 };
+  mode: 'time' | 'order' = 'order',
+  sampleRate = DEFAULT_ANALYSIS_RATE,
+): FrontEndInput {
+  return { version: 2, mode, sampleRate };
 }
 
 export interface LoadedData {
@@ -115,8 +123,7 @@ export function prepareDomain(
       `no recording of domain(s) ${domains.join(', ')} with classes ${classes.join(', ')} (domains: ${known})`,
     );
   }
-  const { windowLength, hop } = frontEnd.config;
-  const s = splitRecordings(picked, fractions, windowLength, hop);
+  const s = splitForFrontEnd(picked, fractions, frontEnd.config);
   return {
     train: buildInputs(s.train, frontEnd, classes),
     val: buildInputs(s.val, frontEnd, classes),
@@ -138,12 +145,62 @@ export function prepareUnlabelled(
 ): DomainSplits {
   if (recs.length === 0)
     throw new FaultlineError('FL_ERR_DATASET_EMPTY', 'no target recording to adapt to');
-  const { windowLength, hop } = frontEnd.config;
-  const s = splitRecordings(recs, fractions, windowLength, hop);
+  const s = splitForFrontEnd(recs, fractions, frontEnd.config);
   return {
     train: buildInputs(s.train, frontEnd),
     val: buildInputs(s.val, frontEnd),
     test: buildInputs(s.test, frontEnd),
     recordings: recs.map((r) => r.id),
   };
+}
+
+/**
+ * Each recording split in time and cut into the front end's windows: in
+ * order mode (version 2) windows of `window.length` revolutions at the
+ * recording's speed, so a 3 s recording at 600 rpm still gives windows in
+ * every split. A recording without a speed gets one estimated from its
+ * first seconds (recordingSpeed).
+ */
+export function splitForFrontEnd(
+  recs: readonly Recording[],
+  fractions: SplitFractions,
+  config: FrontEndConfig,
+): Record<'train' | 'val' | 'test', SignalWindow[]> {
+  const pooled: Record<'train' | 'val' | 'test', SignalWindow[]> = { train: [], val: [], test: [] };
+  for (const rec of recs) {
+    const rpm = config.mode === 'order' ? recordingSpeed(rec, config) : rec.rpm;
+    const { length, hop } = recordingWindows(config, rpm);
+    const s = splitRecording(rpm === rec.rpm ? rec : { ...rec, rpm }, fractions, length, hop);
+    pooled.train.push(...s.train);
+    pooled.val.push(...s.val);
+    pooled.test.push(...s.test);
+  }
+  return pooled;
+}
+
+/** Seconds of a recording the speed estimate reads. */
+const SPEED_ESTIMATE_S = 2;
+
+/**
+ * The recording's shaft speed, rpm: its own (manifest, file), else one
+ * estimate from its first seconds within the front end's speed range,
+ * remembered in `rec.meta.rpmEstimate`. Undefined when none can be found:
+ * each window is then estimated by the front end itself.
+ */
+export function recordingSpeed(rec: Recording, config: FrontEndConfig): number | undefined {
+  if (rec.rpm !== undefined) return rec.rpm;
+  const known = rec.meta.rpmEstimate;
+  if (typeof known === 'number') return known;
+  const n = Math.min(rec.samples.length, Math.round(SPEED_ESTIMATE_S * rec.sampleRate));
+  try {
+    const est = estimateShaftSpeed(rec.samples.subarray(0, n), rec.sampleRate, {
+      minRpm: config.order.minRpm,
+      maxRpm: config.order.maxRpm,
+    });
+    rec.meta.rpmEstimate = Math.round(est.rpm * 10) / 10;
+    return est.rpm;
+  } catch (err) {
+    if (isFaultlineError(err)) return undefined;
+    throw err;
+  }
 }

@@ -47,8 +47,9 @@ export interface EvalDataSpec {
   labelColumn?: string;
   /**
    * Data-set label → class, applied to both folders (exact, case-sensitive
-   * match). Recordings whose label is not a key are left out. Absent: labels
-   * are used as they are.
+   * match). A label that already is one of the map's classes stays as it is
+   * (CWRU's IR007=inner beside MFPT's own `inner`); any other label not in
+   * the map is left out. Absent: labels are used as they are.
    */
   labelMap?: Record<string, string>;
 }
@@ -153,8 +154,12 @@ export async function loadEvalData(spec: EvalDataSpec, targetRate?: number): Pro
     }
     return { folder: f, kind, recordings, keep: new Set(want) };
   });
+  const classes = new Set(Object.values(spec.labelMap ?? {}));
   const mapped = (r: Recording): string | undefined =>
-    spec.labelMap ? spec.labelMap[r.label] : r.label;
+    spec.labelMap
+      ? ((Object.hasOwn(spec.labelMap, r.label) ? spec.labelMap[r.label] : undefined) ??
+        (classes.has(r.label) ? r.label : undefined))
+      : r.label;
   // A shared folder's recordings are the same objects on both sides: each is taken once.
   const out: Recording[] = [];
   const taken = new Set<Recording>();

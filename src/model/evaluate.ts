@@ -36,6 +36,7 @@ import {
 } from './detection.js';
 import { classesByDomain, type DomainSplits, prepareDomain } from './domains.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
+import { chooseFrontEnd, type FrontEndChoice } from './front-end-choice.js';
 import {
   accuracyOf,
   buildSeededCnn,
@@ -69,6 +70,12 @@ export interface EvalSettings {
   strategies: EvalStrategy[];
   seeds: number[];
   frontEnd: FrontEndConfig;
+  /**
+   * `--mode auto`: the time-mode front end of tasks whose target runs like
+   * their source (same rig, same speed); the others take `frontEnd` (order
+   * mode). Chosen per task without labels (./front-end-choice.ts).
+   */
+  timeFrontEnd?: FrontEndConfig;
   variant: CnnVariant;
   epochs: number;
   adaptSteps: number;
@@ -104,6 +111,8 @@ export interface EvalTaskResult {
    * `oracle.accuracy − accuracy` is the price of choosing without labels.
    */
   oracle?: { step: number; accuracy: number };
+  /** `--mode auto`: the mode this task's model used and what chose it (./front-end-choice.ts). */
+  frontEnd?: FrontEndChoice;
 }
 
 export interface EvalSummary {
@@ -137,6 +146,10 @@ interface Unit {
   source: string;
   seed: number;
   targets: string[];
+  /** `--mode auto`: the mode of this unit's source model (tasks that chose alike share one). */
+  mode?: 'time' | 'order';
+  /** `--mode auto`: the choice per target, for the report. */
+  choices?: Record<string, FrontEndChoice>;
 }
 
 /**
@@ -198,7 +211,9 @@ export async function runUnit(
 ): Promise<EvalTaskResult[]> {
   await initBackend({ log: () => {} });
   const { recordings } = await loadSettingsData(settings);
-  const fe = createFrontEnd(settings.frontEnd);
+  const fe = createFrontEnd(
+    unit.mode === 'time' && settings.timeFrontEnd ? settings.timeFrontEnd : settings.frontEnd,
+  );
   const byDomain = classesByDomain(recordings);
   const classes = (settings.classes ?? byDomain[unit.source]).filter((c) =>
     byDomain[unit.source]?.includes(c),
@@ -230,8 +245,9 @@ export async function runUnit(
     seed: unit.seed,
   });
   log(
-    `${unit.source} seed ${unit.seed}: source model ${tr.seconds.toFixed(0)} s, val acc ${(tr.valAccuracy * 100).toFixed(2)} %`,
+    `${unit.source} seed ${unit.seed}${unit.mode ? ` (${unit.mode} mode)` : ''}: source model ${tr.seconds.toFixed(0)} s, val acc ${(tr.valAccuracy * 100).toFixed(2)} %`,
   );
+  const choice = (t: string) => (unit.choices?.[t] ? { frontEnd: unit.choices[t] } : {});
   const out: EvalTaskResult[] = [];
   const score = (target: DomainSplits) => {
     const p = predictProbs(cnn.model, target.test);
@@ -251,6 +267,7 @@ export async function runUnit(
         seed: unit.seed,
         seconds: tr.seconds,
         ...score(tgts.get(t)!),
+        ...choice(t),
       });
     }
   }
@@ -285,6 +302,7 @@ export async function runUnit(
           selectedStep: a.checkpoints[a.chosen].step,
           labelFree: { unadapted: a.checkpoints[0], selected: a.checkpoints[a.chosen] },
           oracle: oracleOf(byStep),
+          ...choice(t),
         };
         log(
           `${unit.source}→${t} ${strategy} seed ${unit.seed}: ${(r.accuracy * 100).toFixed(2)} % in ${a.seconds.toFixed(0)} s`,
@@ -340,11 +358,37 @@ export async function runEvaluation(
   const spec = evalDataSpec(settings);
   const { kind, recordings, sourceDomains, targetDomains } = await loadSettingsData(settings);
   const domainClasses = classesByDomain(recordings);
+  // `--mode auto`: per task, time or order mode, chosen without labels.
+  const choices = new Map<string, FrontEndChoice>();
+  if (settings.timeFrontEnd) {
+    for (const task of settings.tasks) {
+      const key = `${task.source}|${task.target}`;
+      if (choices.has(key)) continue;
+      const c = chooseFrontEnd(
+        recordings.filter((r) => r.domain === task.source),
+        recordings.filter((r) => r.domain === task.target),
+        settings.frontEnd,
+      );
+      log(
+        `${task.source}→${task.target}: band-profile shift ${c.profileShift.toFixed(2)}, speed ratio ${c.speedRatio?.toFixed(3) ?? 'unknown'} → ${c.mode} mode`,
+      );
+      choices.set(key, {
+        ...c,
+        profileShift: Math.round(c.profileShift * 1000) / 1000,
+        ...(c.speedRatio !== undefined ? { speedRatio: Math.round(c.speedRatio * 1e4) / 1e4 } : {}),
+      });
+    }
+  }
   const units: Unit[] = [];
   for (const seed of settings.seeds) {
     for (const task of settings.tasks) {
-      let u = units.find((x) => x.source === task.source && x.seed === seed);
-      if (!u) units.push((u = { source: task.source, seed, targets: [] }));
+      const c = choices.get(`${task.source}|${task.target}`);
+      let u = units.find((x) => x.source === task.source && x.seed === seed && x.mode === c?.mode);
+      if (!u)
+        units.push(
+          (u = { source: task.source, seed, targets: [], ...(c ? { mode: c.mode } : {}) }),
+        );
+      if (c) (u.choices ??= {})[task.target] = c;
       if (!u.targets.includes(task.target)) u.targets.push(task.target);
     }
   }
@@ -403,6 +447,7 @@ export async function runEvaluation(
       tasks: settings.tasks,
       strategies: settings.strategies,
       seeds: settings.seeds,
+      ...(settings.timeFrontEnd ? { mode: 'auto', timeFrontEnd: settings.timeFrontEnd } : {}),
       variant: settings.variant,
       epochs: settings.epochs,
       adaptSteps: settings.adaptSteps,

@@ -42,7 +42,7 @@ export function buildInputs(
   const x = new Float32Array(windows.length * size);
   const y = new Int32Array(windows.length);
   windows.forEach((w, i) => {
-    frontEnd.process(w.samples, w.rpm, x.subarray(i * size, (i + 1) * size));
+    frontEnd.process(w.samples, w.rpm, x.subarray(i * size, (i + 1) * size), w.bearing);
     y[i] = w.label === undefined ? -1 : classes.indexOf(w.label);
   });
   return { x, y, n: windows.length, shape };

@@ -68,12 +68,7 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
   const data = prepareDomain(o.recordings, domains, classes, fe, DEFAULT_FRACTIONS);
   const variant = o.variant ?? 'strided';
   const seed = o.seed ?? 1;
-  const cnn = buildSeededCnn(
-    [...fe.inputShape],
-    classes.length,
-    variant,
-    seed,
-  );
+  const cnn = buildSeededCnn([...fe.inputShape], classes.length, variant, seed);
   const epochs = o.epochs ?? 15;
   const batchSize = 64;
   const learningRate = 1e-3;

@@ -25,6 +25,7 @@ interface AdaptCliOptions {
   steps: string;
   seed: string;
   labelled: string;
+  labelColumn?: string;
 }
 
 export function registerAdaptCommand(program: Command): void {
@@ -44,6 +45,10 @@ export function registerAdaptCommand(program: Command): void {
     .option('--steps <n>', 'adaptation steps', '300')
     .option('--seed <n>', 'seed', '1')
     .option(
+      '--label-column <column>',
+      "bring-your-own: manifest column holding the class label (the front end is the model's own: its faultline.json sets rate, window, bands)",
+    )
+    .option(
       '--labelled <n>',
       'finetune/features: labelled target windows per class (first in time)',
       '10',
@@ -58,7 +63,13 @@ export function registerAdaptCommand(program: Command): void {
       const steps = Number(o.steps);
       if (!Number.isInteger(steps) || steps < 1)
         throw new FaultlineError('FL_ERR_CLI_USAGE', `--steps must be ≥ 1, got '${o.steps}'`);
-      const { recordings } = await loadLabelledData(o.data);
+      // The model's front end decides: recordings go to its analysis rate.
+      const { readModelMetadata } = await import('../../model/artifact.js');
+      const meta = await readModelMetadata(o.model);
+      const { recordings } = await loadLabelledData(o.data, {
+        targetRate: meta.sampleRate,
+        ...(o.labelColumn ? { labelColumn: o.labelColumn } : {}),
+      });
       const bar = progressBar(o.strategy);
       const t0 = performance.now();
       const { adaptModel } = await import('../../model/pipeline.js'); // tfjs only when adapting

@@ -24,7 +24,7 @@ import {
   EVAL_STRATEGIES,
   type EvalStrategy,
 } from '../../model/choices.js';
-import { CWRU_FAULT_CLASSES, defaultFrontEnd } from '../../model/domains.js';
+import { CWRU_FAULT_CLASSES } from '../../model/domains.js';
 import {
   type EvalDataSpec,
   folderPrefixes,
@@ -32,8 +32,14 @@ import {
   parseFolderArg,
   parseLabelMap,
 } from '../../model/eval-data.js';
+import { frontEndForTraining } from '../../model/front-end-choice.js';
+import {
+  addFrontEndOptions,
+  type FrontEndCliOptions,
+  frontEndFromCli,
+} from './front-end-options.js';
 
-interface EvalOptions {
+interface EvalOptions extends FrontEndCliOptions {
   data?: string;
   source?: string;
   target?: string;
@@ -48,7 +54,6 @@ interface EvalOptions {
   epochs: string;
   adaptSteps: string;
   workers?: string;
-  mode: string;
   detection: boolean;
 }
 
@@ -92,8 +97,7 @@ export function registerEvalCommand(
   program: Command,
   io: EvalCommandIo = { stdout: process.stdout, stderr: process.stderr },
 ): void {
-  program
-    .command('eval')
+  addFrontEndOptions(program.command('eval'), true)
     .description(
       'cross-domain evaluation: source-only vs adaptation over source→target tasks; writes JSON, Markdown and PNG reports',
     )
@@ -124,7 +128,7 @@ export function registerEvalCommand(
     .option(
       '--strategies <list>',
       `comma-separated of ${EVAL_STRATEGIES.join(', ')}`,
-      'source-only,dann',
+      'source-only,dann-im',
     )
     .option(
       '--seeds <seeds>',
@@ -149,7 +153,6 @@ export function registerEvalCommand(
     )
     .option('--adapt-steps <n>', 'adaptation steps for dann/mmd', '300')
     .option('--workers <n>', 'worker threads (0 = run in this thread); default one per core, ≤ 2')
-    .option('--mode <mode>', 'front-end mode: time | order', 'time')
     .option(
       '--no-detection',
       'skip normal-versus-fault detection (in-domain where a domain has normal windows, CWRU load 0; cross-domain on simulated machines)',
@@ -170,20 +173,18 @@ export function registerEvalCommand(
       }
       if (!CNN_VARIANTS.includes(o.variant as CnnVariant))
         throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
-      if (o.mode !== 'time' && o.mode !== 'order')
-        throw new FaultlineError(
-          'FL_ERR_CLI_USAGE',
-          `--mode must be time or order, got '${o.mode}'`,
-        );
+      const fe = frontEndFromCli(o, true);
       // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
       const { defaultWorkers, parseTasks, runEvaluation } = await import('../../model/evaluate.js');
-      const data = await loadEvalData(spec);
+      const data = await loadEvalData(spec, fe.input.sampleRate);
       const tasks = parseTasks(o.tasks, data);
-      const sampleRate = (
-        data.recordings.find((r) => r.domain === tasks[0].source) ?? data.recordings[0]
-      ).sampleRate;
-      const frontEnd = resolveFrontEndConfig(
-        defaultFrontEnd(o.mode as 'time' | 'order', sampleRate),
+      // Fault axes when every recording of the tasks' domains has a bearing (auto).
+      const inTasks = new Set(tasks.flatMap((t) => [t.source, t.target]));
+      const frontEnd = frontEndForTraining(
+        fe.input,
+        fe.axes,
+        fe.normalisation,
+        data.recordings.filter((r) => inTasks.has(r.domain)),
       );
       const seeds = parseSeeds(o.seeds);
       const command = `faultline eval ${process.argv.slice(3).join(' ')}`;
@@ -201,6 +202,7 @@ export function registerEvalCommand(
           strategies,
           seeds,
           frontEnd,
+          ...(fe.time ? { timeFrontEnd: resolveFrontEndConfig(fe.time) } : {}),
           variant: o.variant as CnnVariant,
           epochs: int('--epochs', o.epochs, 1),
           adaptSteps: int('--adapt-steps', o.adaptSteps, 1),

@@ -7,9 +7,15 @@
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
 import { CNN_VARIANTS, type CnnVariant } from '../../model/choices.js';
-import { defaultFrontEnd, loadLabelledData } from '../../model/domains.js';
+import { loadLabelledData } from '../../model/domains.js';
+import { frontEndForTraining } from '../../model/front-end-choice.js';
+import {
+  addFrontEndOptions,
+  type FrontEndCliOptions,
+  frontEndFromCli,
+} from './front-end-options.js';
 
-interface TrainCliOptions {
+interface TrainCliOptions extends FrontEndCliOptions {
   out: string;
   domains?: string;
   loads?: string;
@@ -17,7 +23,6 @@ interface TrainCliOptions {
   seed: string;
   epochs: string;
   variant: string;
-  mode: string;
   labelColumn: string;
 }
 
@@ -47,8 +52,7 @@ export function progressBar(label: string): {
 }
 
 export function registerTrainCommand(program: Command): void {
-  program
-    .command('train')
+  addFrontEndOptions(program.command('train'), false)
     .description(
       'train a source CNN on labelled data (CWRU or a bring-your-own folder) and write a model folder',
     )
@@ -63,7 +67,6 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <n>', 'seed of weight initialisers and shuffles', '1')
     .option('--epochs <n>', 'maximum epochs (early stopping on source validation loss)', '15')
     .option('--variant <name>', `CNN variant (${CNN_VARIANTS.join(', ')})`, 'strided')
-    .option('--mode <mode>', 'front-end mode: time | order (angular resampling)', 'time')
     .option(
       '--label-column <column>',
       'bring-your-own: manifest column with the class label',
@@ -78,15 +81,20 @@ export function registerTrainCommand(program: Command): void {
         throw new FaultlineError('FL_ERR_CLI_USAGE', `--epochs must be ≥ 1, got '${o.epochs}'`);
       if (!CNN_VARIANTS.includes(o.variant as CnnVariant))
         throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
-      if (o.mode !== 'time' && o.mode !== 'order')
-        throw new FaultlineError(
-          'FL_ERR_CLI_USAGE',
-          `--mode must be time or order, got '${o.mode}'`,
-        );
-      const { kind, recordings } = await loadLabelledData(data, { labelColumn: o.labelColumn });
+      const fe = frontEndFromCli(o);
+      const { kind, recordings } = await loadLabelledData(data, {
+        labelColumn: o.labelColumn,
+        targetRate: fe.input.sampleRate,
+      });
       const domains = o.loads
         ? o.loads.split(',').map((l) => `load${l.trim()}`)
         : o.domains?.split(',').map((d) => d.trim());
+      const frontEnd = frontEndForTraining(
+        fe.input,
+        fe.axes,
+        fe.normalisation,
+        domains ? recordings.filter((r) => domains.includes(r.domain)) : recordings,
+      );
       const bar = progressBar('train');
       // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
       const { trainSourceModel } = await import('../../model/pipeline.js');
@@ -96,7 +104,7 @@ export function registerTrainCommand(program: Command): void {
         kind,
         domains,
         classes: o.classes?.split(','),
-        frontEnd: defaultFrontEnd(o.mode as 'time' | 'order', recordings[0].sampleRate),
+        frontEnd,
         variant: o.variant as CnnVariant,
         epochs,
         seed,
