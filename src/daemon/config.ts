@@ -8,11 +8,13 @@
  * `parseConfig` validates an object (the embedded defaults go through it too).
  * Unknown keys are refused, so a typo never silently falls back to a default.
  */
+
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { lookupBearing } from '../data/bearings.js';
 import { healthConfigSchema } from '../diagnose/health.js';
 import { FaultlineError } from '../errors.js';
 
@@ -39,16 +41,37 @@ const name = (what: string) =>
     });
 
 /** Bearing geometry for the defect frequencies (same units for both diameters). */
-const bearingSchema = z.strictObject({
-  /** Number of rolling elements. */
-  balls: z.int().min(3).max(100),
-  /** Rolling-element diameter (any length unit, same as pitchDiameter). */
-  ballDiameter: posNum(),
-  /** Pitch diameter (same unit as ballDiameter). */
-  pitchDiameter: posNum(),
-  /** Contact angle, degrees. Default 0. */
-  contactAngleDeg: z.number().min(0).max(60).default(0),
-});
+const geometrySchema = z
+  .strictObject({
+    /** Number of rolling elements. */
+    balls: z.int().min(3).max(100),
+    /** Rolling-element diameter (any length unit, same as pitchDiameter). */
+    ballDiameter: posNum(),
+    /** Pitch diameter (same unit as ballDiameter). */
+    pitchDiameter: posNum(),
+    /** Contact angle, degrees. Default 0. */
+    contactAngleDeg: z.number().min(0).max(60).default(0),
+  })
+  .refine((b) => b.ballDiameter < b.pitchDiameter, {
+    error: 'ballDiameter must be smaller than pitchDiameter',
+  });
+
+/**
+ * A bearing: its geometry, or a designation from the project's table
+ * (src/data/bearings.ts, e.g. "6205" or "SKF 6205-2RS"), turned into its
+ * geometry here so the rest of the gateway sees one shape.
+ */
+const bearingSchema = z.union([
+  geometrySchema,
+  z.string().transform((s, ctx) => {
+    const found = lookupBearing(s);
+    if (!found.ok) {
+      ctx.addIssue({ code: 'custom', message: found.message });
+      return z.NEVER;
+    }
+    return { ...found.entry.geometry };
+  }),
+]);
 
 /** ISO 20816-3 classification of the machine. */
 const isoSchema = z
@@ -80,6 +103,8 @@ const sensorSchema = z
     baudRate: posInt().default(921_600),
     /** MQTT topic of the raw frames. Default `faultline/<site>/<machine>/<id>/raw`. */
     topic: z.string().min(1).optional(),
+    /** The bearing this sensor watches, when it is not the machine's. Default: the machine's. */
+    bearing: bearingSchema.optional(),
   })
   .refine((s) => !(s.serial && s.topic), { error: 'give either serial or topic, not both' });
 
@@ -109,7 +134,11 @@ const machineSchema = z.strictObject({
   model: z.string().min(1).optional(),
   /** Sensors of the machine (at least one). */
   sensors: z.array(sensorSchema).min(1, { error: 'a machine needs at least one sensor' }),
-  /** Bearing geometry. Default: the CWRU drive-end 6205-2RS. */
+  /**
+   * Bearing: geometry {balls, ballDiameter, pitchDiameter, contactAngleDeg}
+   * or a designation ("6205"). Default: the model's training bearing when it
+   * has one, else the CWRU drive-end 6205-2RS.
+   */
   bearing: bearingSchema.optional(),
   /** ISO 20816 machine group and foundation. Default group 2, rigid. */
   iso: isoSchema,

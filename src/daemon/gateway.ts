@@ -596,6 +596,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         id: String(s.id),
         sampleRate: s.sampleRate,
         channel: s.channel,
+        ...(s.bearing ? { bearing: s.bearing } : {}),
       })),
       modelDir: rt.version.dir,
       ...(m.bearing ? { bearing: m.bearing } : {}),

@@ -6,14 +6,15 @@
  * regenerates the labelled source recordings an adaptation needs (adaptModel
  * aligns the target to them).
  *
- * Why order mode with the envelope, 1 s windows: the simulator, like a real
- * bearing, rings the same housing modes with rolling noise in every class
- * (`rollingNoiseRms`), so band energy does not tell a fault apart; the impact
- * *rate* does. The envelope of the 2–5 kHz band, resampled to the shaft angle,
- * puts BPFO (3.6×), 2·BSF (4.7×) and BPFI (5.4×) in fixed order bins whatever
- * the speed, so the fleet's 1200 rpm machine looks like the 1797 rpm source,
- * and 16 revolutions per window hold ≈ 75 ball impacts instead of ≈ 12 in the
- * former 0.17 s time-mode window (which confused ball with inner race).
+ * Why the order-line front end (version 2, src/dsp/order-lines.ts): the
+ * simulator, like a real bearing, rings the same housing modes with rolling
+ * noise in every class (`rollingNoiseRms`), so band energy does not tell a
+ * fault apart; the impact *rate* does. The envelope of the 1–5.4 kHz band,
+ * resampled to the shaft angle and read on the bearing's own fault orders
+ * (BPFO, BPFI and 2·BSF axes from the 6205 the simulator models), puts each
+ * defect's lines on fixed rows whatever the speed — and whatever the
+ * bearing, for a fleet machine configured with another one. Windows of 4
+ * revolutions serve any speed from 300 to 6,000 rpm.
  *
  * Regenerate the shipped model:
  *
@@ -23,7 +24,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
+import { CWRU_DE_BEARING } from '../dsp/bearing.js';
+import {
+  createFrontEnd,
+  type FrontEndInput,
+  recordingWindows,
+  resolveFrontEndConfig,
+} from '../dsp/frontend.js';
+import { FAULT_AXES } from '../dsp/order-lines.js';
 import { FaultlineError } from '../errors.js';
 import { loadModelArtifact, METADATA_JSON, type ModelMetadata } from '../model/artifact.js';
 import { buildInputs } from '../model/inputs.js';
@@ -43,18 +51,17 @@ export const SIM_DATASET_PREFIX = 'sim:';
 export const SIM_MODEL_NAME = 'sim-12k';
 
 /**
- * Front end of the simulator model: 12 kHz, 1 s windows (12 000 samples)
- * every 0.25 s, order mode on the 2–5 kHz envelope, 16 revolutions at 128
- * samples/rev (so ≥ 960 rpm), 64 bands of 0.5 order (0–32 orders) × 32 frames.
+ * Front end of the simulator model: version 2 at 12 kHz, order mode, 4
+ * revolutions per window (live windows sized for 300 rpm, every 0.25 s), the
+ * 1–5.4 kHz envelope on the BPFO, BPFI and 2·BSF axes of the 6205, each
+ * channel z-scored on its own: input [32, 16, 3].
  */
-export const SIM_FRONT_END = {
+export const SIM_FRONT_END: FrontEndInput = {
+  version: 2,
   sampleRate: DEFAULT_SAMPLE_RATE,
-  windowLength: 12_000,
-  hop: 3_000,
   mode: 'order',
-  order: { revolutions: 16 },
-  stft: { nfft: 256, freqBins: 64, frames: 32 },
-} as const satisfies Parameters<typeof resolveFrontEndConfig>[0];
+  lines: { axes: [...FAULT_AXES], bearing: { ...CWRU_DE_BEARING }, normalisation: 'band' },
+};
 
 /** Output classes of the simulator model, sorted (the softmax order). */
 export const SIM_CLASSES: readonly string[] = FAULT_TYPES.map((f) => FAULT_LABELS[f]).sort();
@@ -101,6 +108,7 @@ export function simRecordings(o: SimModelOptions = {}): Recording[] {
       sampleRate: e.sampleRate,
       samples: gen.next(Math.round(e.durationS * e.sampleRate)),
       rpm: e.rpm,
+      bearing: { ...CWRU_DE_BEARING },
       meta: { simulated: true, fault: e.fault, severity: e.severity },
     };
   });
@@ -220,7 +228,6 @@ export async function evaluateSimModel(
   const m = await loadModelArtifact(dir);
   try {
     const fe = createFrontEnd(m.meta.frontEnd);
-    const L = fe.config.windowLength;
     const recs = simRecordings({
       condition: o.condition ?? DEFAULTS.condition,
       recordingsPerClass: o.recordingsPerClass ?? 6,
@@ -228,7 +235,10 @@ export async function evaluateSimModel(
       seed: o.seed,
     });
     const wins: SignalWindow[] = [];
+    let L = 0;
     for (const r of recs) {
+      // Non-overlapping windows as the front end cuts them at this speed.
+      L = recordingWindows(fe.config, r.rpm).length;
       for (let s = 0; s + L <= r.samples.length; s += L) {
         wins.push({
           recordingId: r.id,
@@ -237,6 +247,7 @@ export async function evaluateSimModel(
           sampleRate: r.sampleRate,
           label: r.label,
           rpm: r.rpm,
+          ...(r.bearing ? { bearing: r.bearing } : {}),
         });
       }
     }
@@ -292,7 +303,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.help || !values.out) {
     process.stdout.write(
       'usage: npx tsx src/daemon/sim-model.ts --out <dir> [--recordings 10] [--duration 8] [--epochs 10] [--seed 1]\n' +
-        'Trains the simulator source model (order-mode envelope front end) and scores it on held-out seeds.\n',
+        'Trains the simulator source model (order-line front end, fault axes) and scores it on held-out seeds.\n',
     );
     if (!values.out) process.exitCode = values.help ? 0 : 2;
     return;

@@ -47,6 +47,11 @@ export interface WindowTask {
   /** Return a coarse envelope spectrum (≤ 256 bins) for display; needs `evidence`. */
   envelope?: boolean;
   bearing: BearingGeometry;
+  /**
+   * False when `bearing` is only the gateway's default (no bearing in the
+   * config): a model trained on one bearing then reads its own.
+   */
+  bearingConfigured?: boolean;
   iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
   /** Sensor full scale, g: samples at ≥ 99.9 % of it count as clipped. */
   fullScaleG: number;

@@ -174,7 +174,10 @@ function runBatch(
       let rpm = task.rpm;
       let rpmSource = task.rpmSource;
       const spec = m.input.subarray(rows.length * m.size, (rows.length + 1) * m.size);
-      m.frontEnd.process(x, rpm ?? undefined, spec);
+      // The configured bearing wins; without one, the model's training bearing.
+      const trained = m.meta.frontEnd.lines?.bearing;
+      const bearing = task.bearingConfigured === false && trained ? trained : task.bearing;
+      m.frontEnd.process(x, rpm ?? undefined, spec, bearing);
       if (orderMode && rpm === null) {
         rpm = m.frontEnd.lastRpm ?? null;
         rpmSource = 'estimate';
@@ -211,7 +214,7 @@ function runBatch(
         if (rpm !== null) {
           const env = envelopeOf(m, ex);
           const es = spectrumOf(m, env.data, env.rate, limitHz);
-          const bf = bearingFrequencies(task.bearing, rpm / 60);
+          const bf = bearingFrequencies(bearing, rpm / 60);
           const ev = defectEvidence(es, bf);
           const top = ev.defects.find((d) => d.name === ev.best) ?? ev.defects[0];
           evidence = {

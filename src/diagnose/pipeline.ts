@@ -97,6 +97,8 @@ export interface SensorSpec {
   channel?: number;
   /** Full scale of the sensor, g; samples at ≥ 99.9 % of it count as clipped. Default 16. */
   fullScaleG?: number;
+  /** The bearing this sensor watches, when it is not the machine's. */
+  bearing?: BearingGeometry;
 }
 
 export interface MachineSpec {
@@ -105,7 +107,10 @@ export interface MachineSpec {
   sensors: SensorSpec[];
   /** Model folder (model.json, weights.bin, faultline.json). */
   modelDir: string;
-  /** Bearing geometry for the defect frequencies; default CWRU_DE_BEARING. */
+  /**
+   * Bearing geometry for the defect frequencies (and a model that reads fault
+   * orders); default the model's training bearing, else CWRU_DE_BEARING.
+   */
   bearing?: BearingGeometry;
   /** ISO 20816-3 machine group and foundation; default group 2, rigid. */
   iso?: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
@@ -702,7 +707,8 @@ export class DiagnosisPipeline extends EventEmitter {
         velocity,
         spectrogram: s.spectrogram,
         envelope: s.envelope && evidence,
-        bearing: m.bearing,
+        bearing: s.spec.bearing ?? m.bearing,
+        bearingConfigured: s.spec.bearing !== undefined || m.spec.bearing !== undefined,
         iso: m.iso,
         fullScaleG: s.spec.fullScaleG ?? 16,
       },

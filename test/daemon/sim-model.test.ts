@@ -55,7 +55,8 @@ test('the shipped model fits the simulator stream and the current front end', ()
     JSON.parse(JSON.stringify(resolveFrontEndConfig(SIM_FRONT_END))),
   );
   assert.equal(meta.frontEnd.mode, 'order');
-  assert.ok(meta.frontEnd.order.envelope, 'order mode on the envelope');
+  assert.equal(meta.frontEnd.version, 2, 'the physical-units front end');
+  assert.deepEqual(meta.frontEnd.lines?.axes, ['BPFO', 'BPFI', 'BSF2'], 'read on fault orders');
   assert.equal(meta.provenance.kind, 'sim');
   assert.ok(isCurrentSimModel(meta));
   // The label regenerates the source recordings for an adaptation.

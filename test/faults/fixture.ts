@@ -45,7 +45,7 @@ async function exists(p: string): Promise<boolean> {
  * run never leaves a half-written cache.
  */
 export async function simModelDir(): Promise<string> {
-  const dir = path.join(os.tmpdir(), 'faultline-test-cache', 'sim-model-v1');
+  const dir = path.join(os.tmpdir(), 'faultline-test-cache', 'sim-model-v2');
   if (await exists(path.join(dir, 'faultline.json'))) return dir;
   const scratch = `${dir}.${process.pid}.tmp`;
   await rm(scratch, { recursive: true, force: true });
