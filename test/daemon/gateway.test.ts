@@ -449,9 +449,14 @@ test('a viewed machine gets spectrogram rows and an envelope spectrum over the s
   assert.ok(sp.freqBins <= 32 && sp.frames <= 32 && sp.freqBins >= 8);
   assert.equal(sp.data.length, sp.freqBins * sp.frames);
   assert.ok(sp.data.every(Number.isFinite));
-  assert.equal(sp.newFrames, Math.round(sp.frames * (512 / 2048)), 'hop / window of the sim model');
   // Time-mode models top the axis at their STFT's highest frequency; order-mode ones have no Hz axis.
-  const fe = (await gw.registry!.metadata(gw.registry!.active('faulty-2')!.id)).frontEnd;
+  const meta = await gw.registry!.metadata(gw.registry!.active('faulty-2')!.id);
+  const fe = meta.frontEnd;
+  assert.equal(
+    sp.newFrames,
+    Math.max(1, Math.round(sp.frames * (meta.hop / meta.windowLength))),
+    'hop / window of the model',
+  );
   if (fe?.mode === 'order') assert.equal(sp.maxFreqHz, undefined);
   else assert.equal(sp.maxFreqHz, fe?.stft.fMax ?? 6000);
   const env = last.envelope;
