@@ -61,7 +61,7 @@ export async function run(): Promise<Record<string, number>> {
       [FAST, SLOW],
     ];
     for (const [s, t] of pairs) {
-      const cnn = buildSeededCnn([fe.inputShape[0], fe.inputShape[1], 1], 4, 'strided', 1);
+      const cnn = buildSeededCnn([...fe.inputShape], 4, 'strided', 1);
       await trainClassifier(cnn.model, data[s].train, data[s].val, { epochs: 10, seed: 1 });
       const so = accuracyOf(predictProbs(cnn.model, data[t].test), data[t].test.y, 4);
       const base = snapshotWeights(cnn.model);

@@ -69,13 +69,20 @@ export async function run(): Promise<Record<string, number>> {
   };
 
   const fe = createFrontEnd({ mode: 'order' });
-  const feOut = new Float32Array(fe.inputShape[0] * fe.inputShape[1]);
+  const feOut = new Float32Array(fe.inputShape[0] * fe.inputShape[1] * fe.inputShape[2]);
   const rpms = [1797, 1772, 1750, 1730];
   let k = 0;
   const order = () => {
     fe.process(x, rpms[k++ & 3], feOut);
   };
   const time = createFrontEnd({ mode: 'time' });
+  // The version-2 order-line map (what train writes now): one band on the
+  // shaft axis, and the shipped sim-12k's three fault axes.
+  const lines = createFrontEnd({ version: 2, mode: 'order' });
+  const linesOut = new Float32Array(lines.inputShape.reduce((a, b) => a * b, 1));
+  const lineMap = () => {
+    lines.process(x, rpms[k++ & 3], linesOut);
+  };
 
   const W = 16384;
   const whole = new Float64Array(W);
@@ -99,6 +106,7 @@ export async function run(): Promise<Record<string, number>> {
   const packedRate = med(packedRuns);
   const timeRate = median(3, () => rate(() => time.process(x, undefined, out), 400));
   const orderRate = median(3, () => rate(order, 400));
+  const linesRate = median(3, () => rate(lineMap, 400));
   const engineRuns: number[] = [];
   const referenceRuns: number[] = [];
   for (let r = 0; r < 3; r++) {
@@ -115,6 +123,7 @@ export async function run(): Promise<Record<string, number>> {
     stft_vs_packed_bound_pct: Math.round((1000 * stftRate) / packedRate) / 10,
     frontend_time_windows_per_s: Math.round(timeRate),
     frontend_order_windows_per_s: Math.round(orderRate),
+    frontend_lines_windows_per_s: Math.round(linesRate),
     fft_real16384_per_s: Math.round(engineRate),
     fft_real16384_per_s_fftjs: Math.round(referenceRate),
     fft_real16384_speedup: Math.round((100 * engineRate) / referenceRate) / 100,
