@@ -116,10 +116,10 @@ export async function writeConfig(dir: string, config: GatewayConfigInput): Prom
   return file;
 }
 
-/** Runs `faultline <args>` to completion (for commands that must exit, e.g. a bad config). */
+/** Runs `faultline <args>` to completion (for commands that must exit, e.g. a bad config); SIGKILL after `timeoutMs` (default 120 s). */
 export async function runCli(
   args: string[],
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<{ code: number | null; out: string }> {
   const child = spawn(
     process.execPath,
@@ -146,7 +146,9 @@ export async function runCli(
 
 /**
  * Starts `faultline gateway --config <configFile>` and resolves once it
- * printed its API address and token (it is then fully started).
+ * printed its API address and token (it is then fully started); gives up
+ * after `readyTimeoutMs` (default 120 s: the child compiles the sources and
+ * loads a model, which takes long on a busy machine).
  */
 export async function startGatewayProcess(
   configFile: string,
@@ -172,7 +174,8 @@ export async function startGatewayProcess(
   void exit.then(() => {
     ended = true;
   });
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 90_000);
+  const readyMs = o.readyTimeoutMs ?? 120_000;
+  const deadline = Date.now() + readyMs;
   let m: RegExpMatchArray | null = null;
   while (
     !(m = out.match(/API:\s+(http:\/\/\S+?)\/api\/machines\s+\(Authorization: Bearer (\S+)\)/))
@@ -180,7 +183,7 @@ export async function startGatewayProcess(
     if (ended) throw new Error(`gateway exited at start:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`gateway did not start within ${o.readyTimeoutMs ?? 90_000} ms:\n${out}`);
+      throw new Error(`gateway did not start within ${readyMs} ms:\n${out}`);
     }
     await sleep(50);
   }
@@ -194,7 +197,8 @@ export async function startGatewayProcess(
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(10_000),
+      // a request that hangs this long is a failure; a busy gateway answers in far less
+      signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
@@ -276,11 +280,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `fn` every `everyMs` until it returns a value other than undefined/false. */
+/**
+ * Polls `fn` every `everyMs` until it returns a value other than
+ * undefined/false; rejects after `timeoutMs` (default 60 s). Give work that
+ * a child process or service must do a generous deadline: CI machines are
+ * busy, and a deadline is only reached when something is wrong.
+ */
 export async function until<T>(
   what: string,
   fn: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
   everyMs = 200,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -80,7 +80,7 @@ export async function startInfluxd(): Promise<Influxd> {
   const service = await restartableService({
     launch: () =>
       launchService(INFLUXD_BIN, ['-config', conf], () => pings(url), {
-        timeoutMs: 20_000,
+        timeoutMs: 90_000,
         intervalMs: 50,
         what: '/ping answering 204',
       }),

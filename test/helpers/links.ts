@@ -24,11 +24,11 @@ export function testSignal(seed: number, amplitudeG = 2): SampleSource {
 /** Key of a frame: sensor and sequence number. */
 export const frameKey = (sensorId: number, seq: number) => `${sensorId}:${seq}`;
 
-/** Collects `n` blocks from a source (or rejects after `timeoutMs`, naming what did arrive). */
+/** Collects `n` blocks from a source (or rejects after `timeoutMs`, default 60 s, naming what did arrive). */
 export async function collect(
   source: IngestSource,
   n: number,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
 ): Promise<IngestedBlock[]> {
   const got: IngestedBlock[] = [];
   if (n === 0) return got;
@@ -73,11 +73,11 @@ export function assertSameFrame(got: IngestedBlock, sent: SentFrame): void {
   }
 }
 
-/** Waits until `pred()` holds, polling every 10 ms. */
+/** Waits until `pred()` holds, polling every 10 ms; rejects after `timeoutMs` (default 60 s). */
 export async function waitFor(
   pred: () => boolean,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pred()) {

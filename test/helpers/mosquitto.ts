@@ -67,7 +67,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const service = await restartableService({
     launch: () =>
       launchService(MOSQUITTO_BIN, ['-c', conf], () => canConnect(port), {
-        timeoutMs: 5000,
+        // starts in milliseconds on a quiet machine; a busy CI runner can take seconds
+        timeoutMs: 30_000,
         intervalMs: 25,
         what: `listener on 127.0.0.1:${port}`,
       }),

@@ -40,12 +40,13 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /**
  * Resolves once a TCP connection to `host:port` succeeds; rejects after
- * `timeoutMs`. Polls every 25 ms — services start in tens of milliseconds.
+ * `timeoutMs` (default 30 s: services start in tens of milliseconds on a
+ * quiet machine, seconds on a busy one). Polls every 25 ms.
  */
 export async function waitForPort(
   port: number,
   host = '127.0.0.1',
-  timeoutMs = 5000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await canConnect(port, host))) {

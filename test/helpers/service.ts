@@ -21,7 +21,7 @@ export interface ServiceProcess {
   stderr(): string;
   /** Resolves when the process has exited (immediately if it already has). */
   exited(): Promise<void>;
-  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after 3 s. */
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after 10 s. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -51,7 +51,8 @@ export async function spawnService(cmd: string, args: string[]): Promise<Service
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (exited) return;
       child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      // room for a clean exit (mosquitto saves its persistence file) on a busy machine
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exit;
       clearTimeout(timer);
     },

@@ -41,7 +41,7 @@ export async function startPtyPair(): Promise<PtyPair> {
         SOCAT_BIN,
         ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`],
         links,
-        { timeoutMs: 5000, intervalMs: 10, what: `links ${a}, ${b}` },
+        { timeoutMs: 30_000, intervalMs: 10, what: `links ${a}, ${b}` },
       ),
     dir,
     // socat removes its links on a clean exit; make sure, so a reconnecting
