@@ -40,7 +40,7 @@ after(async () => {
 });
 
 test('SIGKILL and restart: alert history, acks, model registry and active models intact', {
-  timeout: 240_000,
+  timeout: 900_000,
 }, async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'fl-fault-kill-'));
   const model = await simModelDir();
@@ -79,7 +79,7 @@ test('SIGKILL and restart: alert history, acks, model registry and active models
       const a = await g.get<Alert[]>('/api/alerts?machine=k-1');
       return a.length >= 2 ? a : undefined;
     },
-    60_000,
+    120_000,
   );
   await g.post(`/api/alerts/${alerts[0].id}/ack`, { by: 'ana', comment: 'bearing ordered' });
   const brokerUrl = (g.output().match(/broker:\s+(mqtt:\/\/\S+)/) ?? [])[1];
@@ -93,19 +93,27 @@ test('SIGKILL and restart: alert history, acks, model registry and active models
     },
   );
   await op.endAsync();
-  await until('the MQTT ack to be stored', async () => {
-    const a = await g.get<Alert[]>('/api/alerts?machine=k-1&limit=1000');
-    return a.find((x) => x.id === alerts[1].id)?.acknowledged?.by === 'bo';
-  });
+  await until(
+    'the MQTT ack to be stored',
+    async () => {
+      const a = await g.get<Alert[]>('/api/alerts?machine=k-1&limit=1000');
+      return a.find((x) => x.id === alerts[1].id)?.acknowledged?.by === 'bo';
+    },
+    60_000,
+  );
 
   // a second model through a reload, then a rollback: k-1 now runs v1 although
   // its configuration names the variant — state only the registry remembers
   await writeConfig(dir, base(variant));
   g.child.kill('SIGHUP');
-  await until('k-1 to run the variant', async () => {
-    const m = await g.get<Models>('/api/models');
-    return m.versions.length === 2 && m.active['k-1'] !== m.active['k-2'];
-  });
+  await until(
+    'k-1 to run the variant',
+    async () => {
+      const m = await g.get<Models>('/api/models');
+      return m.versions.length === 2 && m.active['k-1'] !== m.active['k-2'];
+    },
+    120_000,
+  );
   await g.post('/api/machines/k-1/rollback', {});
   const before = {
     alerts: await g.get<Alert[]>('/api/alerts?limit=10000'),
@@ -147,7 +155,7 @@ test('SIGKILL and restart: alert history, acks, model registry and active models
   await until(
     'diagnosis after the restart',
     async () => (await g.get<MachineView>('/api/machines/k-1')).diagnosis !== undefined,
-    60_000,
+    120_000,
   );
   const diagMs = Date.now() - restartAt;
   const h = await g.get<GatewayHealth>('/api/gateway');
