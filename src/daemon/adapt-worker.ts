@@ -4,9 +4,13 @@
  * unlabelled recording, runs `adaptModel` with its own tfjs backend, and posts
  * progress and the outcome back. Diagnosis goes on in the main thread meanwhile.
  */
+
 import { parentPort, workerData } from 'node:worker_threads';
+import { ratesMatch, resample } from '../data/resample.js';
+import type { BearingGeometry } from '../dsp/bearing.js';
 import { isFaultlineError } from '../errors.js';
 import type { Checkpoint } from '../model/adapt/selection.js';
+import { readModelMetadata } from '../model/artifact.js';
 import { loadLabelledData } from '../model/domains.js';
 import { type AdaptStrategy, adaptModel } from '../model/pipeline.js';
 import type { Recording } from '../types.js';
@@ -28,6 +32,8 @@ export interface AdaptWorkerInput {
   sampleRate: number;
   /** Shaft speed reported by the frames during collection, rpm (undefined: estimated per window). */
   rpm?: number;
+  /** The machine's configured bearing (a model reading fault orders needs it; else its own). */
+  bearing?: BearingGeometry;
   command: string;
 }
 
@@ -56,9 +62,12 @@ if (port) {
     const sim = parseSimDatasetLabel(o.sourceDataset);
     let source: Recording[];
     let label = o.sourceDataset;
+    // Everything at the model's analysis rate: the source folder and the live
+    // signal of a sensor that may stream at another rate (26,667 Hz node).
+    const modelRate = (await readModelMetadata(o.sourceDir)).sampleRate;
     if (sim) source = simRecordings(sim);
     else if (o.sourceDataDir) {
-      source = (await loadLabelledData(o.sourceDataDir)).recordings;
+      source = (await loadLabelledData(o.sourceDataDir, { targetRate: modelRate })).recordings;
       label = o.sourceDataDir;
     } else {
       throw Object.assign(
@@ -74,10 +83,13 @@ if (port) {
       // Unlabelled: dann/mmd never use target labels, adaptModel takes an empty one.
       label: '',
       domain: targetDomain,
-      sampleRate: o.sampleRate,
-      samples: o.target,
+      sampleRate: ratesMatch(o.sampleRate, modelRate) ? o.sampleRate : modelRate,
+      samples: ratesMatch(o.sampleRate, modelRate)
+        ? o.target
+        : resample(o.target, o.sampleRate, modelRate),
       rpm: o.rpm,
-      meta: { live: true },
+      ...(o.bearing ? { bearing: o.bearing } : {}),
+      meta: { live: true, collectedSampleRate: o.sampleRate },
     };
     // Losses are averaged over the steps between two progress messages.
     const sums = { loss: 0, classLoss: 0, domainLoss: 0 };

@@ -13,10 +13,13 @@
  *
  * Rollback re-activates the machine's previous registry version.
  */
+
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ratesMatch } from '../data/resample.js';
+import type { BearingGeometry } from '../dsp/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
 import type { AdaptStrategy } from '../model/pipeline.js';
@@ -156,11 +159,15 @@ export interface AdaptationManagerOptions {
   /** Swaps the model of a machine in the live pipeline. */
   setModel(machine: string, modelDir: string): Promise<void>;
   /** The first sensor's id and rate of a machine, or undefined for an unknown machine. */
-  sensorOf(machine: string): { sensor: number; sampleRate: number; channel: number } | undefined;
+  sensorOf(
+    machine: string,
+  ): { sensor: number; sampleRate: number; channel: number; bearing?: BearingGeometry } | undefined;
   log?: (message: string) => void;
 }
 
 interface Running {
+  /** The machine's configured bearing, for a model that reads fault orders. */
+  bearing?: BearingGeometry;
   job: AdaptJob;
   sensor: number;
   channel: number;
@@ -232,6 +239,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       sensor: s.sensor,
       channel: s.channel,
       sampleRate: s.sampleRate,
+      ...(s.bearing ? { bearing: s.bearing } : {}),
       buf: new Float32Array(Math.round(opts.seconds * s.sampleRate)),
       filled: 0,
     });
@@ -244,7 +252,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
     const r = this.running.get(machine);
     if (!r) return;
     if (r.job.state !== 'collecting' || block.sensorId !== r.sensor) return;
-    if (block.sampleRate !== r.sampleRate) return;
+    if (!ratesMatch(block.sampleRate, r.sampleRate)) return;
     const ch = Math.min(r.channel, block.channels - 1);
     const n = block.samples.length / block.channels;
     if (block.rpm !== undefined && block.rpm > 0) r.rpm = block.rpm;
@@ -322,6 +330,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
         target: r.buf,
         sampleRate: r.sampleRate,
         rpm: r.rpm,
+        ...(r.bearing ? { bearing: r.bearing } : {}),
         command: `faultline gateway adapt --machine ${job.machine} --seconds ${job.seconds} --strategy ${job.strategy}`,
       };
       const outcome = await this.runWorker(r, input);

@@ -441,6 +441,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
               sensor: m.sensors[0].id,
               sampleRate: m.sensors[0].sampleRate,
               channel: m.sensors[0].channel,
+              ...((m.sensors[0].bearing ?? m.bearing)
+                ? { bearing: m.sensors[0].bearing ?? m.bearing }
+                : {}),
             }
           : undefined;
       },

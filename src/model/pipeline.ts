@@ -4,6 +4,7 @@
  * (source model folder + target data → candidate model folder,
  * promoted only when the guards pass).
  */
+import { ratesMatch } from '../data/resample.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
@@ -195,8 +196,12 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
   await initBackend();
   const src = await loadModelArtifact(o.sourceDir);
   const meta = src.meta;
-  const sampleRate = o.recordings[0]?.sampleRate ?? Number.NaN;
-  checkStreamCompatibility(meta, { sampleRate, label: o.datasetLabel });
+  // Every recording at the model's analysis rate (±1 %): the caller resamples.
+  const off = o.recordings.find((r) => !ratesMatch(r.sampleRate, meta.sampleRate));
+  checkStreamCompatibility(meta, {
+    sampleRate: off?.sampleRate ?? o.recordings[0]?.sampleRate ?? Number.NaN,
+    label: off ? `${o.datasetLabel} (${off.id})` : o.datasetLabel,
+  });
   const fe = createFrontEnd(meta.frontEnd);
   const seed = o.seed ?? 1;
   const t0 = performance.now();

@@ -4,6 +4,7 @@
  * job the API and the stream report; the stream's `view` message parser; and a
  * real adaptation job through AdaptationManager (worker, registry, rollback).
  */
+
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import {
 } from '../../src/daemon/adaptation.js';
 import { ModelRegistry } from '../../src/daemon/registry.js';
 import { viewRequest } from '../../src/daemon/websocket.js';
+import { recordingWindows } from '../../src/dsp/frontend.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -187,7 +189,13 @@ test('an adaptation job on a faulty machine at another condition is promoted, ac
     assert.deepEqual(swaps, [{ machine: 'm1', dir: active?.dir }]);
     const meta = await registry.metadata(done.version);
     assert.equal(meta.adaptation?.targetKind, 'single-machine');
-    assert.equal(meta.metrics.targetWindows, 37, '10 s in 1 s windows every 0.25 s');
+    // 10 s at 1730 rpm (the frames' speed), cut as the model's front end cuts a recording
+    const w = recordingWindows(meta.frontEnd, 1730);
+    assert.equal(
+      meta.metrics.targetWindows,
+      Math.floor((120_000 - w.length) / w.hop) + 1,
+      '10 s in windows of the model front end',
+    );
     // progress for the console: steps, loss terms, checkpoints with the discriminator's accuracy
     assert.equal(done.step, 12);
     assert.ok(
