@@ -46,7 +46,7 @@ function collector(client: MqttClient) {
   });
   return {
     got,
-    next(pred: (r: Received) => boolean, ms = 5000): Promise<Received> {
+    next(pred: (r: Received) => boolean, ms = 60_000): Promise<Received> {
       const hit = got.find(pred);
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
@@ -74,7 +74,7 @@ function alertFor(machine: string, i: number, state: Alert['state'] = 'warning')
   });
 }
 
-describe('AlertPublisher on a real mosquitto', { skip, timeout: 30_000 }, () => {
+describe('AlertPublisher on a real mosquitto', { skip, timeout: 600_000 }, () => {
   let broker: Mosquitto;
   const clients: MqttClient[] = [];
   const connect = async (opts: mqtt.IClientOptions = {}) => {
@@ -138,14 +138,15 @@ describe('AlertPublisher on a real mosquitto', { skip, timeout: 30_000 }, () => 
       { published: 1, statesPublished: 1 },
     );
 
+    // Retained messages follow each SUBACK in order: subscribed to alerts
+    // first, a retained alert would arrive before the retained state.
     const late = await connect();
     const lateInbox = collector(late);
-    await late.subscribeAsync(`faultline/${SITE}/+/state`, { qos: 1 });
     await late.subscribeAsync(`faultline/${SITE}/+/alert`, { qos: 1 });
+    await late.subscribeAsync(`faultline/${SITE}/+/state`, { qos: 1 });
     const s = await lateInbox.next((m) => m.topic === stateTopic(SITE, 'pump1'));
     assert.equal(s.packet.retain, true);
     assert.equal(JSON.parse(s.payload).alertId, alert.id);
-    await new Promise((res) => setTimeout(res, 100));
     assert.ok(!lateInbox.got.some((m) => m.topic.endsWith('/alert')), 'alerts are not retained');
   });
 
@@ -183,10 +184,27 @@ describe('AlertPublisher on a real mosquitto', { skip, timeout: 30_000 }, () => 
 
   test('acks round-trip as events; malformed acks are counted, never crash', async () => {
     const { pub, logs } = await publisher('gw-ack');
-    await new Promise((res) => setTimeout(res, 100)); // ack subscription settles
     const operator = await connect();
+    // The publisher subscribes to acks once connected; a probe ack on another
+    // machine's topic, repeated until one comes back, shows the subscription
+    // is in place (however long that took), so nothing below can be missed.
+    const probe = ackTopic(SITE, 'probe');
+    const probed = once(pub, 'ack');
+    let answered = false;
+    void probed.then(() => {
+      answered = true;
+    });
+    for (let i = 0; !answered && i < 600; i++) {
+      await operator.publishAsync(probe, JSON.stringify({ id: alertFor('probe', 1).id, by: 'x' }), {
+        qos: 1,
+      });
+      await Promise.race([probed, new Promise((res) => setTimeout(res, 100))]);
+    }
+    assert.ok(answered, 'the publisher receives acks');
     const acks: ReceivedAck[] = [];
-    pub.on('ack', (a) => acks.push(a));
+    pub.on('ack', (a) => {
+      if (a.machine === 'pump2') acks.push(a);
+    });
     const bad: string[] = [];
     pub.on('bad-ack', (b) => bad.push(b.error));
     const id = alertFor('pump2', 3).id;
@@ -194,7 +212,11 @@ describe('AlertPublisher on a real mosquitto', { skip, timeout: 30_000 }, () => 
     await operator.publishAsync(topic, '{not json', { qos: 1 });
     await operator.publishAsync(topic, JSON.stringify({ id }), { qos: 1 }); // no `by`
     await operator.publishAsync(topic, JSON.stringify({ id: 'x', by: 'ana' }), { qos: 1 });
-    const got = once(pub, 'ack');
+    const got = new Promise<void>((res) =>
+      pub.on('ack', (a) => {
+        if (a.machine === 'pump2') res();
+      }),
+    );
     await operator.publishAsync(
       topic,
       JSON.stringify({ id, by: 'ana', comment: 'bearing ordered' }),
@@ -229,7 +251,9 @@ describe('AlertPublisher on a real mosquitto', { skip, timeout: 30_000 }, () => 
     pub.on('dropped', (a) => dropped.push(a));
 
     await broker.kill();
-    await new Promise((res) => setTimeout(res, 100));
+    const gone = Date.now() + 60_000;
+    while (pub.stats().connected && Date.now() < gone)
+      await new Promise((res) => setTimeout(res, 25));
     assert.equal(pub.stats().connected, false);
     const sent = [
       alertFor('pump9', 1, 'watch'),
@@ -255,7 +279,7 @@ describe('AlertPublisher on a real mosquitto', { skip, timeout: 30_000 }, () => 
     await pub.flushed();
     const flushMs = Date.now() - t0;
     const expected = [sent[3], sent[4], sent[5], sent[6], sent[8]].map((a) => a.id);
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 60_000;
     while (inbox.got.length < expected.length && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 25));
     }

@@ -420,12 +420,11 @@ test('MQTT payloads: fuzzed raw frames, acks and an oversize message on the gate
   const before = gw.health();
   const good = frame(1);
   let badAcks = 0;
+  let rawBytes = 0;
   for (let i = 0; i < 1500; i++) {
-    await c.publishAsync(
-      'faultline/z/m1/1/raw',
-      Buffer.from(i % 4 ? r.mutate(good) : r.bytes(r.int(300))),
-      { qos: 1 },
-    );
+    const raw = Buffer.from(i % 4 ? r.mutate(good) : r.bytes(r.int(300)));
+    rawBytes += raw.length;
+    await c.publishAsync('faultline/z/m1/1/raw', raw, { qos: 1 });
     count('MQTT raw frame', 'ok');
     const ack =
       i % 3 ? JSON.stringify(r.value(3)) : Buffer.from(r.bytes(r.int(60))).toString('latin1');
@@ -438,10 +437,23 @@ test('MQTT payloads: fuzzed raw frames, acks and an oversize message on the gate
     count('MQTT ack', valid ? 'ok' : 'error');
   }
   await c.publishAsync('faultline/z/m1/1/raw', Buffer.alloc(4 << 20, 0x55), { qos: 1 });
+  rawBytes += 4 << 20;
   count('MQTT raw frame', 'ok');
-  await new Promise((res) => setTimeout(res, 1000));
   await c.endAsync();
-  const h: GatewayHealth = gw.health();
+  // The broker has every message (QoS 1); wait until the gateway's ingest and
+  // alert clients took them all, however long that takes here.
+  const deadline = Date.now() + 60_000;
+  let h: GatewayHealth = gw.health();
+  while (
+    (h.ingest.sources[0].bytes - before.ingest.sources[0].bytes < rawBytes ||
+      h.alerts.badAcks - before.alerts.badAcks < badAcks) &&
+    Date.now() < deadline
+  ) {
+    await new Promise((res) => setTimeout(res, 100));
+    h = gw.health();
+  }
+  const ingested = h.ingest.sources[0].bytes - before.ingest.sources[0].bytes;
+  assert.ok(ingested >= rawBytes, `payload bytes ingested: ${ingested} of ${rawBytes}`);
   const src = h.ingest.sources[0];
   const newBad = src.badFrames - before.ingest.sources[0].badFrames;
   counts['MQTT raw frame'].errors = newBad;

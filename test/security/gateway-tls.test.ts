@@ -49,7 +49,7 @@ after(async () => {
 
 test('gateway on a TLS broker with a private CA: alerts and presence arrive', {
   skip,
-  timeout: 120_000,
+  timeout: 600_000,
 }, async () => {
   const ca = await readFile(pki.ca);
   watcher = await mqtt.connectAsync(tlsUrl, {
@@ -97,10 +97,12 @@ test('gateway on a TLS broker with a private CA: alerts and presence arrive', {
     log: quiet,
   });
   const g = gw;
-  await until('the gateway presence online over TLS', () =>
-    presence.some((p) => (JSON.parse(p) as { status: string }).status === 'online'),
+  await until(
+    'the gateway presence online over TLS',
+    () => presence.some((p) => (JSON.parse(p) as { status: string }).status === 'online'),
+    60_000,
   );
-  await until('an alert over TLS', () => alerts.length > 0, 60_000);
+  await until('an alert over TLS', () => alerts.length > 0, 180_000);
   assert.equal(alerts[0].machine, 't-1');
   assert.equal(g.health().alerts.connected, true);
   const stored = await g.alerts({ limit: 100 });

@@ -23,6 +23,7 @@ import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
 import { exampleAlert } from '../alerts/example.js';
+import { collect } from '../helpers/links.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTestPki, tlsListener, writePasswordFile } from '../helpers/tls.js';
@@ -96,7 +97,8 @@ function source(
     password: o.password ?? USERS[user],
     caPath: o.caPath ?? ca(),
     topics: o.topics ?? ['faultline/s1/+/+/raw'],
-    connectTimeoutMs: 3000,
+    // a refusal (wrong CA, wrong password) comes at once; a busy machine may take its time to say yes
+    connectTimeoutMs: 30_000,
   });
   sources.push(s);
   return s;
@@ -132,17 +134,28 @@ const frame = (seq: number) =>
     ),
   );
 
-/** Blocks that arrive at `s` within `ms`. */
-function gather(s: MqttSource, ms: number): Promise<IngestedBlock[]> {
+/**
+ * Every block that arrives at `s` until one with sequence number `lastSeq`
+ * (a positive control published after everything that must not arrive:
+ * the broker delivers one connection's messages in order, so whatever was
+ * let through before it has arrived by then). Rejects after 60 s.
+ */
+function gatherUntil(s: MqttSource, lastSeq: number): Promise<IngestedBlock[]> {
   const got: IngestedBlock[] = [];
-  const on = (b: IngestedBlock) => got.push(b);
-  s.on('data', on);
-  return new Promise((resolve) =>
-    setTimeout(() => {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      s.off('data', on);
+      reject(new Error(`block ${lastSeq} did not arrive in 60 s (got ${got.map((b) => b.seq)})`));
+    }, 60_000);
+    const on = (b: IngestedBlock) => {
+      got.push(b);
+      if (b.seq !== lastSeq) return;
+      clearTimeout(timer);
       s.off('data', on);
       resolve(got);
-    }, ms),
-  );
+    };
+    s.on('data', on);
+  });
 }
 
 test('MqttSource connects over TLS with the CA and a password, and receives its site', {
@@ -151,11 +164,14 @@ test('MqttSource connects over TLS with the CA and a password, and receives its 
   const s = source('gw-s1');
   await s.start();
   const sensor = await client('sensor-s1');
-  const pending = gather(s, 1500);
+  const pending = collect(s, 5);
   for (let i = 0; i < 5; i++)
     await sensor.publishAsync('faultline/s1/pump/1/raw', frame(i), { qos: 1 });
   const got = await pending;
-  assert.equal(got.length, 5);
+  assert.deepEqual(
+    got.map((b) => b.seq),
+    [0, 1, 2, 3, 4],
+  );
   assert.equal(got[0].origin.link === 'mqtt' && got[0].origin.site, 's1');
 });
 
@@ -190,9 +206,11 @@ test("another site's topics are denied by the ACL (with a positive control)", {
   await s.start();
   const s1 = await client('sensor-s1');
   const s2 = await client('sensor-s2');
-  const pending = gather(s, 1500);
-  await s1.publishAsync('faultline/s1/pump/1/raw', frame(1), { qos: 1 });
+  // the denied message first, then the positive control: once the control
+  // arrived, the denied one would have too (see gatherUntil)
+  const pending = gatherUntil(s, 1);
   await s2.publishAsync('faultline/s2/pump/1/raw', frame(2), { qos: 1 });
+  await s1.publishAsync('faultline/s1/pump/1/raw', frame(1), { qos: 1 });
   const got = await pending;
   assert.deepEqual(
     got.map((b) => (b.origin.link === 'mqtt' ? b.origin.site : '')),
@@ -202,7 +220,7 @@ test("another site's topics are denied by the ACL (with a positive control)", {
   // a sensor of s1 cannot publish into s2 either: gw-s2 sees nothing from it
   const g2 = source('gw-s2', { topics: ['faultline/s2/+/+/raw'] });
   await g2.start();
-  const p2 = gather(g2, 1500);
+  const p2 = gatherUntil(g2, 4);
   await s1.publishAsync('faultline/s2/pump/1/raw', frame(3), { qos: 1 }).catch(() => undefined);
   await s2.publishAsync('faultline/s2/pump/1/raw', frame(4), { qos: 1 });
   assert.deepEqual(
@@ -214,6 +232,7 @@ test("another site's topics are denied by the ACL (with a positive control)", {
 
 test('AlertPublisher connects with CA + credentials and publishes; a wrong CA errors clearly', {
   skip,
+  timeout: 120_000,
 }, async () => {
   const base = { ca: await readFile(ca()), username: 'gw-s1', password: USERS['gw-s1'] };
   const c = mqtt.connect(tlsUrl, gatewayConnectOptions({ site: 's1', gatewayId: 'g1', base }));
@@ -227,8 +246,9 @@ test('AlertPublisher connects with CA + credentials and publishes; a wrong CA er
   await watcher.subscribeAsync('faultline/s1/+/alert', { qos: 1 });
   const alert = { ...exampleAlert, site: 's1' };
   pub.publishAlert(alert);
-  await Promise.race([pub.flushed(), new Promise((r) => setTimeout(r, 5000))]);
-  await new Promise((r) => setTimeout(r, 300));
+  await pub.flushed(); // the test's timeout bounds it
+  const deadline = Date.now() + 60_000;
+  while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   assert.deepEqual(
     seen.map((a) => a.id),
     [alert.id],
