@@ -2,8 +2,10 @@
  * One load run, shared by the short test (test/load/load.test.ts) and the
  * soak benchmark (bench/suites/soak.ts): N simulated sensors publish real
  * frames through mosquitto into a gateway child process for a set time,
- * loopback only. Sampled every 2 s: ingest rate, gateway RSS; at the end:
- * dropped windows, inference latency percentiles.
+ * loopback only. Sampled every 2 s: gateway RSS; at the end: frames, gaps
+ * and bad frames per channel, dropped blocks and windows by reason, ingest
+ * rate, inference latency percentiles. The rates and latencies are the
+ * machine's (bench material); the losses by reason are the gateway's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,7 +39,15 @@ export interface LoadResult {
   ingestedFramesPerS: number;
   /** Channels (sensors) whose ingest kept ≥ 95 % of the offered rate. */
   sustainedChannels: number;
+  /** Frames each channel delivered over the measured time. */
+  framesPerChannel: number[];
+  /** Sequence gaps (frames missing) over the measured time, all channels. */
+  gaps: number;
+  /** Frames that failed to decode over the measured time, all channels. */
+  badFrames: number;
   droppedWindows: number;
+  /** Dropped windows by reason (`queue-full`: the machine could not keep up). */
+  droppedWindowsByReason: Record<string, number>;
   droppedBlocks: number;
   windowsOut: number;
   latencyP50Ms: number;
@@ -55,6 +65,12 @@ type Pipe = {
 };
 
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const minus = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(a)
+      .map(([k, v]) => [k, v - (b[k] ?? 0)] as const)
+      .filter(([, v]) => v !== 0),
+  );
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const speed = o.speed ?? 1;
@@ -80,19 +96,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       }),
     );
     const g = gw;
-    const frames = async () =>
-      (await g.get<MachineView[]>('/api/machines')).map((m) => m.ingest.frames);
-    await until('every sensor flowing', async () => (await frames()).every((f) => f > 20), 60_000);
-    await sleep(3000); // warm-up: worker start, first batches
+    const ingest = async () => (await g.get<MachineView[]>('/api/machines')).map((m) => m.ingest);
+    const frames = async () => (await ingest()).map((x) => x.frames);
+    await until('every sensor flowing', async () => (await frames()).every((f) => f > 20), 120_000);
+    // warm-up: workers started, every machine diagnosed (however long that takes here)
+    await until(
+      'every machine diagnosed',
+      async () =>
+        (await g.get<MachineView[]>('/api/machines')).every((m) => m.diagnosis !== undefined),
+      120_000,
+    );
     const h0 = await g.get<GatewayHealth>('/api/gateway');
-    const f0 = await frames();
+    const i0 = await ingest();
+    const f0 = i0.map((x) => x.frames);
     const t0 = Date.now();
     const rss: number[] = [];
     while (Date.now() - t0 < o.seconds * 1000) {
       rss.push(await rssMiB(g.pid));
       await sleep(2000);
     }
-    const f1 = await frames();
+    const i1 = await ingest();
+    const f1 = i1.map((x) => x.frames);
     const dt = (Date.now() - t0) / 1000;
     const h1 = await g.get<GatewayHealth>('/api/gateway');
     const p0 = h0.pipeline as Pipe;
@@ -107,7 +131,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       offeredFramesPerS: offered,
       ingestedFramesPerS: rates.reduce((a, b) => a + b, 0),
       sustainedChannels: rates.filter((r) => r >= 0.95 * offered).length,
+      framesPerChannel: f1.map((f, i) => f - f0[i]),
+      gaps: i1.reduce((a, x, i) => a + x.gaps - i0[i].gaps, 0),
+      badFrames: i1.reduce((a, x, i) => a + x.badFrames - i0[i].badFrames, 0),
       droppedWindows: sum(p1.dropped.windows) - sum(p0.dropped.windows),
+      droppedWindowsByReason: minus(p1.dropped.windows, p0.dropped.windows),
       droppedBlocks: sum(p1.dropped.blocks) - sum(p0.dropped.blocks),
       windowsOut: p1.windowsOut - p0.windowsOut,
       latencyP50Ms: p1.latencyMs.p50,

@@ -438,10 +438,18 @@ test('single-machine adaptation: a faulty machine at another condition is promot
     );
     assert.equal(ok.meta.adaptation?.targetKind, 'single-machine');
     assert.ok(ok.meta.adaptation?.selection.includes('lowest mean target prediction entropy'));
+    // Every window of the 10 s, cut as the model's front end cuts a recording:
+    // version 2 order mode, windows of `window.length` revolutions every
+    // `window.hop` revolutions at the machine's 1730 rpm.
+    const w = ok.meta.frontEnd.window;
+    assert.ok(ok.meta.frontEnd.version === 2 && w?.unit === 'rev', JSON.stringify(w));
+    const samplesPerRev = (12000 * 60) / 1730;
+    const winLen = Math.ceil(w.length * samplesPerRev) + 1;
+    const winHop = Math.round(w.hop * samplesPerRev);
     assert.equal(
       ok.meta.metrics.targetWindows,
-      37,
-      'every window of the 10 s: (10 − 1) / 0.25 + 1',
+      Math.floor((machine.samples.length - winLen) / winHop) + 1,
+      `every window of the 10 s: ${w.length} rev every ${w.hop} rev at 1730 rpm`,
     );
     assert.equal(ok.meta.metrics.targetMajorityShareAfter, 1);
     // The data-set guard would have refused it: one machine is one class.
