@@ -48,7 +48,7 @@ export function addFrontEndOptions(cmd: Command, withAuto: boolean): Command {
     )
     .option(
       '--bands <list>',
-      'order mode: envelope bands in Hz, e.g. 500-1500,1500-3000; default 500-1500-3000-4500… up to 0.475 × the analysis rate',
+      'order mode: envelope bands in Hz, e.g. 1000-5400,500-1500; default one wide band 1000-5400 (band normalisation), or it and 500-1500-3000-4500… up to 0.475 × the analysis rate (joint)',
     )
     .option('--orders <max>', 'order mode: top of the shaft-order axis, orders (default 16)')
     .option(
