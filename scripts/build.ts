@@ -32,14 +32,23 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Builds `dist/` afresh; resolves with the number of modules written. */
-export async function buildDist(): Promise<number> {
+/**
+ * The folder a build for `who` goes to: a sibling of dist/ at the repository
+ * root (the built code finds the root as two levels up, as from dist/), so
+ * a test or a benchmark never rebuilds the dist/ another one is running.
+ */
+export function privateDist(who: string): string {
+  return path.join(root, `.dist-${who}`);
+}
+
+/** Builds `outDir` (default `dist/`) afresh; resolves with the number of modules written. */
+export async function buildDist(outDir: string = DIST): Promise<number> {
   const files = await filesUnder(SRC);
   const ts = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
-  await rm(DIST, { recursive: true, force: true });
+  await rm(outDir, { recursive: true, force: true });
   await esbuild.build({
     entryPoints: ts,
-    outdir: DIST,
+    outdir: outDir,
     outbase: SRC,
     bundle: false,
     format: 'esm',
@@ -49,7 +58,7 @@ export async function buildDist(): Promise<number> {
     logLevel: 'warning',
   });
   for (const f of files.filter((f) => f.endsWith('.json'))) {
-    const to = path.join(DIST, path.relative(SRC, f));
+    const to = path.join(outDir, path.relative(SRC, f));
     await mkdir(path.dirname(to), { recursive: true });
     await copyFile(f, to);
   }

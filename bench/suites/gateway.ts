@@ -97,8 +97,10 @@ export async function benchModel(): Promise<string> {
 let stepScript: Promise<string> | undefined;
 function builtStep(): Promise<string> {
   stepScript ??= (async () => {
-    const { buildDist, DIST } = await import('../../scripts/build.js');
-    await buildDist();
+    // Its own build folder: a test suite running beside the bench rebuilds dist/.
+    const { buildDist, privateDist } = await import('../../scripts/build.js');
+    const DIST = privateDist('bench');
+    await buildDist(DIST);
     const esbuild = await import('esbuild');
     const outfile = path.join(DIST, 'bench', 'gateway-step.mjs');
     await esbuild.build({

@@ -12,19 +12,29 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { buildDist, DIST } from '../../scripts/build.js';
+import { buildDist, DIST, privateDist } from '../../scripts/build.js';
 import { freePort } from '../helpers/ports.js';
 
 let child: ChildProcess | undefined;
 let stateDir: string | undefined;
 
+// Built where `npm run build` builds, but into a folder of this run's own: a
+// benchmark (or another test run) beside this one may be running dist/.
+const OUT = privateDist(`test-${process.pid}`);
+
 after(async () => {
   child?.kill('SIGTERM');
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await rm(OUT, { recursive: true, force: true });
 });
 
 test('dist/ holds every module and the built gateway diagnoses the simulated fleet', async () => {
-  const n = await buildDist();
+  assert.equal(
+    path.dirname(OUT),
+    path.dirname(DIST),
+    'a sibling of dist/: the same way up to the repository',
+  );
+  const n = await buildDist(OUT);
   assert.ok(n > 50, `${n} modules`);
   for (const f of [
     'cli/main.js',
@@ -32,14 +42,14 @@ test('dist/ holds every module and the built gateway diagnoses the simulated fle
     'daemon/adapt-worker.js',
     'alerts/alert.schema.json',
   ]) {
-    assert.ok(existsSync(path.join(DIST, f)), `dist/${f}`);
+    assert.ok(existsSync(path.join(OUT, f)), `dist/${f}`);
   }
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'fl-dist-'));
   const [port, brokerPort] = [await freePort(), await freePort()];
   const c = spawn(
     process.execPath,
     [
-      path.join(DIST, 'cli', 'main.js'),
+      path.join(OUT, 'cli', 'main.js'),
       'gateway',
       '--state-dir',
       stateDir,
