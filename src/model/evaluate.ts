@@ -36,7 +36,7 @@ import {
 } from './detection.js';
 import { classesByDomain, type DomainSplits, prepareDomain } from './domains.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
-import { chooseFrontEnd, type FrontEndChoice } from './front-end-choice.js';
+import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
 import {
   accuracyOf,
   buildSeededCnn,
@@ -76,6 +76,12 @@ export interface EvalSettings {
    * mode). Chosen per task without labels (./front-end-choice.ts).
    */
   timeFrontEnd?: FrontEndConfig;
+  /**
+   * `--mode auto --normalisation auto`: the order-mode front end with joint
+   * normalisation, for order-mode tasks whose target rings like the source
+   * (the same rig at another speed); tasks across rigs keep `frontEnd`.
+   */
+  jointFrontEnd?: FrontEndConfig;
   variant: CnnVariant;
   epochs: number;
   adaptSteps: number;
@@ -148,6 +154,8 @@ interface Unit {
   targets: string[];
   /** `--mode auto`: the mode of this unit's source model (tasks that chose alike share one). */
   mode?: 'time' | 'order';
+  /** `--normalisation auto`: joint for an order-mode unit on the source's rig. */
+  joint?: boolean;
   /** `--mode auto`: the choice per target, for the report. */
   choices?: Record<string, FrontEndChoice>;
 }
@@ -212,7 +220,11 @@ export async function runUnit(
   await initBackend({ log: () => {} });
   const { recordings } = await loadSettingsData(settings);
   const fe = createFrontEnd(
-    unit.mode === 'time' && settings.timeFrontEnd ? settings.timeFrontEnd : settings.frontEnd,
+    unit.mode === 'time' && settings.timeFrontEnd
+      ? settings.timeFrontEnd
+      : unit.joint && settings.jointFrontEnd
+        ? settings.jointFrontEnd
+        : settings.frontEnd,
   );
   const byDomain = classesByDomain(recordings);
   const classes = (settings.classes ?? byDomain[unit.source]).filter((c) =>
@@ -369,8 +381,10 @@ export async function runEvaluation(
         recordings.filter((r) => r.domain === task.target),
         settings.frontEnd,
       );
+      if (c.mode === 'order' && settings.jointFrontEnd)
+        c.normalisation = c.profileShift < SAME_RIG_SHIFT ? 'joint' : 'band';
       log(
-        `${task.source}→${task.target}: band-profile shift ${c.profileShift.toFixed(2)}, speed ratio ${c.speedRatio?.toFixed(3) ?? 'unknown'} → ${c.mode} mode`,
+        `${task.source}→${task.target}: band-profile shift ${c.profileShift.toFixed(2)}, speed ratio ${c.speedRatio?.toFixed(3) ?? 'unknown'} → ${c.mode} mode${c.normalisation ? ` (${c.normalisation} normalisation)` : ''}`,
       );
       choices.set(key, {
         ...c,
@@ -383,10 +397,23 @@ export async function runEvaluation(
   for (const seed of settings.seeds) {
     for (const task of settings.tasks) {
       const c = choices.get(`${task.source}|${task.target}`);
-      let u = units.find((x) => x.source === task.source && x.seed === seed && x.mode === c?.mode);
+      const joint = c?.normalisation === 'joint';
+      let u = units.find(
+        (x) =>
+          x.source === task.source &&
+          x.seed === seed &&
+          x.mode === c?.mode &&
+          (x.joint ?? false) === joint,
+      );
       if (!u)
         units.push(
-          (u = { source: task.source, seed, targets: [], ...(c ? { mode: c.mode } : {}) }),
+          (u = {
+            source: task.source,
+            seed,
+            targets: [],
+            ...(c ? { mode: c.mode } : {}),
+            ...(joint ? { joint } : {}),
+          }),
         );
       if (c) (u.choices ??= {})[task.target] = c;
       if (!u.targets.includes(task.target)) u.targets.push(task.target);
@@ -448,6 +475,9 @@ export async function runEvaluation(
       strategies: settings.strategies,
       seeds: settings.seeds,
       ...(settings.timeFrontEnd ? { mode: 'auto', timeFrontEnd: settings.timeFrontEnd } : {}),
+      ...(settings.jointFrontEnd
+        ? { normalisation: 'auto', jointFrontEnd: settings.jointFrontEnd }
+        : {}),
       variant: settings.variant,
       epochs: settings.epochs,
       adaptSteps: settings.adaptSteps,

@@ -193,6 +193,13 @@ export function domainSpeed(
 /** What `--mode auto` chose for one task, and why. */
 export interface FrontEndChoice {
   mode: 'time' | 'order';
+  /**
+   * Order mode under `--normalisation auto`: `joint` when the target rings
+   * like the source (the same rig: band levels mean the same there and keep
+   * what tells defect sizes apart), `band` across rigs (each band z-scored on
+   * its own: another rig's resonances weigh the bands differently).
+   */
+  normalisation?: LineNormalisation;
   /** Band-profile shift between source and target (see the file comment). */
   profileShift: number;
   /** Target over source median speed; undefined when a speed is unknown. */

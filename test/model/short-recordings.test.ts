@@ -134,7 +134,7 @@ async function adaptOrGuard(...args: string[]): Promise<void> {
   }
 }
 
-test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults (auto picks order mode)', {
+test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults (auto picks order mode, joint on the same rig)', {
   timeout: 600_000,
 }, async () => {
   const json = path.join(root, 'report.json');
@@ -159,6 +159,9 @@ test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults 
   assert.equal(report.tasks.length, 4);
   for (const t of report.tasks) {
     assert.equal(t.frontEnd?.mode, 'order', `${t.source}→${t.target}: speeds differ 3×`);
+    // One simulated machine at two speeds rings alike: band levels are kept (joint).
+    assert.ok(t.frontEnd && t.frontEnd.profileShift < 2, JSON.stringify(t.frontEnd));
+    assert.equal(t.frontEnd?.normalisation, 'joint', 'the same rig: joint normalisation');
     assert.ok(t.windows > 0, `${t.source}→${t.target} ${t.strategy}: target test windows`);
     assert.ok(t.accuracy >= 0 && t.accuracy <= 1);
   }

@@ -203,6 +203,16 @@ export function registerEvalCommand(
           seeds,
           frontEnd,
           ...(fe.time ? { timeFrontEnd: resolveFrontEndConfig(fe.time) } : {}),
+          ...(fe.jointOnSameRig
+            ? {
+                jointFrontEnd: frontEndForTraining(
+                  fe.input,
+                  fe.axes,
+                  'joint',
+                  data.recordings.filter((r) => inTasks.has(r.domain)),
+                ),
+              }
+            : {}),
           variant: o.variant as CnnVariant,
           epochs: int('--epochs', o.epochs, 1),
           adaptSteps: int('--adapt-steps', o.adaptSteps, 1),

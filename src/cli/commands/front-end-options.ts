@@ -62,8 +62,10 @@ export function addFrontEndOptions(cmd: Command, withAuto: boolean): Command {
     )
     .option(
       '--normalisation <n>',
-      'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig)',
-      'band',
+      withAuto
+        ? 'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig) | auto (with --mode auto: joint where the target rings like the source, band across rigs; otherwise band)'
+        : 'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig)',
+      withAuto ? 'auto' : 'band',
     )
     .option(
       '--speed-range <rpm>',
@@ -110,6 +112,8 @@ export function frontEndFromCli(
   mode: 'time' | 'order' | 'auto';
   axes: AxesChoice;
   normalisation: LineNormalisation;
+  /** `--mode auto --normalisation auto`: order-mode tasks on the source's rig take joint normalisation. */
+  jointOnSameRig: boolean;
 } {
   const modes = withAuto ? ['auto', 'order', 'time'] : ['order', 'time'];
   if (!modes.includes(o.mode)) throw usage(`--mode must be ${modes.join(', ')}; got '${o.mode}'`);
@@ -124,8 +128,9 @@ export function frontEndFromCli(
     throw usage(`--analysis-rate must be in 1000…1000000 Hz, got '${o.analysisRate}'`);
   if (!['shaft', 'faults', 'auto'].includes(o.axes))
     throw usage(`--axes must be shaft, faults or auto, got '${o.axes}'`);
-  if (!['band', 'joint'].includes(o.normalisation))
-    throw usage(`--normalisation must be band or joint, got '${o.normalisation}'`);
+  const normalisations = withAuto ? ['band', 'joint', 'auto'] : ['band', 'joint'];
+  if (!normalisations.includes(o.normalisation))
+    throw usage(`--normalisation must be ${normalisations.join(', ')}; got '${o.normalisation}'`);
   const range = /^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$/.exec(o.speedRange);
   if (!range || Number(range[1]) <= 0 || Number(range[2]) <= Number(range[1]))
     throw usage(`--speed-range must be min-max rpm with 0 < min < max, got '${o.speedRange}'`);
@@ -171,6 +176,8 @@ export function frontEndFromCli(
     ...(o.mode === 'auto' ? { time: { version: 2, mode: 'time', sampleRate } } : {}),
     mode: o.mode as 'time' | 'order' | 'auto',
     axes: o.axes as AxesChoice,
-    normalisation: o.normalisation as LineNormalisation,
+    // `auto` outside --mode auto has no task to look at: band, which travels.
+    normalisation: (o.normalisation === 'auto' ? 'band' : o.normalisation) as LineNormalisation,
+    jointOnSameRig: o.normalisation === 'auto' && o.mode === 'auto',
   };
 }
