@@ -500,19 +500,8 @@ function createOrderLineFrontEnd(cfg: FrontEndConfig): FrontEnd {
         `output array has length ${data.length}, the front end needs ${size}`,
       );
     }
-    let shaftRpm = rpm;
-    if (shaftRpm === undefined || shaftRpm === null) {
-      checkFinite(window, 'front-end window');
-      shaftRpm = estimateShaftSpeed(window, sampleRate, {
-        minRpm: cfg.order.minRpm,
-        maxRpm: cfg.order.maxRpm,
-      }).rpm;
-    } else if (!(Number.isFinite(shaftRpm) && shaftRpm > 0)) {
-      throw new FaultlineError(
-        'FL_ERR_DSP_PARAMS',
-        `rpm must be a finite speed > 0, got ${shaftRpm}; omit it to estimate`,
-      );
-    }
+    if (rpm === undefined || rpm === null) checkFinite(window, 'front-end window');
+    const shaftRpm = shaftSpeed(window, rpm, sampleRate, cfg);
     lastRpm = shaftRpm;
     map.compute(window, shaftRpm, data, bearing);
     return data;
@@ -579,18 +568,7 @@ export function createFrontEnd(config: FrontEndInput): FrontEnd {
       plan.compute(work, data);
       return data;
     }
-    let shaftRpm = rpm;
-    if (shaftRpm === undefined || shaftRpm === null) {
-      shaftRpm = estimateShaftSpeed(window, sampleRate, {
-        minRpm: cfg.order.minRpm,
-        maxRpm: cfg.order.maxRpm,
-      }).rpm;
-    } else if (!(Number.isFinite(shaftRpm) && shaftRpm > 0)) {
-      throw new FaultlineError(
-        'FL_ERR_DSP_PARAMS',
-        `rpm must be a finite speed > 0, got ${shaftRpm}; omit it to estimate`,
-      );
-    }
+    const shaftRpm = shaftSpeed(window, rpm, sampleRate, cfg);
     lastRpm = shaftRpm;
     if (envelope) {
       envelope.compute(window, envelopeOut);
@@ -679,6 +657,32 @@ function orderEnvelopeOptions(cfg: FrontEndConfig): EnvelopeOptions | undefined 
 function stftAxis(cfg: FrontEndConfig): [number, number] {
   if (cfg.mode === 'time') return [cfg.sampleRate, cfg.windowLength];
   return [cfg.order.samplesPerRev, Math.round(cfg.order.samplesPerRev * cfg.order.revolutions)];
+}
+
+/**
+ * The speed an order-mode window is read at: `rpm` when given (a finite
+ * speed > 0, else FL_ERR_DSP_PARAMS), else estimated from the window within
+ * the front end's speed range.
+ */
+function shaftSpeed(
+  window: Float32Array,
+  rpm: number | null | undefined,
+  sampleRate: number,
+  cfg: FrontEndConfig,
+): number {
+  if (rpm === undefined || rpm === null) {
+    return estimateShaftSpeed(window, sampleRate, {
+      minRpm: cfg.order.minRpm,
+      maxRpm: cfg.order.maxRpm,
+    }).rpm;
+  }
+  if (!(Number.isFinite(rpm) && rpm > 0)) {
+    throw new FaultlineError(
+      'FL_ERR_DSP_PARAMS',
+      `rpm must be a finite speed > 0, got ${rpm}; omit it to estimate`,
+    );
+  }
+  return rpm;
 }
 
 function removeMean(x: Float32Array, out: Float32Array): void {
