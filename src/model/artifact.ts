@@ -111,6 +111,8 @@ export interface ModelMetadata {
     learningRate: number;
     backend: string;
     seconds: number;
+    /** Order mode: speed factors of the extra training windows (../model/domains.ts); absent or empty: none. */
+    speedAugment?: number[];
   };
   provenance: Provenance;
   /** Accuracies as fractions (source validation, etc.). */

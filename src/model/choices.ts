@@ -22,3 +22,7 @@ export const EVAL_STRATEGIES: readonly EvalStrategy[] = [
   'dann-ent',
   'dann-im',
 ];
+
+/** The class mix dann-im's diversity term expects of the target (./adapt/align.ts). */
+export type ClassPrior = 'source' | 'uniform';
+export const CLASS_PRIORS: readonly ClassPrior[] = ['source', 'uniform'];

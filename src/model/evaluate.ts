@@ -25,7 +25,7 @@ import { alignDomains } from './adapt/align.js';
 import type { Checkpoint } from './adapt/selection.js';
 import type { CnnVariant } from './architectures.js';
 import { initBackend } from './backend.js';
-import { EVAL_STRATEGIES, type EvalStrategy } from './choices.js';
+import { type ClassPrior, EVAL_STRATEGIES, type EvalStrategy } from './choices.js';
 import {
   type DetectionJob,
   detectionProtocol,
@@ -34,7 +34,7 @@ import {
   runDetectionJobInWorker,
   SIM_DETECTION,
 } from './detection.js';
-import { classesByDomain, type DomainSplits, prepareDomain } from './domains.js';
+import { classesByDomain, type DomainSplits, prepareDomain, speedAugmentFor } from './domains.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
 import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
 import {
@@ -88,6 +88,10 @@ export interface EvalSettings {
   workers: number;
   /** Also score normal-versus-fault detection (./detection.ts); default false here, on in the CLI. */
   detection?: boolean;
+  /** Order mode: speed factors of the extra source training windows (./domains.ts); default `auto`. */
+  speedAugment?: readonly number[] | 'auto';
+  /** dann-im: the class mix expected of the target (./adapt/align.ts); default `source`. */
+  classPrior?: ClassPrior;
 }
 
 /** One line of the report's `tasks`. */
@@ -231,7 +235,9 @@ export async function runUnit(
     byDomain[unit.source]?.includes(c),
   );
   const C = classes.length;
-  const src = prepareDomain(recordings, [unit.source], classes, fe);
+  const src = prepareDomain(recordings, [unit.source], classes, fe, undefined, {
+    speedFactors: speedAugmentFor(fe.config, settings.speedAugment),
+  });
   const tgts = new Map<string, DomainSplits>();
   for (const t of unit.targets)
     tgts.set(
@@ -298,6 +304,7 @@ export async function runUnit(
           strategy,
           steps: settings.adaptSteps,
           seed: unit.seed,
+          classPrior: settings.classPrior ?? 'source',
           onCheckpoint: (c) =>
             byStep.push({
               step: c.step,

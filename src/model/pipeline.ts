@@ -8,7 +8,7 @@ import { ratesMatch } from '../data/resample.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
-import { alignDomains, type StepLoss } from './adapt/align.js';
+import { alignDomains, classPrior, type StepLoss } from './adapt/align.js';
 import { finetune, newHead, trainNewHead } from './adapt/finetune.js';
 import {
   evaluateGuards,
@@ -31,6 +31,7 @@ import {
   type DomainSplits,
   prepareDomain,
   prepareUnlabelled,
+  speedAugmentFor,
 } from './domains.js';
 import { type InputSet, takeRows } from './inputs.js';
 import { accuracyOf, buildSeededCnn, predictProbs, trainClassifier } from './train.js';
@@ -47,6 +48,8 @@ export interface TrainSourceOptions {
   variant?: CnnVariant;
   epochs?: number;
   seed?: number;
+  /** Order mode: speed factors of extra training windows (./domains.ts); default `auto`. */
+  speedAugment?: readonly number[] | 'auto';
   outDir: string;
   command: string;
   onStep?: (step: number, steps: number, epoch: number) => void;
@@ -66,7 +69,10 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
     );
   const feConfig = resolveFrontEndConfig(o.frontEnd);
   const fe = createFrontEnd(feConfig);
-  const data = prepareDomain(o.recordings, domains, classes, fe, DEFAULT_FRACTIONS);
+  const speedAugment = speedAugmentFor(feConfig, o.speedAugment);
+  const data = prepareDomain(o.recordings, domains, classes, fe, DEFAULT_FRACTIONS, {
+    speedFactors: speedAugment,
+  });
   const variant = o.variant ?? 'strided';
   const seed = o.seed ?? 1;
   const cnn = buildSeededCnn([...fe.inputShape], classes.length, variant, seed);
@@ -105,6 +111,7 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
         learningRate,
         backend: backend.name,
         seconds: Math.round(r.seconds * 10) / 10,
+        ...(speedAugment.length > 0 ? { speedAugment } : {}),
       },
       provenance: {
         dataset: o.datasetLabel,
@@ -205,7 +212,15 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
   const fe = createFrontEnd(meta.frontEnd);
   const seed = o.seed ?? 1;
   const t0 = performance.now();
-  const sourceData = prepareDomain(o.recordings, meta.provenance.domains, meta.classes, fe);
+  // The source windows as the model was trained on them (augmented or not).
+  const sourceData = prepareDomain(
+    o.recordings,
+    meta.provenance.domains,
+    meta.classes,
+    fe,
+    DEFAULT_FRACTIONS,
+    { speedFactors: meta.training.speedAugment ?? [] },
+  );
   const targetRecs = o.recordings.filter((r) => o.targetDomains.includes(r.domain));
   if (targetRecs.length === 0) {
     throw new FaultlineError(
@@ -231,10 +246,12 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
     unlabelled = { ...targetData.train, y: new Int32Array(targetData.train.n).fill(-1) };
   }
   const C = meta.classes.length;
+  // The IM guard judges with the class mix the selection used (./adapt/align.ts).
+  const prior = kind === 'dataset' && !newLabels ? classPrior(sourceData.train.y, C) : undefined;
   const probsBefore = predictProbs(src.model, unlabelled);
   const before = {
     source: accuracyOf(predictProbs(src.model, sourceData.val), sourceData.val.y, C),
-    target: predictionStats(probsBefore, C),
+    target: predictionStats(probsBefore, C, prior),
     verdict: verdictOf(probsBefore, C),
   };
   let model = src.model;
@@ -279,7 +296,7 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
       source: newLabels
         ? Number.NaN
         : accuracyOf(predictProbs(model, sourceData.val), sourceData.val.y, C),
-      target: predictionStats(probsAfter, Cn),
+      target: predictionStats(probsAfter, Cn, prior),
       verdict: verdictOf(probsAfter, Cn),
     };
     let guards = evaluateGuards(

@@ -72,6 +72,11 @@ test('3 s at 600 rpm: train with the defaults splits 70/15/15 in time and every 
   assert.equal(meta.sampleRate, 12_000, 'resampled to the default analysis rate');
   assert.deepEqual(meta.frontEnd.window, { length: 4, hop: 0.618, unit: 'rev' });
   assert.deepEqual(meta.provenance.split, { train: 0.7, val: 0.15, test: 0.15 });
+  assert.deepEqual(
+    meta.training.speedAugment,
+    [0.87, 1.15],
+    'order mode trains on speed-shifted copies',
+  );
   for (const split of ['train', 'val', 'test'])
     assert.ok(
       meta.provenance.windows[split] > 0,

@@ -19,6 +19,8 @@ import { FaultlineError } from '../../errors.js';
 import { reportChart } from '../../eval/chart.js';
 import { oracleSummary, reportMarkdown } from '../../eval/markdown.js';
 import {
+  CLASS_PRIORS,
+  type ClassPrior,
   CNN_VARIANTS,
   type CnnVariant,
   EVAL_STRATEGIES,
@@ -53,6 +55,7 @@ interface EvalOptions extends FrontEndCliOptions {
   variant: string;
   epochs: string;
   adaptSteps: string;
+  classPrior: string;
   workers?: string;
   detection: boolean;
 }
@@ -152,6 +155,11 @@ export function registerEvalCommand(
       '8',
     )
     .option('--adapt-steps <n>', 'adaptation steps for dann/mmd', '300')
+    .option(
+      '--class-prior <mix>',
+      `dann-im: the class mix its diversity term expects of the target: source (the source's class proportions) | uniform (every class alike)`,
+      'source',
+    )
     .option('--workers <n>', 'worker threads (0 = run in this thread); default one per core, ≤ 2')
     .option(
       '--no-detection',
@@ -173,6 +181,11 @@ export function registerEvalCommand(
       }
       if (!CNN_VARIANTS.includes(o.variant as CnnVariant))
         throw new FaultlineError('FL_ERR_CLI_USAGE', `unknown variant '${o.variant}'`);
+      if (!CLASS_PRIORS.includes(o.classPrior as ClassPrior))
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `--class-prior must be ${CLASS_PRIORS.join(' or ')}, got '${o.classPrior}'`,
+        );
       const fe = frontEndFromCli(o, true);
       // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
       const { defaultWorkers, parseTasks, runEvaluation } = await import('../../model/evaluate.js');
@@ -218,6 +231,8 @@ export function registerEvalCommand(
           adaptSteps: int('--adapt-steps', o.adaptSteps, 1),
           workers: o.workers === undefined ? defaultWorkers() : int('--workers', o.workers, 0),
           detection: o.detection,
+          speedAugment: fe.speedAugment,
+          classPrior: o.classPrior as ClassPrior,
         },
         command,
         (m) => io.stderr.write(`faultline: eval: ${m}\n`),

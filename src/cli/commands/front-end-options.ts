@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { DEFAULT_ANALYSIS_RATE, type FrontEndInput, V2_DEFAULTS } from '../../dsp/frontend.js';
 import type { LineNormalisation } from '../../dsp/order-lines.js';
 import { FaultlineError } from '../../errors.js';
+import { DEFAULT_SPEED_AUGMENT } from '../../model/domains.js';
 import type { AxesChoice } from '../../model/front-end-choice.js';
 
 export interface FrontEndCliOptions {
@@ -21,6 +22,7 @@ export interface FrontEndCliOptions {
   axes: string;
   normalisation: string;
   speedRange: string;
+  augmentSpeed: string;
 }
 
 /** Adds the flags to `cmd`; `auto` mode only where the target is known (eval). */
@@ -71,7 +73,24 @@ export function addFrontEndOptions(cmd: Command, withAuto: boolean): Command {
       '--speed-range <rpm>',
       `order mode: speeds served, min-max rpm (windows of live streams are sized for the minimum); default ${V2_DEFAULTS.minRpm}-${V2_DEFAULTS.maxRpm}`,
       `${V2_DEFAULTS.minRpm}-${V2_DEFAULTS.maxRpm}`,
+    )
+    .option(
+      '--augment-speed <list>',
+      `order mode: extra training windows of each source recording mapped as if the shaft turned k times as fast, so its lines move by some per cent and the model learns to read another bearing, or a speed that is off: factors (e.g. 0.9,1.1) | none | auto (${DEFAULT_SPEED_AUGMENT.join(',')} on shaft-order axes, none on fault axes)`,
+      'auto',
     );
+}
+
+/** `--augment-speed`: factors in 0.5…2 (1 is the recording itself), `none` or `auto`. */
+export function parseSpeedAugment(v: string): number[] | 'auto' {
+  if (v.trim() === 'auto') return 'auto';
+  if (v.trim() === 'none') return [];
+  return v.split(',').map((f) => {
+    const k = Number(f.trim());
+    if (!Number.isFinite(k) || k < 0.5 || k > 2)
+      throw usage(`--augment-speed entries must be factors in 0.5…2 (or none), got '${f}'`);
+    return k;
+  });
 }
 
 /** A length flag: `4rev`, `4`, `0.17s`, `170ms` in the mode's unit. */
@@ -114,6 +133,8 @@ export function frontEndFromCli(
   normalisation: LineNormalisation;
   /** `--mode auto --normalisation auto`: order-mode tasks on the source's rig take joint normalisation. */
   jointOnSameRig: boolean;
+  /** Speed factors of the extra order-mode training windows (empty: none). */
+  speedAugment: number[] | 'auto';
 } {
   const modes = withAuto ? ['auto', 'order', 'time'] : ['order', 'time'];
   if (!modes.includes(o.mode)) throw usage(`--mode must be ${modes.join(', ')}; got '${o.mode}'`);
@@ -179,5 +200,6 @@ export function frontEndFromCli(
     // `auto` outside --mode auto has no task to look at: band, which travels.
     normalisation: (o.normalisation === 'auto' ? 'band' : o.normalisation) as LineNormalisation,
     jointOnSameRig: o.normalisation === 'auto' && o.mode === 'auto',
+    speedAugment: parseSpeedAugment(o.augmentSpeed),
   };
 }

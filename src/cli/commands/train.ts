@@ -108,6 +108,7 @@ export function registerTrainCommand(program: Command): void {
         variant: o.variant as CnnVariant,
         epochs,
         seed,
+        speedAugment: fe.speedAugment,
         outDir: o.out,
         command: `faultline train ${process.argv.slice(3).join(' ')}`,
         onStep: (s, n, e) => bar.update(s, n, `epoch ${e}`),

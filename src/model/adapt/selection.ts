@@ -6,7 +6,9 @@
  * maximisation score of its predictions on UNLABELLED target windows,
  * `IM = H(mean p) − mean H(p)` divided by log C: high when each prediction is
  * confident (low conditional entropy) and the classes are all used (high
- * marginal entropy) — a collapsed or confused model scores low.
+ * marginal entropy) — a collapsed or confused model scores low. Given the
+ * class mix π the target should have (the source's), the marginal term is
+ * 1 − KL(mean p ‖ π)/log C instead, the marginal entropy when π is uniform.
  */
 
 /** Label-free statistics of softmax outputs `[n × C]`. */
@@ -15,11 +17,15 @@ export interface PredictionStats {
   meanEntropy: number;
   /** Entropy of the mean prediction / log C: 1 = all classes used evenly. */
   marginalEntropy: number;
-  /** marginalEntropy − meanEntropy, −1 … 1. */
+  /** marginalEntropy (or 1 − KL(mean p ‖ prior)/log C) − meanEntropy, ≤ 1. */
   im: number;
 }
 
-export function predictionStats(probs: Float32Array, C: number): PredictionStats {
+export function predictionStats(
+  probs: Float32Array,
+  C: number,
+  prior?: ArrayLike<number>,
+): PredictionStats {
   const n = probs.length / C;
   if (n === 0) return { meanEntropy: Number.NaN, marginalEntropy: Number.NaN, im: Number.NaN };
   const mean = new Float64Array(C);
@@ -38,7 +44,16 @@ export function predictionStats(probs: Float32Array, C: number): PredictionStats
   const logC = Math.log(C);
   const meanEntropy = hSum / n / logC;
   const marginalEntropy = hm / logC;
-  return { meanEntropy, marginalEntropy, im: marginalEntropy - meanEntropy };
+  // With a prior π the marginal term is 1 − KL(mean p ‖ π)/log C, which is
+  // the marginal entropy when π is uniform.
+  let marginalFit = marginalEntropy;
+  if (prior) {
+    let kl = 0;
+    for (let c = 0; c < C; c++)
+      if (mean[c] > 1e-12) kl += mean[c] * Math.log(mean[c] / Math.max(prior[c], 1e-6));
+    marginalFit = 1 - kl / logC;
+  }
+  return { meanEntropy, marginalEntropy, im: marginalFit - meanEntropy };
 }
 
 /** One scored checkpoint of an adaptation run. */
