@@ -4,8 +4,9 @@
  * label-free checkpoint choice beside the oracle's (when adaptation ran),
  * every (task, strategy, seed) entry, then the normal-versus-fault detection.
  */
+
+import type { DetectionReport } from '../model/detection-metrics.js';
 import type { EvalReport, EvalTaskResult } from '../model/evaluate.js';
-import type { DetectionReport } from './detection.js';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)} %` : '–');
 

@@ -5,7 +5,7 @@
  * - in-domain, on every domain of the data set that has normal windows (CWRU:
  *   load 0 only): a model of all that domain's classes, normal included,
  *   trained on the domain's time-ordered train split and scored on its test
- *   split as a binary detector (../eval/detection.ts);
+ *   split as a binary detector (./detection-metrics.ts);
  * - cross-domain, on simulated machines (src/sim), where every condition has
  *   a normal class: a source-condition model scored on other conditions'
  *   test splits, source-only and after DANN with the UNLABELLED target train
@@ -14,21 +14,22 @@
  * A job is one (domain, seed) or one (simulator, seed); jobs run in the
  * evaluation's worker pool (./evaluate.ts) beside the cross-domain units.
  */
-import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
+import { createFrontEnd, type FrontEndConfig, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
+import { simulateRecording } from '../sim/generator.js';
+import type { Recording } from '../types.js';
+import { alignDomains } from './adapt/align.js';
+import type { CnnVariant } from './architectures.js';
+import { initBackend } from './backend.js';
+import type { EvalStrategy } from './choices.js';
 import {
   binaryDetection,
   type DetectionEntry,
   type DetectionReport,
   NORMAL_CLASS,
-} from '../eval/detection.js';
-import { simulateRecording } from '../sim/generator.js';
-import type { Recording } from '../types.js';
-import { alignDomains } from './adapt/align.js';
-import { initBackend } from './backend.js';
+} from './detection-metrics.js';
 import { classesByDomain, type DomainSplits, defaultFrontEnd, prepareDomain } from './domains.js';
-import { loadSettingsData } from './eval-data.js';
-import type { EvalSettings } from './evaluate.js';
+import { type EvalDataSettings, loadSettingsData } from './eval-data.js';
 import type { InputSet } from './inputs.js';
 import * as tf from './tf.js';
 import {
@@ -39,6 +40,22 @@ import {
   trainClassifier,
 } from './train.js';
 import { runWorkerJob } from './worker-thread.js';
+
+/**
+ * The part of EvalSettings (./evaluate.ts) a detection job reads; declared
+ * here so that ./evaluate.ts imports this module and not the other way round.
+ */
+export interface DetectionSettings extends EvalDataSettings {
+  /** Classes scored (normal added); absent: every class of the domain. */
+  classes?: string[];
+  seeds: number[];
+  frontEnd: FrontEndConfig;
+  variant: CnnVariant;
+  epochs: number;
+  adaptSteps: number;
+  /** Cross-domain detection on the simulator runs DANN when this has `dann`. */
+  strategies: readonly EvalStrategy[];
+}
 
 /** One unit of detection work. */
 export type DetectionJob =
@@ -72,7 +89,7 @@ export const SIM_DETECTION = {
  * least one scored fault class, seed), then a simulator job per seed.
  */
 export function planDetection(
-  settings: Pick<EvalSettings, 'classes' | 'seeds'>,
+  settings: Pick<DetectionSettings, 'classes' | 'seeds'>,
   domainClasses: Record<string, string[]>,
 ): { jobs: DetectionJob[]; coverage: DetectionReport['coverage'] } {
   const withNormal: string[] = [];
@@ -123,7 +140,7 @@ export function detectionProtocol(
 
 /** Runs one job in this thread. */
 export async function runDetectionJob(
-  settings: EvalSettings,
+  settings: DetectionSettings,
   job: DetectionJob,
   log: (m: string) => void = () => {},
 ): Promise<DetectionEntry[]> {
@@ -133,7 +150,7 @@ export async function runDetectionJob(
 
 /** Runs one job in a worker thread (its own backend). */
 export function runDetectionJobInWorker(
-  settings: EvalSettings,
+  settings: DetectionSettings,
   job: DetectionJob,
   log: (m: string) => void,
 ): Promise<DetectionEntry[]> {
@@ -147,7 +164,7 @@ export function runDetectionJobInWorker(
 }
 
 async function inDomain(
-  settings: EvalSettings,
+  settings: DetectionSettings,
   job: { domain: string; seed: number },
   log: (m: string) => void,
 ): Promise<DetectionEntry[]> {
@@ -213,7 +230,7 @@ export function simDetectionRecordings(targets: readonly string[]): Recording[] 
 }
 
 async function simulated(
-  settings: EvalSettings,
+  settings: DetectionSettings,
   seed: number,
   log: (m: string) => void,
 ): Promise<DetectionEntry[]> {

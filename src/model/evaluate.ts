@@ -16,11 +16,6 @@
 import os from 'node:os';
 import { createFrontEnd, type FrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
-import {
-  type DetectionEntry,
-  type DetectionReport,
-  summariseDetection,
-} from '../eval/detection.js';
 import { alignDomains } from './adapt/align.js';
 import type { Checkpoint } from './adapt/selection.js';
 import type { CnnVariant } from './architectures.js';
@@ -34,6 +29,11 @@ import {
   runDetectionJobInWorker,
   SIM_DETECTION,
 } from './detection.js';
+import {
+  type DetectionEntry,
+  type DetectionReport,
+  summariseDetection,
+} from './detection-metrics.js';
 import { classesByDomain, type DomainSplits, prepareDomain, speedAugmentFor } from './domains.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
 import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
@@ -147,7 +147,7 @@ export interface EvalReport {
   settings: Omit<EvalSettings, 'frontEnd' | 'dataset'>;
   tasks: EvalTaskResult[];
   summary: Record<string, EvalSummary>;
-  /** Normal-versus-fault detection, apart from `tasks` (../eval/detection.ts); absent when not run. */
+  /** Normal-versus-fault detection, apart from `tasks` (./detection-metrics.ts); absent when not run. */
   detection?: DetectionReport;
   totalSeconds: number;
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isFaultlineError } from '../../src/errors.js';
+import { reportMarkdown } from '../../src/eval/markdown.js';
 import {
   auroc,
   binaryDetection,
   type DetectionEntry,
   type DetectionReport,
   summariseDetection,
-} from '../../src/eval/detection.js';
-import { reportMarkdown } from '../../src/eval/markdown.js';
+} from '../../src/model/detection-metrics.js';
 import type { EvalReport, EvalTaskResult } from '../../src/model/evaluate.js';
 import { mulberry32 } from '../../src/model/inputs.js';
 
