@@ -35,6 +35,9 @@ export const MX_CLASSES = [
   'opaque',
 ] as const;
 
+/** A MATLAB array class name. */
+export type MatClass = (typeof MX_CLASSES)[number];
+
 /** MAT data types (the `type` of a data element tag). */
 export const MI = {
   INT8: 1,

@@ -17,8 +17,15 @@
  * nothing reads them, and its element count could be anything.
  */
 import { FaultlineError } from '../errors.js';
-import type { MatClass, MatVariable } from './mat.js';
-import { decodeChar, decodeNumeric, MI, MI_SIZE, MX_CLASSES, storageFits } from './mat-decode.js';
+import {
+  decodeChar,
+  decodeNumeric,
+  type MatClass,
+  MI,
+  MI_SIZE,
+  MX_CLASSES,
+  storageFits,
+} from './mat-decode.js';
 
 /**
  * Most elements one numeric array may hold: 2^27 samples is 46 min at 48 kHz,
@@ -42,6 +49,24 @@ export const MAX_STRUCT_DEPTH = 32;
  * KiB into millions of them. Recording files carry a handful.
  */
 export const MAX_STRUCT_FIELDS = 65_536;
+
+/** One variable of a MAT-file. */
+export interface MatVariable {
+  name: string;
+  mxClass: MatClass;
+  /** MATLAB dimensions as stored, e.g. `[121265, 1]` for a column vector. */
+  dims: number[];
+  /** True when the values were decoded (real numeric and char arrays); false for cell, struct, sparse, complex… */
+  decoded: boolean;
+  /** Real numeric values in MATLAB's column-major order, length = product of dims. */
+  data?: Float64Array;
+  /** Text of a char array; the rows of a multi-row char matrix joined by '\n'. */
+  text?: string;
+  /** Field names of a struct (1×1 or array), in file order. */
+  fieldNames?: string[];
+  /** The fields of a 1×1 struct, by field name, in file order; absent for a struct array. */
+  fields?: Map<string, MatVariable>;
+}
 
 /** State of one file's walk. */
 export interface WalkContext {

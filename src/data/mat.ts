@@ -36,23 +36,24 @@
 import { readFile } from 'node:fs/promises';
 import { inflateSync, constants as zlibConstants } from 'node:zlib';
 import { FaultlineError } from '../errors.js';
-import { MI, type MX_CLASSES } from './mat-decode.js';
+import { MI } from './mat-decode.js';
 import {
   decodeTopLevel,
   MAX_ARRAY_ELEMENTS,
   MAX_STRUCT_FIELDS,
+  type MatVariable,
   pad8,
   type WalkContext,
 } from './mat-element.js';
 
+export type { MatClass } from './mat-decode.js';
 export {
   MAX_ARRAY_ELEMENTS,
   MAX_CHAR_ELEMENTS,
   MAX_STRUCT_DEPTH,
   MAX_STRUCT_FIELDS,
+  type MatVariable,
 } from './mat-element.js';
-
-export type MatClass = (typeof MX_CLASSES)[number];
 
 const HEADER_BYTES = 128;
 const HEADER_TEXT = 'MATLAB 5.0 MAT-file';
@@ -71,24 +72,6 @@ export const MAX_INFLATED_BYTES = MAX_ARRAY_ELEMENTS * 8 + 64 * 2 ** 20;
  * declared size) before inflating the rest: at zlib's ~1000:1 at most ~1 MiB.
  */
 const PEEK_COMPRESSED_BYTES = 1024;
-
-/** One variable of a MAT-file. */
-export interface MatVariable {
-  name: string;
-  mxClass: MatClass;
-  /** MATLAB dimensions as stored, e.g. `[121265, 1]` for a column vector. */
-  dims: number[];
-  /** True when the values were decoded (real numeric and char arrays); false for cell, struct, sparse, complex… */
-  decoded: boolean;
-  /** Real numeric values in MATLAB's column-major order, length = product of dims. */
-  data?: Float64Array;
-  /** Text of a char array; the rows of a multi-row char matrix joined by '\n'. */
-  text?: string;
-  /** Field names of a struct (1×1 or array), in file order. */
-  fieldNames?: string[];
-  /** The fields of a 1×1 struct, by field name, in file order; absent for a struct array. */
-  fields?: Map<string, MatVariable>;
-}
 
 export interface ReadMatOptions {
   /**
