@@ -21,7 +21,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenError } from './broker.js';
-import type { Gateway } from './gateway.js';
+import type { GatewayApi } from './gateway-api.js';
 import { registerRoutes } from './routes.js';
 import { registerStream } from './websocket.js';
 
@@ -108,7 +108,7 @@ function isPublic(req: FastifyRequest): boolean {
 
 /** Builds the fastify app (not listening): used by startApi and by tests with inject(). */
 export async function buildApi(
-  gw: Gateway,
+  gw: GatewayApi,
   o: Omit<ApiOptions, 'host' | 'port'>,
 ): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
@@ -154,7 +154,7 @@ export async function buildApi(
  * Builds the app and listens.
  * @throws FaultlineError FL_ERR_CONFIG when the port is taken (names `http.port`)
  */
-export async function startApi(gw: Gateway, o: ApiOptions): Promise<ApiServer> {
+export async function startApi(gw: GatewayApi, o: ApiOptions): Promise<ApiServer> {
   const app = await buildApi(gw, o);
   try {
     await app.listen({ host: o.host, port: o.port });

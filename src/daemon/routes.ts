@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { FaultlineError, isFaultlineError } from '../errors.js';
-import type { Gateway } from './gateway.js';
+import type { GatewayApi } from './gateway-api.js';
 import { openApiDocument } from './openapi.js';
 
 const ackBody = z.strictObject({
@@ -83,7 +83,7 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(500).send({ error: 'internal', message: (err as Error).message });
 }
 
-export function registerRoutes(app: FastifyInstance, gw: Gateway): void {
+export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
   app.setErrorHandler((err, _req, reply) => {
     if ((err as { statusCode?: number }).statusCode && !isFaultlineError(err)) {
       const e = err as { statusCode: number; message: string };

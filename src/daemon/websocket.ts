@@ -23,7 +23,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Gateway, GatewayEvents } from './gateway.js';
+import type { GatewayApi } from './gateway-api.js';
+import type { GatewayEvents } from './views.js';
 
 const MAX_BUFFERED = 1024 * 1024;
 /** Machines one client may view at once (bounds what one socket can switch on). */
@@ -56,7 +57,7 @@ function toJson(type: string, data: unknown): string {
   });
 }
 
-export function registerStream(app: FastifyInstance, gw: Gateway): void {
+export function registerStream(app: FastifyInstance, gw: GatewayApi): void {
   app.get('/api/stream', { websocket: true }, (socket: WebSocket) => {
     const send = (type: string, data: unknown, bulk = false) => {
       if (socket.readyState !== socket.OPEN) return;

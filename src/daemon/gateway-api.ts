@@ -1,0 +1,48 @@
+/**
+ * The part of the gateway the HTTP and WebSocket API use (./api.ts,
+ * ./routes.ts, ./websocket.ts): they depend on this interface, not on the
+ * Gateway class, so the gateway can start the API (passing itself) without
+ * an import cycle. ./gateway.ts implements it.
+ */
+import type { Alert } from '../alerts/schema.js';
+import type { AdaptStrategy } from '../model/pipeline.js';
+import type { AlertQuery } from '../store/types.js';
+import type { AdaptationManager, AdaptJob } from './adaptation.js';
+import type { GatewayConfig } from './config.js';
+import type { ModelRegistry, ModelVersion } from './registry.js';
+import type { GatewayEvents, GatewayHealth, MachineView } from './views.js';
+
+export interface GatewayApi {
+  /** The site and its machines (the hello message, `GET /api/models`). */
+  readonly config: Readonly<Pick<GatewayConfig, 'site' | 'machines'>>;
+  readonly gatewayId: string;
+  /** Model versions, the active one per machine and the promotion audit; absent before start. */
+  readonly registry?: Pick<ModelRegistry, 'list' | 'active' | 'audit'>;
+  /** Adaptation jobs; absent before start. */
+  readonly adaptation?: Pick<AdaptationManager, 'job' | 'jobs'>;
+
+  /** Every machine, in config order (`GET /api/machines`). */
+  machines(): MachineView[];
+  /** One machine, or undefined when the id is unknown. */
+  machine(id: string): MachineView | undefined;
+  /** Alerts of this site, most recent first. */
+  alerts(q: AlertQuery): Promise<Alert[]>;
+  /** Acknowledges an alert from the API; rejects with FL_ERR_API_NOT_FOUND for an unknown id. */
+  ackAlert(id: string, by: string, comment?: string): Promise<Alert>;
+  /** `GET /api/gateway`. */
+  health(): GatewayHealth;
+  /** Starts collecting live signal and adapting the machine's model. */
+  startAdaptation(machine: string, o: { seconds?: number; strategy?: AdaptStrategy }): AdaptJob;
+  /** Marks the machine as shown in detail; call the returned function to stop. */
+  view(machine: string): () => void;
+  /** Activates a registry version for the machine (guards unless forced with a reason). */
+  promote(
+    machine: string,
+    o: { version: string; force?: boolean; by: string; reason?: string },
+  ): Promise<{ machine: string; from?: string; to: string; forced: boolean }>;
+  /** Back to the machine's previous model version. */
+  rollback(machine: string): Promise<{ from: ModelVersion; to: ModelVersion }>;
+
+  on<K extends keyof GatewayEvents>(event: K, listener: (...args: GatewayEvents[K]) => void): this;
+  off<K extends keyof GatewayEvents>(event: K, listener: (...args: GatewayEvents[K]) => void): this;
+}
