@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  buildImportGraph,
+  type ImportEdge,
+  importSpecifiers,
+  importsBetween,
+} from '../../scripts/import-graph.js';
+
+const graph = buildImportGraph();
+
+const show = (edges: readonly ImportEdge[]): string =>
+  edges.map((e) => `  ${e.from} → ${e.to} (${e.kind})`).join('\n');
+
+test('the import graph is read: every src file, and their relative imports', () => {
+  assert.ok(graph.files.length > 100, `only ${graph.files.length} files under src/`);
+  assert.ok(graph.imports.length > 300, `only ${graph.imports.length} imports found`);
+  assert.ok(graph.files.includes('src/daemon/gateway.ts'));
+  for (const e of graph.imports) {
+    if (e.to.startsWith('src/')) {
+      assert.ok(graph.files.includes(e.to), `${e.from} imports ${e.specifier}: no such file`);
+    }
+  }
+});
+
+test('import specifiers: comments and template text are not imports; type-only is told apart', () => {
+  const src = [
+    "import { a } from './a.js';",
+    "import type { B } from './b.js';",
+    "import {\n  type C,\n  d,\n} from './c.js';",
+    "export * from './e.js';",
+    "export type { F } from './f.js';",
+    "import './g.js';",
+    "const h = await import('./h.js');",
+    "// import { x } from './commented.js';",
+    "/* export { y } from './block.js'; */",
+    "const s = `import { z } from './template.js'`;",
+    "const u = 'http://example.com'; import { v } from './after-url.js';",
+  ].join('\n');
+  assert.deepEqual(
+    importSpecifiers(src)
+      .map((i) => `${i.kind} ${i.specifier}`)
+      .sort(),
+    [
+      'dynamic ./h.js',
+      'type ./b.js',
+      'type ./f.js',
+      'value ./a.js',
+      'value ./after-url.js',
+      'value ./c.js',
+      'value ./e.js',
+      'value ./g.js',
+    ],
+  );
+});
+
+test('no import cycle between files of src/', () => {
+  assert.deepEqual(
+    graph.fileCycles,
+    [],
+    `import cycles (each line: the files of one cycle):\n${graph.fileCycles.map((c) => `  ${c.join(' ↔ ')}`).join('\n')}`,
+  );
+});
+
+/** Imports that would run against the data path (ingest → dsp → model → diagnose → … → daemon, cli). */
+const forbidden: [from: string, to: string[]][] = [
+  ['src/model', ['src/eval', 'src/daemon', 'src/cli']],
+  ['src/dsp', ['src/model', 'src/diagnose', 'src/daemon']],
+  ['src/diagnose', ['src/daemon']],
+  ['src', ['test', 'bench']],
+];
+
+for (const [from, tos] of forbidden) {
+  test(`${from} imports nothing from ${tos.join(', ')}`, () => {
+    const bad = tos.flatMap((to) => importsBetween(graph, from, to));
+    assert.deepEqual(bad, [], `imports that run the wrong way:\n${show(bad)}`);
+  });
+}
