@@ -352,7 +352,6 @@ export const gatewayConfigSchema = z
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type MachineConfig = GatewayConfig['machines'][number];
-export type SensorConfig = MachineConfig['sensors'][number];
 
 /** `machines[2].sensors[0].sampleRate` from a zod path. */
 export function formatPath(p: readonly PropertyKey[]): string {

@@ -6,7 +6,6 @@
  * `data[(f * frames + t) * channels + c]` maps straight onto it).
  */
 import type { FrontEnd } from '../dsp/frontend.js';
-import { FaultlineError } from '../errors.js';
 import type { SignalWindow } from '../types.js';
 
 /** Shape of one network input: `[F, T, K]` (frequency rows, frames, channels). */
@@ -59,31 +58,6 @@ export function takeRows(set: InputSet, idx: ArrayLike<number>): InputSet {
     y[i] = set.y[r];
   }
   return { x, y, n: idx.length, shape: set.shape };
-}
-
-/** Concatenates sets of the same shape. */
-export function concatInputs(sets: readonly InputSet[]): InputSet {
-  if (sets.length === 0) throw new FaultlineError('FL_ERR_TRAIN', 'no input sets to concatenate');
-  const shape = sets[0].shape;
-  const size = inputSize(shape);
-  for (const s of sets) {
-    if (s.shape.some((v, i) => v !== shape[i])) {
-      throw new FaultlineError(
-        'FL_ERR_TRAIN',
-        `input sets have shapes [${sets[0].shape}] and [${s.shape}]`,
-      );
-    }
-  }
-  const n = sets.reduce((a, s) => a + s.n, 0);
-  const x = new Float32Array(n * size);
-  const y = new Int32Array(n);
-  let o = 0;
-  for (const s of sets) {
-    x.set(s.x, o * size);
-    y.set(s.y, o);
-    o += s.n;
-  }
-  return { x, y, n, shape };
 }
 
 /** Deterministic PRNG (mulberry32): seeded shuffles and batch draws. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HealthMonitor, MachineHealth, parseHealthConfig } from '../../src/diagnose/health.js';
+import { MachineHealth, parseHealthConfig } from '../../src/diagnose/health.js';
 import type { HealthChange, IsoZone, WindowDiagnosis } from '../../src/diagnose/types.js';
 import { isFaultlineError } from '../../src/errors.js';
 
@@ -229,22 +229,7 @@ describe('health state machine', () => {
     assert.equal(low.state, 'stream-mismatch');
   });
 
-  test('many machines, deterministic, and bad input rejected with a code', () => {
-    const m = new HealthMonitor({ silentAfterMs: 5000 });
-    for (let i = 0; i < 5; i++) {
-      m.update('a', win(i, 0.95));
-      m.update('b', win(i, 0.02));
-    }
-    assert.deepEqual(
-      m.snapshots().map((s) => [s.machine, s.state]),
-      [
-        ['a', 'alarm'],
-        ['b', 'ok'],
-      ],
-    );
-    const silent = m.tick(T0 + 4 * DT + 5000);
-    assert.deepEqual(silent.map((c) => c.machine).sort(), ['a', 'b']);
-
+  test('deterministic, and bad input rejected with a code', () => {
     // Same input → same output.
     const a = run(new MachineHealth('x'), [0.2, 0.8, 0.9, 0.95, 0.3, 0.1, 0.99, 0.97]).changes;
     const b = run(new MachineHealth('x'), [0.2, 0.8, 0.9, 0.95, 0.3, 0.1, 0.99, 0.97]).changes;
