@@ -64,13 +64,15 @@ test('no import cycle between files of src/', () => {
 
 /**
  * Imports that would run against the data path (ingest → dsp → model → diagnose → … → daemon, cli).
- * Evaluation (src/eval) sits above the model and the simulator and beside the live path: it may
- * use both, neither may use it, and the gateway does not run it.
+ * The simulator (src/sim) sits above the model (it trains the builtin simulator model) and below
+ * the daemon, which runs its fleet. Evaluation (src/eval) sits above the model and the simulator
+ * and beside the live path: it may use both, neither may use it, and the gateway does not run it.
  */
 const forbidden: [from: string, to: string[]][] = [
   ['src/model', ['src/eval', 'src/sim', 'src/daemon', 'src/cli']],
   ['src/dsp', ['src/model', 'src/diagnose', 'src/daemon']],
   ['src/diagnose', ['src/eval', 'src/daemon']],
+  ['src/sim', ['src/eval', 'src/daemon', 'src/cli']],
   ['src/daemon', ['src/eval']],
   ['src', ['test', 'bench']],
 ];

@@ -14,8 +14,8 @@ import type { MqttClient } from 'mqtt';
 import type { Alert, HealthStatePayload } from '../../src/alerts/schema.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { SimulatedFleet } from '../../src/daemon/fleet.js';
 import { Gateway, type MachineView } from '../../src/daemon/gateway.js';
+import { SimulatedFleet } from '../../src/sim/fleet.js';
 import { quiet, simModelDir } from '../faults/fixture.js';
 
 let dir: string;
