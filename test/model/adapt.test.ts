@@ -31,7 +31,7 @@ import {
 import { simulateRecording } from '../../src/sim/generator.js';
 import { simRecordings } from '../../src/sim/sim-model.js';
 import type { Recording } from '../../src/types.js';
-import { testArtifactMeta } from '../helpers/model-artifact.js';
+import { testArtifactMeta } from '../support/model-artifact.js';
 
 before(async () => {
   await initBackend({ log: () => {} });

@@ -1,5 +1,6 @@
 /**
- * Shared parts of the fault-injection tests: the gateway as a real child
+ * Shared parts of the fault-injection tests (and of the security, load and
+ * gateway-rate tests and the soak benchmark): the gateway as a real child
  * process (`faultline gateway --config <file>`, exactly as systemd runs it),
  * a simulator-trained model cached across test files, a second distinct
  * model, a serial sensor driven by this process, and small polling helpers.
