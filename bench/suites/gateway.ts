@@ -71,7 +71,7 @@ export const SETTINGS = { workers: 2, maxBatch: 64, evidenceEvery: 10 };
 /** The shipped gateway model with hop = 1 s, or the tests' fixture. */
 export async function benchModel(): Promise<string> {
   if (process.env.FAULTLINE_BENCH_GATEWAY_MODEL === 'fixture') {
-    const { modelVariant, simModelDir } = await import('../../test/diagnose/fixture.js');
+    const { modelVariant, simModelDir } = await import('../../test/support/pipeline-model.js');
     return modelVariant(await simModelDir(), (m) => {
       m.hop = FS;
       (m.frontEnd as { hop: number }).hop = FS;
@@ -214,7 +214,7 @@ async function ramp(
 export async function brokerSteps(modelDir: string) {
   const [{ startMosquitto }, { default: mqtt }, { encodeFrame }, { rawTopic }, gen] =
     await Promise.all([
-      import('../../test/helpers/mosquitto.js'),
+      import('../../test/support/mosquitto.js'),
       import('mqtt'),
       import('../../src/ingest/frame.js'),
       import('../../src/ingest/topics.js'),

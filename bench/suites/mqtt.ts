@@ -10,7 +10,7 @@ import mqtt from 'mqtt';
 import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import { rawTopic } from '../../src/ingest/topics.js';
-import { startMosquitto } from '../../test/helpers/mosquitto.js';
+import { startMosquitto } from '../../test/support/mosquitto.js';
 
 export const name = 'mqtt';
 

@@ -7,7 +7,7 @@
  *
  * Long, so it runs only when asked: `npx tsx bench/run.ts --only soak`.
  */
-import { runLoad } from '../../test/load/load-run.js';
+import { runLoad } from '../../test/support/load-run.js';
 
 export const name = 'soak';
 

@@ -13,8 +13,8 @@ import type { Checkpoint } from '../model/adapt/selection.js';
 import { readModelMetadata } from '../model/artifact.js';
 import { loadLabelledData } from '../model/domains.js';
 import { type AdaptStrategy, adaptModel } from '../model/pipeline.js';
+import { parseSimDatasetLabel, simRecordings } from '../sim/sim-model.js';
 import type { Recording } from '../types.js';
-import { parseSimDatasetLabel, simRecordings } from './sim-model.js';
 
 /** What the main thread sends. */
 export interface AdaptWorkerInput {

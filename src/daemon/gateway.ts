@@ -51,6 +51,7 @@ import { SerialSource } from '../ingest/serial-source.js';
 import type { IngestedBlock, IngestSource } from '../ingest/source.js';
 import { rawFilter } from '../ingest/topics.js';
 import type { AdaptStrategy } from '../model/pipeline.js';
+import { SimulatedFleet } from '../sim/fleet.js';
 import { InfluxHistoryStore } from '../store/influx.js';
 import { SqliteHistoryStore } from '../store/sqlite.js';
 import {
@@ -73,7 +74,6 @@ import {
   resolveGatewayId,
   resolveStateDir,
 } from './config.js';
-import { SimulatedFleet } from './fleet.js';
 import type { GatewayApi } from './gateway-api.js';
 import { resolveMachineModels } from './models.js';
 import { ModelRegistry, type ModelVersion } from './registry.js';

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { readModelMetadata } from '../model/artifact.js';
 import type { GatewayConfig } from './config.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
-// ./sim-model.js is imported where builtin:sim is resolved, not here: it
+// ../sim/sim-model.js is imported where builtin:sim is resolved, not here: it
 // pulls in tfjs (training), which a main thread running its models in worker
 // threads otherwise never loads.
 
@@ -74,7 +74,9 @@ export async function resolveMachineModels(
     if (cached) return cached;
     let v: ModelVersion | undefined;
     if (ref === BUILTIN_SIM) {
-      const { currentSimModelMeta, SIM_MODEL_NAME, trainSimModel } = await import('./sim-model.js');
+      const { currentSimModelMeta, SIM_MODEL_NAME, trainSimModel } = await import(
+        '../sim/sim-model.js'
+      );
       const shipped = path.join(o.repoRoot, 'models', SIM_MODEL_NAME);
       if (await currentSimModelMeta(shipped)) {
         v = await o.registry.register(shipped, { origin: `simulator (builtin:sim, ${shipped})` });

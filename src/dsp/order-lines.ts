@@ -101,7 +101,7 @@ export function defaultBands(sampleRate: number): Band[] {
 
 /**
  * Contiguous bands 500–1500–3000–4500–6000… Hz up to 0.475 × the rate: the
- * band-level profile (../model/front-end-choice.ts) and, after the wide
+ * band-level profile (../eval/front-end-choice.ts) and, after the wide
  * band, the default bands of `joint` normalisation (band levels kept: defect
  * sizes on one rig).
  */

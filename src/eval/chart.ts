@@ -7,7 +7,7 @@
  * few letters and symbols), drawn at 2× scale.
  */
 import { PNG } from 'pngjs';
-import type { EvalReport } from '../model/evaluate.js';
+import type { EvalReport } from './evaluate.js';
 
 type Rgb = [number, number, number];
 export const STRATEGY_COLOURS: Record<string, Rgb> = {

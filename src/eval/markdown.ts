@@ -5,8 +5,8 @@
  * every (task, strategy, seed) entry, then the normal-versus-fault detection.
  */
 
-import type { DetectionReport } from '../model/detection-metrics.js';
-import type { EvalReport, EvalTaskResult } from '../model/evaluate.js';
+import type { DetectionReport } from './detection-metrics.js';
+import type { EvalReport, EvalTaskResult } from './evaluate.js';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)} %` : '–');
 

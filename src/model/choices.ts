@@ -9,7 +9,7 @@ export type CnnVariant = 'reference' | 'strided' | 'slim' | 'strided_wide';
 export const CNN_VARIANTS: readonly CnnVariant[] = ['reference', 'strided', 'slim', 'strided_wide'];
 
 /**
- * Strategies `faultline eval` compares (./evaluate.ts); past source-only,
+ * Strategies `faultline eval` compares (../eval/evaluate.ts); past source-only,
  * the label-free alignments of ./adapt/align.ts (cdan = CDAN+E, dann-ent /
  * dann-im = DANN plus target entropy / information maximisation).
  */

@@ -13,8 +13,8 @@ import {
 } from '../../src/alerts/publisher.js';
 import { type Alert, alertId, parseAlert } from '../../src/alerts/schema.js';
 import { ackTopic, alertTopic, gatewayStatusTopic, stateTopic } from '../../src/alerts/topics.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { freePort } from '../helpers/ports.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { freePort } from '../support/ports.js';
 import { exampleAlert } from './example.js';
 
 const SITE = 'plant1';

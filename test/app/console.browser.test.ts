@@ -17,12 +17,12 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { build } from '../../app/build.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { trainSimModel } from '../../src/daemon/sim-model.js';
 import {
   loadModelArtifact,
   readModelMetadata,
   saveModelArtifact,
 } from '../../src/model/artifact.js';
+import { trainSimModel } from '../../src/sim/sim-model.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');

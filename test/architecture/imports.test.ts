@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   buildImportGraph,
   type ImportEdge,
   importSpecifiers,
   importsBetween,
+  repositoryRoot,
 } from '../../scripts/import-graph.js';
 
 const graph = buildImportGraph();
@@ -62,11 +65,18 @@ test('no import cycle between files of src/', () => {
   );
 });
 
-/** Imports that would run against the data path (ingest → dsp → model → diagnose → … → daemon, cli). */
+/**
+ * Imports that would run against the data path (ingest → dsp → model → diagnose → … → daemon, cli).
+ * The simulator (src/sim) sits above the model (it trains the builtin simulator model) and below
+ * the daemon, which runs its fleet. Evaluation (src/eval) sits above the model and the simulator
+ * and beside the live path: it may use both, neither may use it, and the gateway does not run it.
+ */
 const forbidden: [from: string, to: string[]][] = [
-  ['src/model', ['src/eval', 'src/daemon', 'src/cli']],
+  ['src/model', ['src/eval', 'src/sim', 'src/daemon', 'src/cli']],
   ['src/dsp', ['src/model', 'src/diagnose', 'src/daemon']],
-  ['src/diagnose', ['src/daemon']],
+  ['src/diagnose', ['src/eval', 'src/daemon']],
+  ['src/sim', ['src/eval', 'src/daemon', 'src/cli']],
+  ['src/daemon', ['src/eval']],
   ['src', ['test', 'bench']],
 ];
 
@@ -76,3 +86,24 @@ for (const [from, tos] of forbidden) {
     assert.deepEqual(bad, [], `imports that run the wrong way:\n${show(bad)}`);
   });
 }
+
+const repoRoot = repositoryRoot();
+
+test('bench/ and test/support/ take from test/ only test/support/', () => {
+  const bad: string[] = [];
+  for (const dir of ['bench', 'test/support']) {
+    const files = readdirSync(path.join(repoRoot, dir), { recursive: true, encoding: 'utf8' });
+    for (const f of files.filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f))) {
+      for (const { specifier } of importSpecifiers(readFileSync(path.join(repoRoot, f), 'utf8'))) {
+        if (!specifier.startsWith('.')) continue;
+        const to = path.posix.normalize(path.posix.join(path.dirname(f), specifier));
+        if (to.startsWith('test/') && !to.startsWith('test/support/')) bad.push(`  ${f} → ${to}`);
+      }
+    }
+  }
+  assert.deepEqual(
+    bad,
+    [],
+    `helpers shared with benchmarks belong in test/support/:\n${bad.join('\n')}`,
+  );
+});

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { buildDist, DIST, privateDist } from '../../scripts/build.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../support/ports.js';
 
 let child: ChildProcess | undefined;
 let stateDir: string | undefined;

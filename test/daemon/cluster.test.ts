@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/daemon/config.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
 let broker: Mosquitto;

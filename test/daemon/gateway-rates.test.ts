@@ -3,7 +3,7 @@
  * the project's reference node streams 26 667 Hz, the simulator model is
  * 12 kHz. In-process gateway on loopback (embedded broker, SQLite, API on a
  * free port), the simulated fleet publishing frames over MQTT at twice real
- * time, and the simulator model cached across test files (test/faults/fixture.ts).
+ * time, and the simulator model cached across test files (test/support/gateway-fixture.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,9 +14,9 @@ import type { MqttClient } from 'mqtt';
 import type { Alert, HealthStatePayload } from '../../src/alerts/schema.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { SimulatedFleet } from '../../src/daemon/fleet.js';
 import { Gateway, type MachineView } from '../../src/daemon/gateway.js';
-import { quiet, simModelDir } from '../faults/fixture.js';
+import { SimulatedFleet } from '../../src/sim/fleet.js';
+import { quiet, simModelDir } from '../support/gateway-fixture.js';
 
 let dir: string;
 let gw: Gateway;

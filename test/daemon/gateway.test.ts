@@ -15,13 +15,13 @@ import WebSocket from 'ws';
 import type { Alert } from '../../src/alerts/schema.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { SimulatedFleet } from '../../src/daemon/fleet.js';
 import { Gateway, type MachineView } from '../../src/daemon/gateway.js';
-import { trainSimModel } from '../../src/daemon/sim-model.js';
 import type { MachineDiagnosis } from '../../src/diagnose/pipeline.js';
 import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
+import { SimulatedFleet } from '../../src/sim/fleet.js';
+import { trainSimModel } from '../../src/sim/sim-model.js';
 
 let dir: string;
 let modelDir: string;

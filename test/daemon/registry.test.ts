@@ -10,7 +10,7 @@ import { isFaultlineError } from '../../src/errors.js';
 import { buildCnn } from '../../src/model/architectures.js';
 import { type ModelMetadata, saveModelArtifact } from '../../src/model/artifact.js';
 import { initBackend } from '../../src/model/backend.js';
-import { testArtifactMeta } from '../helpers/model-artifact.js';
+import { testArtifactMeta } from '../support/model-artifact.js';
 
 let dir: string;
 const models: ModelMetadata[] = [];

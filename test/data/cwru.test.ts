@@ -15,7 +15,7 @@ import {
 } from '../../src/data/cwru.js';
 import { CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
-import { requireCwru } from '../helpers/cwru.js';
+import { requireCwru } from '../support/cwru.js';
 
 interface ManifestRow {
   number: number;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CWRU_FILES } from '../../src/data/cwru.js';
-import { requireCwru } from '../helpers/cwru.js';
+import { requireCwru } from '../support/cwru.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);

@@ -11,7 +11,7 @@
  * {@link compressedElement} wraps any bytes, e.g. a decompression bomb.
  */
 import { deflateSync } from 'node:zlib';
-import { concat } from '../helpers/bytes.js';
+import { concat } from '../support/bytes.js';
 
 export type NumericKind =
   | 'double'

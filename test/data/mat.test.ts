@@ -19,8 +19,8 @@ import {
 } from '../../src/data/mat.js';
 import { readSignalChannel } from '../../src/data/signals.js';
 import { isFaultlineError } from '../../src/errors.js';
-import { concat } from '../helpers/bytes.js';
-import { requireCwru } from '../helpers/cwru.js';
+import { concat } from '../support/bytes.js';
+import { requireCwru } from '../support/cwru.js';
 import {
   compressedElement,
   compressedStream,

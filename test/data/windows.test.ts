@@ -14,7 +14,7 @@ import {
 } from '../../src/data/windows.js';
 import { isFaultlineError } from '../../src/errors.js';
 import type { Recording } from '../../src/types.js';
-import { requireCwru } from '../helpers/cwru.js';
+import { requireCwru } from '../support/cwru.js';
 
 /** A recording whose sample i holds the value i, so a window's content names its indices. */
 function ramp(n: number, id = 'ramp'): Recording {

@@ -1,6 +1,6 @@
 /**
  * The live pipeline end to end: real worker threads, a real model trained by
- * the model stage on simulator data (./fixture.ts), simulated streams.
+ * the model stage on simulator data (test/support/pipeline-model.ts), simulated streams.
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import { isFaultlineError } from '../../src/errors.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
 import { contentHash } from '../../src/model/artifact.js';
 import { BearingSignalGenerator, generateBearingSignal } from '../../src/sim/generator.js';
-import { modelVariant, simModelDir } from './fixture.js';
+import { modelVariant, simModelDir } from '../support/pipeline-model.js';
 import { sleep, toBlocks } from './helpers.js';
 
 let modelDir: string;

@@ -68,7 +68,7 @@ export function impactTrain(
   return out;
 }
 
-/** The CWRU folder (test/helpers/cwru.ts when present is the shared way; same fallback here). */
+/** The CWRU folder (test/support/cwru.ts when present is the shared way; same fallback here). */
 export function cwruDirFallback(): string {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   return process.env.FAULTLINE_CWRU_DIR ?? path.resolve(repoRoot, '..', 'shared', 'data', 'cwru');

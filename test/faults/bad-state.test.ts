@@ -22,7 +22,7 @@ import {
   until,
   variantModel,
   writeConfig,
-} from './fixture.js';
+} from '../support/gateway-fixture.js';
 
 let dir: string;
 let model: string;

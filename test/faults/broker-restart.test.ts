@@ -18,8 +18,6 @@ import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Alert } from '../../src/alerts/schema.js';
 import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { type PtyPair, startPtyPair } from '../helpers/socat.js';
 import {
   FAST_ALERTS,
   type GatewayProcess,
@@ -30,7 +28,9 @@ import {
   startSerialSensor,
   until,
   writeConfig,
-} from './fixture.js';
+} from '../support/gateway-fixture.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { type PtyPair, startPtyPair } from '../support/socat.js';
 
 const SITE = 'fb';
 /**

@@ -23,7 +23,6 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { GatewayConfigInput } from '../../src/daemon/config.js';
 import type { GatewayHealth } from '../../src/daemon/gateway.js';
-import { haveInfluxd, type Influxd, startInfluxd } from '../helpers/influxd.js';
 import {
   FAST_ALERTS,
   type GatewayProcess,
@@ -33,7 +32,8 @@ import {
   startGatewayProcess,
   until,
   writeConfig,
-} from './fixture.js';
+} from '../support/gateway-fixture.js';
+import { haveInfluxd, type Influxd, startInfluxd } from '../support/influxd.js';
 
 const run = promisify(execFile);
 const skip = !(await haveInfluxd()) ? 'influxd not installed' : false;

@@ -32,7 +32,6 @@ import { resolveCondition } from '../../src/sim/conditions.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 import { runSensorStream } from '../../src/sim/sensor-stream.js';
 import { openMqttSink } from '../../src/sim/sinks.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import {
   FAST_ALERTS,
   type GatewayProcess,
@@ -41,7 +40,8 @@ import {
   startGatewayProcess,
   until,
   writeConfig,
-} from './fixture.js';
+} from '../support/gateway-fixture.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 
 const SITE = 'so';
 const GATEWAYS = ['gw-a', 'gw-b', 'gw-c'];

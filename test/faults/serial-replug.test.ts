@@ -12,7 +12,6 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Alert } from '../../src/alerts/schema.js';
 import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
-import { type PtyPair, startPtyPair } from '../helpers/socat.js';
 import {
   FAST_ALERTS,
   type GatewayProcess,
@@ -22,7 +21,8 @@ import {
   startSerialSensor,
   until,
   writeConfig,
-} from './fixture.js';
+} from '../support/gateway-fixture.js';
+import { type PtyPair, startPtyPair } from '../support/socat.js';
 
 let dir: string | undefined;
 let gw: GatewayProcess | undefined;

@@ -27,7 +27,7 @@ import {
   until,
   variantModel,
   writeConfig,
-} from './fixture.js';
+} from '../support/gateway-fixture.js';
 
 type Models = { versions: ModelVersion[]; active: Record<string, string | null> };
 

@@ -13,9 +13,9 @@ import type { IngestedBlock } from '../../src/ingest/source.js';
 import { LinkFaultInjector, parseLinkFaultSpec } from '../../src/sim/fault-injection.js';
 import { type FrameSink, runSensorStream, type SentFrame } from '../../src/sim/sensor-stream.js';
 import { openSerialSink } from '../../src/sim/sinks.js';
-import { assertSameFrame, frameKey, testSignal, waitFor } from '../helpers/links.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { type PtyPair, startPtyPair } from '../helpers/socat.js';
+import { assertSameFrame, frameKey, testSignal, waitFor } from '../support/links.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { type PtyPair, startPtyPair } from '../support/socat.js';
 
 const FAST = { initialMs: 50, maxMs: 400 };
 const skip =

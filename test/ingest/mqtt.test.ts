@@ -14,8 +14,8 @@ import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import { rawTopic } from '../../src/ingest/topics.js';
 import { runSensorStream, type SentFrame } from '../../src/sim/sensor-stream.js';
 import { openMqttSink } from '../../src/sim/sinks.js';
-import { assertSameFrame, collect, frameKey, testSignal, waitFor } from '../helpers/links.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { assertSameFrame, collect, frameKey, testSignal, waitFor } from '../support/links.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 
 const FAST = { initialMs: 50, maxMs: 400 };
 const skip =

@@ -10,8 +10,8 @@ import { SerialSource, serialOpenError } from '../../src/ingest/serial-source.js
 import { LinkFaultInjector, parseLinkFaultSpec } from '../../src/sim/fault-injection.js';
 import { runSensorStream, type SentFrame } from '../../src/sim/sensor-stream.js';
 import { openSerialSink } from '../../src/sim/sinks.js';
-import { assertSameFrame, collect, frameKey, testSignal, waitFor } from '../helpers/links.js';
-import { type PtyPair, startPtyPair } from '../helpers/socat.js';
+import { assertSameFrame, collect, frameKey, testSignal, waitFor } from '../support/links.js';
+import { type PtyPair, startPtyPair } from '../support/socat.js';
 
 const FAST = { initialMs: 50, maxMs: 400 };
 

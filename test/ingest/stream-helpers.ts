@@ -78,4 +78,4 @@ export async function runDecoder(
   return out;
 }
 
-export { concat } from '../helpers/bytes.js';
+export { concat } from '../support/bytes.js';

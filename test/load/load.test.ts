@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { haveMosquitto } from '../helpers/mosquitto.js';
-import { runLoad } from './load-run.js';
+import { runLoad } from '../support/load-run.js';
+import { haveMosquitto } from '../support/mosquitto.js';
 
 const sensors = Number(process.env.FAULTLINE_LOAD_SENSORS ?? 4);
 const seconds = Number(process.env.FAULTLINE_LOAD_S ?? 20);

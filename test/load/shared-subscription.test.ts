@@ -23,7 +23,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
 /** Not a multiple of the member count: with 3 sensors a per-message round-robin would look sticky. */

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { simRecordings } from '../../src/daemon/sim-model.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { alignDomains, classPrior, type StepLoss } from '../../src/model/adapt/align.js';
@@ -30,8 +29,9 @@ import {
   trainClassifier,
 } from '../../src/model/train.js';
 import { simulateRecording } from '../../src/sim/generator.js';
+import { simRecordings } from '../../src/sim/sim-model.js';
 import type { Recording } from '../../src/types.js';
-import { testArtifactMeta } from '../helpers/model-artifact.js';
+import { testArtifactMeta } from '../support/model-artifact.js';
 
 before(async () => {
   await initBackend({ log: () => {} });

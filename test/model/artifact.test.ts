@@ -15,7 +15,7 @@ import {
 } from '../../src/model/artifact.js';
 import { initBackend } from '../../src/model/backend.js';
 import * as tf from '../../src/model/tf.js';
-import { testArtifactMeta } from '../helpers/model-artifact.js';
+import { testArtifactMeta } from '../support/model-artifact.js';
 
 const frontEnd = resolveFrontEndConfig({
   sampleRate: 1000,

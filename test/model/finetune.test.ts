@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { createFrontEnd, resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import { isFaultlineError } from '../../src/errors.js';
+import { binaryDetection } from '../../src/eval/detection-metrics.js';
 import {
   FINETUNE_FROZEN,
   finetune,
@@ -17,7 +18,6 @@ import {
 } from '../../src/model/adapt/finetune.js';
 import type { Cnn } from '../../src/model/architectures.js';
 import { initBackend } from '../../src/model/backend.js';
-import { binaryDetection } from '../../src/model/detection-metrics.js';
 import { type DomainSplits, prepareDomain } from '../../src/model/domains.js';
 import { type InputSet, takeRows, withSeededMathRandom } from '../../src/model/inputs.js';
 import { firstPerClass } from '../../src/model/pipeline.js';

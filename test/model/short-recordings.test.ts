@@ -20,8 +20,8 @@ import { registerAdaptCommand } from '../../src/cli/commands/adapt.js';
 import { registerEvalCommand } from '../../src/cli/commands/eval.js';
 import { registerTrainCommand } from '../../src/cli/commands/train.js';
 import { isFaultlineError } from '../../src/errors.js';
+import type { EvalReport } from '../../src/eval/evaluate.js';
 import type { ModelMetadata } from '../../src/model/artifact.js';
-import type { EvalReport } from '../../src/model/evaluate.js';
 import { writeSimDataset } from '../../src/sim/dataset.js';
 
 let root: string;

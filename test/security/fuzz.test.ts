@@ -28,7 +28,7 @@ import { decodePayload, SerialFrameDecoder } from '../../src/ingest/decoder.js';
 import { encodeFrame, encodeSerialPacket } from '../../src/ingest/frame.js';
 import { SequenceTracker } from '../../src/ingest/sequence.js';
 import { exampleAlert } from '../alerts/example.js';
-import { quiet, simModelDir } from '../faults/fixture.js';
+import { quiet, simModelDir } from '../support/gateway-fixture.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

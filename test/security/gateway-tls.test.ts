@@ -14,10 +14,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Alert } from '../../src/alerts/schema.js';
 import { parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { FAST_ALERTS, quiet, simModelDir, until } from '../faults/fixture.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { freePort } from '../helpers/ports.js';
-import { makeTestPki, type TestPki, tlsListener, writePasswordFile } from '../helpers/tls.js';
+import { FAST_ALERTS, quiet, simModelDir, until } from '../support/gateway-fixture.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { freePort } from '../support/ports.js';
+import { makeTestPki, type TestPki, tlsListener, writePasswordFile } from '../support/tls.js';
 
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
 const USERS = { gw: 'pw-gw', console: 'pw-console' };

@@ -23,10 +23,10 @@ import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
 import { exampleAlert } from '../alerts/example.js';
-import { collect } from '../helpers/links.js';
-import { haveMosquitto, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { freePort } from '../helpers/ports.js';
-import { makeTestPki, tlsListener, writePasswordFile } from '../helpers/tls.js';
+import { collect } from '../support/links.js';
+import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { freePort } from '../support/ports.js';
+import { makeTestPki, tlsListener, writePasswordFile } from '../support/tls.js';
 
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
 let dir: string;

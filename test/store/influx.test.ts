@@ -17,7 +17,7 @@ import {
   vibrationPoint,
 } from '../../src/store/types.js';
 import { exampleAlert } from '../alerts/example.js';
-import { haveInfluxd, type Influxd, startInfluxd } from '../helpers/influxd.js';
+import { haveInfluxd, type Influxd, startInfluxd } from '../support/influxd.js';
 
 const skip = !(await haveInfluxd())
   ? process.env.CI === 'true'

@@ -2,13 +2,13 @@
  * `faultline eval <cwru|folder> --strategies source-only,dann,mmd --seeds 3
  *  [--tasks 3:0,2:0] [--label-column col] [--label-map IR007=inner,…] --json report.json`
  * or `faultline eval --source <dir>[:domain,…] --target <dir>[:domain,…] …`
- * — cross-domain evaluation (src/model/evaluate.ts), source and target from
- * one folder or two (src/model/eval-data.ts: with two, every domain is
+ * — cross-domain evaluation (src/eval/evaluate.ts), source and target from
+ * one folder or two (src/eval/eval-data.ts: with two, every domain is
  * prefixed with its folder's name, `cwru/load0`). Writes the JSON report, and
  * beside it the same name with .md (table) and .png (bars + confusion
  * matrices). `cwru` means the CWRU folder at $FAULTLINE_CWRU_DIR or
  * ../shared/data/cwru; `--data` overrides it. Normal-versus-fault detection
- * (the report's `detection`, src/model/detection.ts) runs too unless
+ * (the report's `detection`, src/eval/detection.ts) runs too unless
  * `--no-detection`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +17,14 @@ import type { Command } from 'commander';
 import { resolveFrontEndConfig } from '../../dsp/frontend.js';
 import { FaultlineError } from '../../errors.js';
 import { reportChart } from '../../eval/chart.js';
+import {
+  type EvalDataSpec,
+  folderPrefixes,
+  loadEvalData,
+  parseFolderArg,
+  parseLabelMap,
+} from '../../eval/eval-data.js';
+import { frontEndForTraining } from '../../eval/front-end-choice.js';
 import { oracleSummary, reportMarkdown } from '../../eval/markdown.js';
 import {
   CLASS_PRIORS,
@@ -27,14 +35,6 @@ import {
   type EvalStrategy,
 } from '../../model/choices.js';
 import { CWRU_FAULT_CLASSES } from '../../model/domains.js';
-import {
-  type EvalDataSpec,
-  folderPrefixes,
-  loadEvalData,
-  parseFolderArg,
-  parseLabelMap,
-} from '../../model/eval-data.js';
-import { frontEndForTraining } from '../../model/front-end-choice.js';
 import {
   addFrontEndOptions,
   type FrontEndCliOptions,
@@ -188,7 +188,7 @@ export function registerEvalCommand(
         );
       const fe = frontEndFromCli(o, true);
       // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
-      const { defaultWorkers, parseTasks, runEvaluation } = await import('../../model/evaluate.js');
+      const { defaultWorkers, parseTasks, runEvaluation } = await import('../../eval/evaluate.js');
       const data = await loadEvalData(spec, fe.input.sampleRate);
       const tasks = parseTasks(o.tasks, data);
       // Fault axes when every recording of the tasks' domains has a bearing (auto).

@@ -1,15 +1,15 @@
 /**
  * The front-end flags `train` and `eval` share (physical units: Hz, seconds,
  * revolutions, rpm), parsed into a version-2 front end plus the two choices
- * that depend on the data (./../../model/front-end-choice.ts): which line
+ * that depend on the data (../../eval/front-end-choice.ts): which line
  * axes (shaft or fault orders) and which normalisation.
  */
 import type { Command } from 'commander';
 import { DEFAULT_ANALYSIS_RATE, type FrontEndInput, V2_DEFAULTS } from '../../dsp/frontend.js';
 import type { LineNormalisation } from '../../dsp/order-lines.js';
 import { FaultlineError } from '../../errors.js';
+import type { AxesChoice } from '../../eval/front-end-choice.js';
 import { DEFAULT_SPEED_AUGMENT } from '../../model/domains.js';
-import type { AxesChoice } from '../../model/front-end-choice.js';
 
 export interface FrontEndCliOptions {
   mode: string;

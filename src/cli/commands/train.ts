@@ -6,9 +6,9 @@
  */
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
+import { frontEndForTraining } from '../../eval/front-end-choice.js';
 import { CNN_VARIANTS, type CnnVariant } from '../../model/choices.js';
 import { loadLabelledData } from '../../model/domains.js';
-import { frontEndForTraining } from '../../model/front-end-choice.js';
 import {
   addFrontEndOptions,
   type FrontEndCliOptions,

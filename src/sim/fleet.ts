@@ -7,17 +7,41 @@
  *
  *   BearingSignalGenerator ─► runSensorStream (paced, int16 frames) ─► MQTT sink ─► broker
  */
+import type { BearingGeometry } from '../dsp/bearing.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
-import { resolveCondition } from '../sim/conditions.js';
-import { BearingSignalGenerator } from '../sim/generator.js';
-import { runSensorStream, type SensorStreamResult } from '../sim/sensor-stream.js';
-import { openMqttSink } from '../sim/sinks.js';
-import type { MachineConfig } from './config.js';
+import { resolveCondition } from './conditions.js';
+import type { FaultType } from './faults.js';
+import { BearingSignalGenerator } from './generator.js';
+import { runSensorStream, type SensorStreamResult } from './sensor-stream.js';
+import { openMqttSink } from './sinks.js';
+
+/**
+ * What the fleet reads of a configured machine: the gateway passes its
+ * `machines` (src/daemon/config.ts, already validated and defaulted).
+ */
+export interface FleetMachine {
+  id: string;
+  /** The first sensor's rate paces the machine's frames, Hz. */
+  sensors: readonly { id: number; sampleRate: number }[];
+  bearing?: BearingGeometry | undefined;
+  simulate?:
+    | {
+        fault: FaultType;
+        /** Impact peak, g. */
+        severity: number;
+        /** Condition preset name (./conditions.ts). */
+        condition: string;
+        /** Shaft speed override, rpm. */
+        rpm?: number | undefined;
+        seed: number;
+      }
+    | undefined;
+}
 
 export interface FleetOptions {
   site: string;
   /** Machines; those without `simulate` are skipped. */
-  machines: readonly MachineConfig[];
+  machines: readonly FleetMachine[];
   /** Broker link (URL, credentials, connect function). */
   link: MqttLinkOptions;
   /** Real-time multiple. Default 1. */

@@ -11,15 +11,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BUILTIN_SIM, resolveMachineModels } from '../../src/daemon/models.js';
 import { ModelRegistry } from '../../src/daemon/registry.js';
-import {
-  currentSimModelMeta,
-  isCurrentSimModel,
-  parseSimDatasetLabel,
-  SIM_CLASSES,
-  SIM_FRONT_END,
-  SIM_MODEL_NAME,
-  simDatasetLabel,
-} from '../../src/daemon/sim-model.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import {
   checkStreamCompatibility,
@@ -33,6 +24,15 @@ import { conditionPreset } from '../../src/sim/conditions.js';
 import { DEFAULT_SEVERITY_G, FAULT_LABELS, FAULT_TYPES } from '../../src/sim/faults.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 import { DEFAULT_SAMPLE_RATE } from '../../src/sim/options.js';
+import {
+  currentSimModelMeta,
+  isCurrentSimModel,
+  parseSimDatasetLabel,
+  SIM_CLASSES,
+  SIM_FRONT_END,
+  SIM_MODEL_NAME,
+  simDatasetLabel,
+} from '../../src/sim/sim-model.js';
 import type { SignalWindow } from '../../src/types.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -64,7 +64,7 @@ test('the shipped model fits the simulator stream and the current front end', ()
     parseSimDatasetLabel(meta.provenance.dataset),
     parseSimDatasetLabel(simDatasetLabel()),
   );
-  assert.match(meta.training.command, /^npx tsx src\/daemon\/sim-model\.ts --out models\/sim-12k/);
+  assert.match(meta.training.command, /^npx tsx src\/sim\/sim-model\.ts --out models\/sim-12k/);
   assert.ok(
     (meta.metrics.heldOutAccuracy ?? 0) >= 0.97,
     `held-out ${meta.metrics.heldOutAccuracy}`,

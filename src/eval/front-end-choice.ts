@@ -43,8 +43,8 @@ import {
 import { type Band, FAULT_AXES, type LineNormalisation, profileBands } from '../dsp/order-lines.js';
 import { nextPow2 } from '../dsp/signal.js';
 import { FaultlineError } from '../errors.js';
+import { recordingSpeed } from '../model/domains.js';
 import type { Recording } from '../types.js';
-import { recordingSpeed } from './domains.js';
 
 export type AxesChoice = 'shaft' | 'faults' | 'auto';
 

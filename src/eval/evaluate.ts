@@ -16,11 +16,26 @@
 import os from 'node:os';
 import { createFrontEnd, type FrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
-import { alignDomains } from './adapt/align.js';
-import type { Checkpoint } from './adapt/selection.js';
-import type { CnnVariant } from './architectures.js';
-import { initBackend } from './backend.js';
-import { type ClassPrior, EVAL_STRATEGIES, type EvalStrategy } from './choices.js';
+import { alignDomains } from '../model/adapt/align.js';
+import type { Checkpoint } from '../model/adapt/selection.js';
+import type { CnnVariant } from '../model/architectures.js';
+import { initBackend } from '../model/backend.js';
+import { type ClassPrior, EVAL_STRATEGIES, type EvalStrategy } from '../model/choices.js';
+import {
+  classesByDomain,
+  type DomainSplits,
+  prepareDomain,
+  speedAugmentFor,
+} from '../model/domains.js';
+import {
+  accuracyOf,
+  buildSeededCnn,
+  confusionMatrix,
+  disposeAll,
+  predictProbs,
+  snapshotWeights,
+  trainClassifier,
+} from '../model/train.js';
 import {
   type DetectionJob,
   detectionProtocol,
@@ -34,18 +49,8 @@ import {
   type DetectionReport,
   summariseDetection,
 } from './detection-metrics.js';
-import { classesByDomain, type DomainSplits, prepareDomain, speedAugmentFor } from './domains.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
 import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
-import {
-  accuracyOf,
-  buildSeededCnn,
-  confusionMatrix,
-  disposeAll,
-  predictProbs,
-  snapshotWeights,
-  trainClassifier,
-} from './train.js';
 import { runWorkerJob } from './worker-thread.js';
 
 export { EVAL_STRATEGIES, type EvalStrategy };

@@ -18,8 +18,8 @@ import {
   startGatewayProcess,
   until,
   writeConfig,
-} from '../faults/fixture.js';
-import { startMosquitto } from '../helpers/mosquitto.js';
+} from './gateway-fixture.js';
+import { startMosquitto } from './mosquitto.js';
 
 export interface LoadOptions {
   /** Simulated sensors (one machine each). */

@@ -16,29 +16,34 @@
  */
 import { createFrontEnd, type FrontEndConfig, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
-import { simulateRecording } from '../sim/generator.js';
-import type { Recording } from '../types.js';
-import { alignDomains } from './adapt/align.js';
-import type { CnnVariant } from './architectures.js';
-import { initBackend } from './backend.js';
-import type { EvalStrategy } from './choices.js';
+import { alignDomains } from '../model/adapt/align.js';
+import type { CnnVariant } from '../model/architectures.js';
+import { initBackend } from '../model/backend.js';
+import type { EvalStrategy } from '../model/choices.js';
 import {
-  binaryDetection,
-  type DetectionEntry,
-  type DetectionReport,
-  NORMAL_CLASS,
-} from './detection-metrics.js';
-import { classesByDomain, type DomainSplits, defaultFrontEnd, prepareDomain } from './domains.js';
-import { type EvalDataSettings, loadSettingsData } from './eval-data.js';
-import type { InputSet } from './inputs.js';
-import * as tf from './tf.js';
+  classesByDomain,
+  type DomainSplits,
+  defaultFrontEnd,
+  prepareDomain,
+} from '../model/domains.js';
+import type { InputSet } from '../model/inputs.js';
+import * as tf from '../model/tf.js';
 import {
   accuracyOf,
   buildSeededCnn,
   predictProbs,
   snapshotWeights,
   trainClassifier,
-} from './train.js';
+} from '../model/train.js';
+import { simulateRecording } from '../sim/generator.js';
+import type { Recording } from '../types.js';
+import {
+  binaryDetection,
+  type DetectionEntry,
+  type DetectionReport,
+  NORMAL_CLASS,
+} from './detection-metrics.js';
+import { type EvalDataSettings, loadSettingsData } from './eval-data.js';
 import { runWorkerJob } from './worker-thread.js';
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Shared parts of the fault-injection tests: the gateway as a real child
+ * Shared parts of the fault-injection tests (and of the security, load and
+ * gateway-rate tests and the soak benchmark): the gateway as a real child
  * process (`faultline gateway --config <file>`, exactly as systemd runs it),
  * a simulator-trained model cached across test files, a second distinct
  * model, a serial sensor driven by this process, and small polling helpers.
@@ -14,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayConfigInput } from '../../src/daemon/config.js';
-import { trainSimModel } from '../../src/daemon/sim-model.js';
 import { contentHash } from '../../src/model/artifact.js';
 import { resolveCondition } from '../../src/sim/conditions.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 import { runSensorStream } from '../../src/sim/sensor-stream.js';
+import { trainSimModel } from '../../src/sim/sim-model.js';
 import { openSerialSink } from '../../src/sim/sinks.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

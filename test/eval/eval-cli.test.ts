@@ -13,20 +13,20 @@ import { Command } from 'commander';
 import { parseSeeds, registerEvalCommand } from '../../src/cli/commands/eval.js';
 import { resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import { isFaultlineError } from '../../src/errors.js';
-import { runDetectionJob } from '../../src/model/detection.js';
-import { defaultFrontEnd } from '../../src/model/domains.js';
+import { runDetectionJob } from '../../src/eval/detection.js';
 import {
   folderPrefixes,
   loadEvalData,
   parseFolderArg,
   parseLabelMap,
-} from '../../src/model/eval-data.js';
+} from '../../src/eval/eval-data.js';
 import {
   type EvalReport,
   type EvalSettings,
   oracleOf,
   parseTasks,
-} from '../../src/model/evaluate.js';
+} from '../../src/eval/evaluate.js';
+import { defaultFrontEnd } from '../../src/model/domains.js';
 import { writeSimDataset } from '../../src/sim/dataset.js';
 
 let root: string;

@@ -21,8 +21,8 @@
 import path from 'node:path';
 import { detectDataset } from '../data/dataset.js';
 import { FaultlineError } from '../errors.js';
+import { loadLabelledData } from '../model/domains.js';
 import type { Recording } from '../types.js';
-import { loadLabelledData } from './domains.js';
 
 /** One folder of an evaluation. */
 export interface EvalFolder {

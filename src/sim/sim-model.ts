@@ -1,7 +1,7 @@
 /**
  * The source model of the simulated fleet: trained on simulator data only,
  * shipped as models/sim-12k (and retrained into the state directory when that
- * folder is missing or does not fit, see ./models.ts). Deterministic: the same
+ * folder is missing or does not fit, see src/daemon/models.ts). Deterministic: the same
  * options give the same recordings and, on one backend, the same model. Also
  * regenerates the labelled source recordings an adaptation needs (adaptModel
  * aligns the target to them).
@@ -18,7 +18,7 @@
  *
  * Regenerate the shipped model:
  *
- *   npx tsx src/daemon/sim-model.ts --out models/sim-12k
+ *   npx tsx src/sim/sim-model.ts --out models/sim-12k
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,12 +37,12 @@ import { loadModelArtifact, METADATA_JSON, type ModelMetadata } from '../model/a
 import { buildInputs } from '../model/inputs.js';
 import { trainSourceModel } from '../model/pipeline.js';
 import { argmaxRows, predictProbs } from '../model/train.js';
-import type { ConditionPresetName } from '../sim/conditions.js';
-import { planSimDataset } from '../sim/dataset.js';
-import { FAULT_LABELS, FAULT_TYPES } from '../sim/faults.js';
-import { BearingSignalGenerator } from '../sim/generator.js';
-import { DEFAULT_SAMPLE_RATE } from '../sim/options.js';
 import type { Recording, SignalWindow } from '../types.js';
+import type { ConditionPresetName } from './conditions.js';
+import { planSimDataset } from './dataset.js';
+import { FAULT_LABELS, FAULT_TYPES } from './faults.js';
+import { BearingSignalGenerator } from './generator.js';
+import { DEFAULT_SAMPLE_RATE } from './options.js';
 
 /** Data-set label written into the model's provenance; {@link simSourceRecordings} recognises it. */
 export const SIM_DATASET_PREFIX = 'sim:';
@@ -151,7 +151,7 @@ export function isCurrentSimModel(meta: ModelMetadata): boolean {
 
 /** The command line that regenerates a model with these options into `outDir`. */
 export function simModelCommand(outDir: string, o: SimModelOptions = {}): string {
-  const parts = ['npx tsx src/daemon/sim-model.ts', `--out ${outDir}`];
+  const parts = ['npx tsx src/sim/sim-model.ts', `--out ${outDir}`];
   for (const [k, flag] of [
     ['recordingsPerClass', '--recordings'],
     ['durationS', '--duration'],
@@ -287,7 +287,7 @@ export async function currentSimModelMeta(dir: string): Promise<ModelMetadata | 
   }
 }
 
-/** `npx tsx src/daemon/sim-model.ts --out <dir> [--recordings n] [--duration s] [--epochs n] [--seed n]` */
+/** `npx tsx src/sim/sim-model.ts --out <dir> [--recordings n] [--duration s] [--epochs n] [--seed n]` */
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -302,7 +302,7 @@ async function main(argv: string[]): Promise<void> {
   });
   if (values.help || !values.out) {
     process.stdout.write(
-      'usage: npx tsx src/daemon/sim-model.ts --out <dir> [--recordings 10] [--duration 8] [--epochs 10] [--seed 1]\n' +
+      'usage: npx tsx src/sim/sim-model.ts --out <dir> [--recordings 10] [--duration 8] [--epochs 10] [--seed 1]\n' +
         'Trains the simulator source model (order-line front end, fault axes) and scores it on held-out seeds.\n',
     );
     if (!values.out) process.exitCode = values.help ? 0 : 2;

@@ -1,5 +1,5 @@
 /**
- * A small real model for the pipeline tests: the strided CNN trained by the
+ * A small real model for the pipeline tests (and the gateway benchmark): the strided CNN trained by the
  * model stage's trainSourceModel on simulated source-condition recordings
  * (normal / inner / outer / ball at 1797 rpm). Trained once per machine and
  * cached in the OS temp folder (keyed by the settings), since it is a
