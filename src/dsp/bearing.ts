@@ -10,19 +10,13 @@
  *   BSF  = D/(2d) · fr · (1 − (d/D·cos φ)²)       ball spin (a ball defect strikes both races: 2·BSF)
  * Real bearings slip 1–2 %, so lines are searched within a tolerance.
  */
+
+import type { BearingGeometry } from '../types.js';
 import type { AmplitudeSpectrum } from './envelope.js';
 import { requireParam } from './signal.js';
 
-export interface BearingGeometry {
-  /** Number of rolling elements. */
-  balls: number;
-  /** Rolling-element diameter d (any length unit, the same as pitchDiameter). */
-  ballDiameter: number;
-  /** Pitch diameter D (same unit as ballDiameter). */
-  pitchDiameter: number;
-  /** Contact angle φ, degrees. */
-  contactAngleDeg: number;
-}
+// Defined with the other hand-off types (a recording and a sensor carry one).
+export type { BearingGeometry } from '../types.js';
 
 /** CWRU drive-end bearing: SKF 6205-2RS JEM deep-groove ball bearing (dimensions in inches, from CWRU). */
 export const CWRU_DE_BEARING: Readonly<BearingGeometry> = Object.freeze({
