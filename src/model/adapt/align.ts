@@ -42,7 +42,6 @@
  * checkpoint, with, for DANN/CDAN, the discriminator's accuracy on held-out
  * source validation and target windows (0.5: the domains can no longer be told apart).
  */
-
 import { FaultlineError } from '../../errors.js';
 import type { ClassPrior } from '../choices.js';
 import {
@@ -86,8 +85,6 @@ export const ALIGN_STRATEGIES: readonly AlignStrategy[] = [
  * `im` = mean H(p_t) − H(mean p_t) (SHOT's information maximisation).
  */
 export type TargetLoss = 'none' | 'entropy' | 'im';
-
-export type { ClassPrior } from '../choices.js';
 
 /** What each strategy is made of. */
 interface Recipe {
