@@ -1,12 +1,8 @@
 /**
- * The front-end choices that depend on the data rather than on the signal
- * processing.
+ * The front-end choice evaluation makes per task, from the data rather than
+ * the signal processing (the axes every training run chooses are in
+ * ../model/training-front-end.ts).
  *
- * - **Axes** (order mode). Fault-order axes (BPFO, BPFI, 2·BSF) put a
- *   defect's lines on the same rows for any bearing, which is what lets a
- *   model trained on one bearing diagnose another; they need every
- *   recording's geometry. `auto` takes them when every training recording
- *   has a bearing, else the shaft axis (which needs only the speed).
  * - **Mode per task** (evaluation, where the target is known: `--mode
  *   auto`). The order-line map travels: it reads the impacts' repetition in
  *   orders, which neither a new speed nor a new rig moves. A time-mode
@@ -32,21 +28,13 @@
  * rig (CWRU ↔ MFPT, simulated rigs with other resonances) 2.65–4.1. The
  * threshold, 2, sits between.
  */
-import type { BearingGeometry } from '../dsp/bearing.js';
 import { fftPlan } from '../dsp/fftutil.js';
-import {
-  type FrontEndConfig,
-  type FrontEndInput,
-  recordingWindows,
-  resolveFrontEndConfig,
-} from '../dsp/frontend.js';
-import { type Band, FAULT_AXES, type LineNormalisation, profileBands } from '../dsp/order-lines.js';
+import { type FrontEndConfig, recordingWindows } from '../dsp/frontend.js';
+import { type Band, type LineNormalisation, profileBands } from '../dsp/order-lines.js';
 import { nextPow2 } from '../dsp/signal.js';
 import { FaultlineError } from '../errors.js';
 import { recordingSpeed } from '../model/domains.js';
 import type { Recording } from '../types.js';
-
-export type AxesChoice = 'shaft' | 'faults' | 'auto';
 
 /** Profile shift below which a target counts as the source's rig (see the file comment). */
 export const SAME_RIG_SHIFT = 2;
@@ -56,54 +44,6 @@ export const SAME_SPEED = 0.05;
 
 /** Windows per domain the profile reads (spread over its recordings' training segments). */
 const PROFILE_WINDOWS = 96;
-
-/**
- * The front end to train on `recordings` with: `input` completed and, in
- * order mode, the axes chosen and (fault axes) the training bearing recorded
- * as the default for signals that come without one, when every recording
- * has the same.
- * @throws FaultlineError FL_ERR_TRAIN for fault axes without every recording's bearing
- */
-export function frontEndForTraining(
-  input: FrontEndInput,
-  axes: AxesChoice,
-  normalisation: LineNormalisation,
-  recordings: readonly Recording[],
-): FrontEndConfig {
-  if ((input.mode ?? 'order') !== 'order' || input.version !== 2)
-    return resolveFrontEndConfig(input);
-  const missing = recordings.filter((r) => !r.bearing);
-  const faults =
-    axes === 'faults' || (axes === 'auto' && missing.length === 0 && recordings.length > 0);
-  if (faults && missing.length > 0) {
-    throw new FaultlineError(
-      'FL_ERR_TRAIN',
-      `fault axes need every recording's bearing; ${missing.length} have none (e.g. ${missing[0].id}); add a 'bearing' column or n_balls/ball_d/pitch_d/contact_angle_deg to the manifest, or use --axes shaft`,
-    );
-  }
-  const common = faults ? commonBearing(recordings) : undefined;
-  return resolveFrontEndConfig({
-    ...input,
-    lines: {
-      ...input.lines,
-      axes: faults ? [...FAULT_AXES] : ['shaft'],
-      normalisation,
-      ...(common ? { bearing: common } : {}),
-    },
-  });
-}
-
-/** The one geometry every recording shares, or undefined. */
-function commonBearing(recs: readonly Recording[]): BearingGeometry | undefined {
-  const first = recs[0]?.bearing;
-  if (!first) return undefined;
-  const same = (b: BearingGeometry) =>
-    b.balls === first.balls &&
-    b.ballDiameter === first.ballDiameter &&
-    b.pitchDiameter === first.pitchDiameter &&
-    b.contactAngleDeg === first.contactAngleDeg;
-  return recs.every((r) => r.bearing && same(r.bearing)) ? { ...first } : undefined;
-}
 
 /** Mean and spread of a domain's band-level profile. */
 export interface BandProfile {

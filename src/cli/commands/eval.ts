@@ -11,6 +11,7 @@
  * (the report's `detection`, src/eval/detection.ts) runs too unless
  * `--no-detection`.
  */
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -24,7 +25,6 @@ import {
   parseFolderArg,
   parseLabelMap,
 } from '../../eval/eval-data.js';
-import { frontEndForTraining } from '../../eval/front-end-choice.js';
 import { oracleSummary, reportMarkdown } from '../../eval/markdown.js';
 import {
   CLASS_PRIORS,
@@ -35,6 +35,7 @@ import {
   type EvalStrategy,
 } from '../../model/choices.js';
 import { CWRU_FAULT_CLASSES } from '../../model/domains.js';
+import { frontEndForTraining } from '../../model/training-front-end.js';
 import {
   addFrontEndOptions,
   type FrontEndCliOptions,

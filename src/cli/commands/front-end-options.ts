@@ -1,15 +1,16 @@
 /**
  * The front-end flags `train` and `eval` share (physical units: Hz, seconds,
  * revolutions, rpm), parsed into a version-2 front end plus the two choices
- * that depend on the data (../../eval/front-end-choice.ts): which line
+ * that depend on the data (../../model/training-front-end.ts): which line
  * axes (shaft or fault orders) and which normalisation.
  */
+
 import type { Command } from 'commander';
 import { DEFAULT_ANALYSIS_RATE, type FrontEndInput, V2_DEFAULTS } from '../../dsp/frontend.js';
 import type { LineNormalisation } from '../../dsp/order-lines.js';
 import { FaultlineError } from '../../errors.js';
-import type { AxesChoice } from '../../eval/front-end-choice.js';
 import { DEFAULT_SPEED_AUGMENT } from '../../model/domains.js';
+import type { AxesChoice } from '../../model/training-front-end.js';
 
 export interface FrontEndCliOptions {
   mode: string;
@@ -88,7 +89,7 @@ export function parseSpeedAugment(v: string): number[] | 'auto' {
   return v.split(',').map((f) => {
     const k = Number(f.trim());
     if (!Number.isFinite(k) || k < 0.5 || k > 2)
-      throw usage(`--augment-speed entries must be factors in 0.5…2 (or none), got '${f}'`);
+      throw usage(`--augment-speed must be auto, none or factors in 0.5…2, got '${f}'`);
     return k;
   });
 }

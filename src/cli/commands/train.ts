@@ -4,11 +4,12 @@
  * the source domains) with early stopping on the source validation split and
  * a fixed seed, and writes the model folder (src/model/artifact.ts).
  */
+
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
-import { frontEndForTraining } from '../../eval/front-end-choice.js';
 import { CNN_VARIANTS, type CnnVariant } from '../../model/choices.js';
 import { loadLabelledData } from '../../model/domains.js';
+import { frontEndForTraining } from '../../model/training-front-end.js';
 import {
   addFrontEndOptions,
   type FrontEndCliOptions,

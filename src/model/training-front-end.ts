@@ -1,0 +1,63 @@
+/**
+ * The front end a training run uses, completed from the data: the line axes.
+ * Fault-order axes (BPFO, BPFI, 2·BSF) put a defect's lines on the same rows
+ * for any bearing, which is what lets a model trained on one bearing diagnose
+ * another; they need every recording's geometry. `auto` takes them when every
+ * training recording has a bearing, else the shaft axis (which needs only
+ * the speed). Shared by `faultline train` and `faultline eval`.
+ */
+
+import { type FrontEndConfig, type FrontEndInput, resolveFrontEndConfig } from '../dsp/frontend.js';
+import { FAULT_AXES, type LineNormalisation } from '../dsp/order-lines.js';
+import { FaultlineError } from '../errors.js';
+import type { BearingGeometry, Recording } from '../types.js';
+
+export type AxesChoice = 'shaft' | 'faults' | 'auto';
+
+/**
+ * The front end to train on `recordings` with: `input` completed and, in
+ * order mode, the axes chosen and (fault axes) the training bearing recorded
+ * as the default for signals that come without one, when every recording
+ * has the same.
+ * @throws FaultlineError FL_ERR_TRAIN for fault axes without every recording's bearing
+ */
+export function frontEndForTraining(
+  input: FrontEndInput,
+  axes: AxesChoice,
+  normalisation: LineNormalisation,
+  recordings: readonly Recording[],
+): FrontEndConfig {
+  if ((input.mode ?? 'order') !== 'order' || input.version !== 2)
+    return resolveFrontEndConfig(input);
+  const missing = recordings.filter((r) => !r.bearing);
+  const faults =
+    axes === 'faults' || (axes === 'auto' && missing.length === 0 && recordings.length > 0);
+  if (faults && missing.length > 0) {
+    throw new FaultlineError(
+      'FL_ERR_TRAIN',
+      `fault axes need every recording's bearing; ${missing.length} have none (e.g. ${missing[0].id}); add a 'bearing' column or n_balls/ball_d/pitch_d/contact_angle_deg to the manifest, or use --axes shaft`,
+    );
+  }
+  const common = faults ? commonBearing(recordings) : undefined;
+  return resolveFrontEndConfig({
+    ...input,
+    lines: {
+      ...input.lines,
+      axes: faults ? [...FAULT_AXES] : ['shaft'],
+      normalisation,
+      ...(common ? { bearing: common } : {}),
+    },
+  });
+}
+
+/** The one geometry every recording shares, or undefined. */
+function commonBearing(recs: readonly Recording[]): BearingGeometry | undefined {
+  const first = recs[0]?.bearing;
+  if (!first) return undefined;
+  const same = (b: BearingGeometry) =>
+    b.balls === first.balls &&
+    b.ballDiameter === first.ballDiameter &&
+    b.pitchDiameter === first.pitchDiameter &&
+    b.contactAngleDeg === first.contactAngleDeg;
+  return recs.every((r) => r.bearing && same(r.bearing)) ? { ...first } : undefined;
+}
