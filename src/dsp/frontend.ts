@@ -415,7 +415,7 @@ function resolveV2(partial: FrontEndInput): FrontEndConfig {
   const lines: OrderLineParams = {
     bands:
       pl.bands?.map((b) => ({ lowHz: b.lowHz, highHz: b.highHz })) ??
-      (pl.normalisation === 'joint'
+      (pl.normalisation === 'joint' || pl.normalisation === 'level'
         ? [...defaultBands(sampleRate), ...profileBands(sampleRate)]
         : defaultBands(sampleRate)),
     axes: pl.axes ? [...pl.axes] : ['shaft'],
@@ -427,6 +427,7 @@ function resolveV2(partial: FrontEndInput): FrontEndConfig {
     maxOrder: pl.maxOrder ?? 16,
     faultSpan: pl.faultSpan ?? 4,
     normalisation: pl.normalisation ?? 'band',
+    ...(pl.levelRef !== undefined ? { levelRef: pl.levelRef } : {}),
     ...(pl.bearing ? { bearing: { ...pl.bearing } } : {}),
   };
   checkOrderLineParams(lines, sampleRate);

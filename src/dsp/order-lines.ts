@@ -29,6 +29,11 @@
  * - `band` (default): each channel is z-scored on its own. What is left is
  *   the pattern of lines within each band, whatever the band's level; the
  *   level depends on the rig's resonances and does not travel.
+ * - `level`: no z-score: dB as they are, less the speed law and the
+ *   model's reference level (`levelRef`). Keeps how strong the impacts are,
+ *   which is what tells defect sizes apart, at any speed; a rig's gain and
+ *   resonances move it, so it serves one rig at several speeds, and
+ *   adaptation re-centres it on the target's own median level.
  * - `joint`: one z-score over all channels: keeps how strongly each band
  *   rings, which tells defect sizes apart on one rig (CWRU) but misleads on
  *   another (measured: CWRU → MFPT swaps inner and outer after adaptation).
@@ -50,8 +55,25 @@ export const LINE_AXES: readonly LineAxis[] = ['shaft', 'BPFO', 'BPFI', 'BSF2'];
 /** The fault axes, in channel order. */
 export const FAULT_AXES: readonly LineAxis[] = ['BPFO', 'BPFI', 'BSF2'];
 
-export type LineNormalisation = 'band' | 'joint';
-export const LINE_NORMALISATIONS: readonly LineNormalisation[] = ['band', 'joint'];
+export type LineNormalisation = 'band' | 'joint' | 'level';
+export const LINE_NORMALISATIONS: readonly LineNormalisation[] = ['band', 'joint', 'level'];
+
+/**
+ * `level` normalisation: the speed at which a line's level is read as it
+ * is, and how the level of a defect's lines grows with speed. Two powers of
+ * the speed: impacts on a spall grow with the rolling speed (the element
+ * meets the defect's edge at a speed proportional to the shaft's), and each
+ * impact's ring lasts a fixed time, so in angle it spans a share of a
+ * revolution that grows with the speed, and so does its line in the order
+ * spectrum. A window's dB are lowered by LEVEL_SPEED_POWER × 20·log10(rpm /
+ * LEVEL_REFERENCE_RPM), so one defect reads at about one level at 600 and
+ * 1,800 rpm; what the law misses on a given machine, adaptation's
+ * re-centring takes up (../model/level.ts).
+ */
+export const LEVEL_REFERENCE_RPM = 1800;
+export const LEVEL_SPEED_POWER = Number(process.env.FL_LEVEL_POWER ?? 2);
+/** dB per unit of a `level` input: keeps the inputs of order 1 for the CNN. */
+export const LEVEL_SCALE_DB = 10;
 
 /** A resonance band, Hz. */
 export interface Band {
@@ -80,6 +102,12 @@ export interface OrderLineParams {
   /** Top of a fault axis, in multiples of that fault's order. */
   faultSpan: number;
   normalisation: LineNormalisation;
+  /**
+   * `level` normalisation: the dB (after the speed law) read as 0, set by
+   * training to the median window of the source data and by adaptation to
+   * the target's (see ../model/level.ts). Default 0.
+   */
+  levelRef?: number;
   /**
    * The bearing the model was trained on: read when a window comes without
    * one (fault axes only). Absent: every window must bring its own.
@@ -173,6 +201,10 @@ export function checkOrderLineParams(p: OrderLineParams, sampleRate: number): vo
   requireParam(
     LINE_NORMALISATIONS.includes(p.normalisation),
     `frontEnd.lines.normalisation must be one of ${LINE_NORMALISATIONS.join(', ')}, got ${p.normalisation}`,
+  );
+  requireParam(
+    p.levelRef === undefined || (Number.isFinite(p.levelRef) && Math.abs(p.levelRef) < 1000),
+    `frontEnd.lines.levelRef must be a finite level in dB, got ${p.levelRef}`,
   );
 }
 
@@ -369,7 +401,14 @@ export function createOrderLineMap(p: OrderLineParams, fs: number): OrderLineMap
         }
       }
     }
-    if (p.normalisation === 'joint') zscore(db, out, K, 0, K);
+    if (p.normalisation === 'level') {
+      const ref =
+        LEVEL_SPEED_POWER * 20 * Math.log10(rpm / LEVEL_REFERENCE_RPM) + (p.levelRef ?? 0);
+      for (let c = 0; c < K; c++) {
+        const v = db[c];
+        for (let i = 0; i < v.length; i++) out[i * K + c] = (v[i] - ref) / LEVEL_SCALE_DB;
+      }
+    } else if (p.normalisation === 'joint') zscore(db, out, K, 0, K);
     else for (let c = 0; c < K; c++) zscore(db, out, K, c, c + 1);
   }
 

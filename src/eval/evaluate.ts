@@ -27,6 +27,7 @@ import {
   prepareDomain,
   speedAugmentFor,
 } from '../model/domains.js';
+import { medianLevel, readsLevels, shiftLevels } from '../model/level.js';
 import {
   accuracyOf,
   buildSeededCnn,
@@ -82,11 +83,12 @@ export interface EvalSettings {
    */
   timeFrontEnd?: FrontEndConfig;
   /**
-   * `--mode auto --normalisation auto`: the order-mode front end with joint
-   * normalisation, for order-mode tasks whose target rings like the source
-   * (the same rig at another speed); tasks across rigs keep `frontEnd`.
+   * `--mode auto --normalisation auto`: the order-mode front end for
+   * order-mode tasks whose target rings like the source (the same rig at
+   * another speed), normalised by SAME_RIG_NORMALISATION; tasks across rigs
+   * keep `frontEnd`.
    */
-  jointFrontEnd?: FrontEndConfig;
+  sameRigFrontEnd?: FrontEndConfig;
   variant: CnnVariant;
   epochs: number;
   adaptSteps: number;
@@ -163,8 +165,8 @@ interface Unit {
   targets: string[];
   /** `--mode auto`: the mode of this unit's source model (tasks that chose alike share one). */
   mode?: 'time' | 'order';
-  /** `--normalisation auto`: joint for an order-mode unit on the source's rig. */
-  joint?: boolean;
+  /** `--normalisation auto`: an order-mode unit on the source's rig (sameRigFrontEnd). */
+  sameRig?: boolean;
   /** `--mode auto`: the choice per target, for the report. */
   choices?: Record<string, FrontEndChoice>;
 }
@@ -231,8 +233,8 @@ export async function runUnit(
   const fe = createFrontEnd(
     unit.mode === 'time' && settings.timeFrontEnd
       ? settings.timeFrontEnd
-      : unit.joint && settings.jointFrontEnd
-        ? settings.jointFrontEnd
+      : unit.sameRig && settings.sameRigFrontEnd
+        ? settings.sameRigFrontEnd
         : settings.frontEnd,
   );
   const byDomain = classesByDomain(recordings);
@@ -240,9 +242,20 @@ export async function runUnit(
     byDomain[unit.source]?.includes(c),
   );
   const C = classes.length;
-  const src = prepareDomain(recordings, [unit.source], classes, fe, undefined, {
+  const srcRaw = prepareDomain(recordings, [unit.source], classes, fe, undefined, {
     speedFactors: speedAugmentFor(fe.config, settings.speedAugment),
   });
+  // Level-reading front ends: the source model reads levels relative to its
+  // source's median window, an adapted one relative to its target's (../model/level.ts).
+  const levels = readsLevels(fe.config);
+  const sourceLevel = levels ? medianLevel(srcRaw.train, srcRaw.plainTrain) : 0;
+  const centred = (d: DomainSplits, by: number): DomainSplits => ({
+    ...d,
+    train: shiftLevels(d.train, by),
+    val: shiftLevels(d.val, by),
+    test: shiftLevels(d.test, by),
+  });
+  const src = centred(srcRaw, sourceLevel);
   const tgts = new Map<string, DomainSplits>();
   for (const t of unit.targets)
     tgts.set(
@@ -289,7 +302,7 @@ export async function runUnit(
         strategy: 'source-only',
         seed: unit.seed,
         seconds: tr.seconds,
-        ...score(tgts.get(t)!),
+        ...score(centred(tgts.get(t)!, sourceLevel)),
         ...choice(t),
       });
     }
@@ -300,7 +313,8 @@ export async function runUnit(
       if (strategy === 'source-only') continue;
       for (const t of unit.targets) {
         cnn.model.setWeights(base);
-        const target = tgts.get(t)!;
+        const raw = tgts.get(t)!;
+        const target = centred(raw, levels ? medianLevel(raw.train) : 0);
         const unlabelled = { ...target.train, y: new Int32Array(target.train.n).fill(-1) };
         // Report only: each checkpoint's target test accuracy, read while its
         // weights are in the model. The label-free choice never sees it.
@@ -393,8 +407,9 @@ export async function runEvaluation(
         recordings.filter((r) => r.domain === task.target),
         settings.frontEnd,
       );
-      if (c.mode === 'order' && settings.jointFrontEnd)
-        c.normalisation = c.profileShift < SAME_RIG_SHIFT ? 'joint' : 'band';
+      const sameRig = settings.sameRigFrontEnd?.lines?.normalisation;
+      if (c.mode === 'order' && sameRig)
+        c.normalisation = c.profileShift < SAME_RIG_SHIFT ? sameRig : 'band';
       log(
         `${task.source}→${task.target}: band-profile shift ${c.profileShift.toFixed(2)}, speed ratio ${c.speedRatio?.toFixed(3) ?? 'unknown'} → ${c.mode} mode${c.normalisation ? ` (${c.normalisation} normalisation)` : ''}`,
       );
@@ -409,13 +424,15 @@ export async function runEvaluation(
   for (const seed of settings.seeds) {
     for (const task of settings.tasks) {
       const c = choices.get(`${task.source}|${task.target}`);
-      const joint = c?.normalisation === 'joint';
+      const sameRig =
+        c?.normalisation !== undefined &&
+        c.normalisation === settings.sameRigFrontEnd?.lines?.normalisation;
       let u = units.find(
         (x) =>
           x.source === task.source &&
           x.seed === seed &&
           x.mode === c?.mode &&
-          (x.joint ?? false) === joint,
+          (x.sameRig ?? false) === sameRig,
       );
       if (!u)
         units.push(
@@ -424,7 +441,7 @@ export async function runEvaluation(
             seed,
             targets: [],
             ...(c ? { mode: c.mode } : {}),
-            ...(joint ? { joint } : {}),
+            ...(sameRig ? { sameRig } : {}),
           }),
         );
       if (c) (u.choices ??= {})[task.target] = c;
@@ -487,8 +504,8 @@ export async function runEvaluation(
       strategies: settings.strategies,
       seeds: settings.seeds,
       ...(settings.timeFrontEnd ? { mode: 'auto', timeFrontEnd: settings.timeFrontEnd } : {}),
-      ...(settings.jointFrontEnd
-        ? { normalisation: 'auto', jointFrontEnd: settings.jointFrontEnd }
+      ...(settings.sameRigFrontEnd
+        ? { normalisation: 'auto', sameRigFrontEnd: settings.sameRigFrontEnd }
         : {}),
       variant: settings.variant,
       epochs: settings.epochs,

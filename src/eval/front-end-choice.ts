@@ -39,6 +39,13 @@ import type { Recording } from '../types.js';
 /** Profile shift below which a target counts as the source's rig (see the file comment). */
 export const SAME_RIG_SHIFT = 2;
 
+/**
+ * `--normalisation auto` on the source's rig at another speed: `level`
+ * (../dsp/order-lines.ts), the dB of the lines less the speed law, read
+ * relative to each domain's median window. Across rigs, `band`.
+ */
+export const SAME_RIG_NORMALISATION: LineNormalisation = 'level';
+
 /** Speeds within this fraction count as the same operating speed (CWRU's loads: ≤ 4 %). */
 export const SAME_SPEED = 0.05;
 
@@ -134,10 +141,10 @@ export function domainSpeed(
 export interface FrontEndChoice {
   mode: 'time' | 'order';
   /**
-   * Order mode under `--normalisation auto`: `joint` when the target rings
-   * like the source (the same rig: band levels mean the same there and keep
-   * what tells defect sizes apart), `band` across rigs (each band z-scored on
-   * its own: another rig's resonances weigh the bands differently).
+   * Order mode under `--normalisation auto`: SAME_RIG_NORMALISATION when the
+   * target rings like the source (the same rig: levels mean the same there
+   * and keep what tells defect sizes apart), `band` across rigs (each band
+   * z-scored on its own: another rig's resonances weigh the bands differently).
    */
   normalisation?: LineNormalisation;
   /** Band-profile shift between source and target (see the file comment). */

@@ -13,10 +13,12 @@ import {
   type FrontEndInput,
   recordingWindows,
 } from '../dsp/frontend.js';
+import { LEVEL_SPEED_POWER } from '../dsp/order-lines.js';
 import { estimateShaftSpeed } from '../dsp/speed.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { Recording, SignalWindow } from '../types.js';
 import { buildInputs, type InputSet } from './inputs.js';
+import { readsLevels } from './level.js';
 
 /** The 9 CWRU fault classes of the cross-load protocol (normal exists at 0 HP only). */
 export const CWRU_FAULT_CLASSES = [
@@ -136,7 +138,10 @@ export function speedAugmentFor(
 }
 
 export interface DomainSplits {
+  /** Training windows: the recordings' own first, then any speed-shifted copies. */
   train: InputSet;
+  /** How many of `train`'s windows are the recordings' own (not speed-shifted). */
+  plainTrain: number;
   val: InputSet;
   test: InputSet;
   recordings: string[];
@@ -172,7 +177,16 @@ export function prepareDomain(
       const rpm = recordingSpeed(r, frontEnd.config);
       if (rpm === undefined) continue;
       // Cut from the train segment only, with windows sized for the told speed.
-      const told = { ...r, rpm: rpm * k };
+      // A level-reading front end also hears the impacts as hard as the speed
+      // law it reads by says they would be (../dsp/order-lines.ts): the told
+      // speed already widens each ring's share of a revolution (one power),
+      // the samples are scaled for the rest.
+      const gain = readsLevels(frontEnd.config) ? k ** (LEVEL_SPEED_POWER - 1) : 1;
+      const told = {
+        ...r,
+        rpm: rpm * k,
+        ...(gain !== 1 ? { samples: scaled(r.samples, gain) } : {}),
+      };
       const { length, hop } = recordingWindows(frontEnd.config, told.rpm);
       const range = splitRanges(r.samples.length, fractions).train;
       if (range.end - range.start >= length) train.push(...sliceWindows(told, length, hop, range));
@@ -180,6 +194,7 @@ export function prepareDomain(
   }
   return {
     train: buildInputs(train, frontEnd, classes),
+    plainTrain: s.train.length,
     val: buildInputs(s.val, frontEnd, classes),
     test: buildInputs(s.test, frontEnd, classes),
     recordings: picked.map((r) => r.id),
@@ -200,8 +215,10 @@ export function prepareUnlabelled(
   if (recs.length === 0)
     throw new FaultlineError('FL_ERR_DATASET_EMPTY', 'no target recording to adapt to');
   const s = splitForFrontEnd(recs, fractions, frontEnd.config);
+  const train = buildInputs(s.train, frontEnd);
   return {
-    train: buildInputs(s.train, frontEnd),
+    train,
+    plainTrain: train.n,
     val: buildInputs(s.val, frontEnd),
     test: buildInputs(s.test, frontEnd),
     recordings: recs.map((r) => r.id),
@@ -257,4 +274,10 @@ export function recordingSpeed(rec: Recording, config: FrontEndConfig): number |
     if (isFaultlineError(err)) return undefined;
     throw err;
   }
+}
+
+function scaled(x: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * k;
+  return out;
 }

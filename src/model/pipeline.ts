@@ -6,6 +6,7 @@
  */
 import { ratesMatch } from '../data/resample.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
+import { LEVEL_SCALE_DB } from '../dsp/order-lines.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
 import { alignDomains, classPrior, type StepLoss } from './adapt/align.js';
@@ -34,6 +35,7 @@ import {
   speedAugmentFor,
 } from './domains.js';
 import { type InputSet, takeRows } from './inputs.js';
+import { medianLevel, readsLevels, shiftLevels, withLevelRef } from './level.js';
 import { accuracyOf, buildSeededCnn, predictProbs, trainClassifier } from './train.js';
 
 export interface TrainSourceOptions {
@@ -70,9 +72,18 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
   const feConfig = resolveFrontEndConfig(o.frontEnd);
   const fe = createFrontEnd(feConfig);
   const speedAugment = speedAugmentFor(feConfig, o.speedAugment);
-  const data = prepareDomain(o.recordings, domains, classes, fe, DEFAULT_FRACTIONS, {
+  const prepared = prepareDomain(o.recordings, domains, classes, fe, DEFAULT_FRACTIONS, {
     speedFactors: speedAugment,
   });
+  // A level-reading model reads levels relative to its source's median window (./level.ts).
+  const level = readsLevels(feConfig) ? medianLevel(prepared.train, prepared.plainTrain) : 0;
+  const data = {
+    ...prepared,
+    train: shiftLevels(prepared.train, level),
+    val: shiftLevels(prepared.val, level),
+    test: shiftLevels(prepared.test, level),
+  };
+  const savedFrontEnd = withLevelRef(feConfig, level);
   const variant = o.variant ?? 'strided';
   const seed = o.seed ?? 1;
   const cnn = buildSeededCnn([...fe.inputShape], classes.length, variant, seed);
@@ -95,7 +106,7 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
       windowLength: feConfig.windowLength,
       hop: feConfig.hop,
       inputShape: [...fe.inputShape],
-      frontEnd: feConfig,
+      frontEnd: savedFrontEnd,
       architecture: {
         variant,
         params: cnn.model.countParams(),
@@ -245,10 +256,24 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
     targetData = prepareDomain(o.recordings, o.targetDomains, targetClasses, fe);
     unlabelled = { ...targetData.train, y: new Int32Array(targetData.train.n).fill(-1) };
   }
+  // A data set of target recordings is re-centred on its own median level
+  // (./level.ts); the guards' "before" reads the target as the source model does.
+  const targetLevel =
+    kind === 'dataset' && readsLevels(meta.frontEnd) ? medianLevel(unlabelled) : 0;
+  const unlabelledBefore = unlabelled;
+  unlabelled = shiftLevels(unlabelled, targetLevel);
+  if (targetData) {
+    targetData = {
+      ...targetData,
+      train: shiftLevels(targetData.train, targetLevel),
+      val: shiftLevels(targetData.val, targetLevel),
+      test: shiftLevels(targetData.test, targetLevel),
+    };
+  }
   const C = meta.classes.length;
   // The IM guard judges with the class mix the selection used (./adapt/align.ts).
   const prior = kind === 'dataset' && !newLabels ? classPrior(sourceData.train.y, C) : undefined;
-  const probsBefore = predictProbs(src.model, unlabelled);
+  const probsBefore = predictProbs(src.model, unlabelledBefore);
   const before = {
     source: accuracyOf(predictProbs(src.model, sourceData.val), sourceData.val.y, C),
     target: predictionStats(probsBefore, C, prior),
@@ -318,6 +343,7 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
     const { contentHash: _h, format: _f, formatVersion: _v, createdAt: _c, ...rest } = meta;
     const out = await saveModelArtifact(o.outDir, model, {
       ...rest,
+      frontEnd: withLevelRef(meta.frontEnd, targetLevel),
       classes,
       architecture: { ...meta.architecture, classifierLayer, params: model.countParams() },
       training: {
@@ -339,6 +365,8 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
         targetMajorityShareBefore: before.verdict.share,
         targetMajorityShareAfter: after.verdict.share,
         targetWindows: unlabelled.n,
+        // How far the target's median window sat from the source's, dB (level maps).
+        ...(targetLevel !== 0 ? { targetLevelShiftDb: targetLevel * LEVEL_SCALE_DB } : {}),
       },
       adaptation: {
         strategy: o.strategy,

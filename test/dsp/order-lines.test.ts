@@ -12,6 +12,7 @@ import {
   checkOrderLineParams,
   createOrderLineMap,
   defaultBands,
+  LEVEL_SCALE_DB,
   lineChannels,
   type OrderLineParams,
   profileBands,
@@ -310,6 +311,66 @@ describe('order-line map: normalisation', () => {
       for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref[i]));
       assert.ok(err < 1e-3, `gain ${g}: max difference ${err}`);
     }
+  });
+});
+
+describe('order-line map: level normalisation', () => {
+  const bands = [{ lowHz: 2000, highHz: 4000 }];
+  const order = 3.585;
+  const map = createOrderLineMap(params({ bands, axes: ['shaft'], normalisation: 'level' }), FS);
+  const at = (x: Float32Array, rpm: number, p = map) => {
+    const out = new Float32Array(32 * 16);
+    p.compute(x, rpm, out);
+    return out;
+  };
+  /** An outer-race defect whose impacts grow with speed (a ring of fixed time, 0.5 ms). */
+  const defect = (rpm: number) =>
+    impactTrain(samplesForRevolutions(4, FS, rpm), FS, (order * rpm) / 60, {
+      amp: rpm / 1800,
+      tauS: 0.0005,
+      noise: 0.001,
+      seed: 9,
+    });
+  const lineRow = Math.floor(order / (16 / 32));
+  const rowLevel = (out: Float32Array) => rowMeans(out, [32, 16, 1], 0)[lineRow];
+
+  it('keeps the level: a gain g moves every value by 20·log10(g) / LEVEL_SCALE_DB', () => {
+    const x = defect(1200);
+    const ref = at(x, 1200);
+    for (const g of [0.01, 10]) {
+      const out = at(
+        x.map((v) => v * g),
+        1200,
+      );
+      const want = (20 * Math.log10(g)) / LEVEL_SCALE_DB;
+      for (let i = 0; i < out.length; i += 37)
+        assert.ok(Math.abs(out[i] - ref[i] - want) < 1e-3, `gain ${g} value ${i}`);
+    }
+  });
+
+  it('levelRef (dB) is read as 0: every value moves by −levelRef / LEVEL_SCALE_DB', () => {
+    const x = defect(900);
+    const base = at(x, 900);
+    const shifted = createOrderLineMap(
+      params({ bands, axes: ['shaft'], normalisation: 'level', levelRef: 25 }),
+      FS,
+    );
+    const out = at(x, 900, shifted);
+    for (let i = 0; i < out.length; i += 29)
+      assert.ok(Math.abs(out[i] - base[i] + 25 / LEVEL_SCALE_DB) < 1e-4, `value ${i}`);
+    assert.throws(
+      () => checkOrderLineParams(params({ normalisation: 'level', levelRef: Number.NaN }), FS),
+      /levelRef/,
+    );
+  });
+
+  it('the speed law: one defect whose impacts grow with speed reads within 3 dB at 600 and 1,800 rpm', () => {
+    const slow = rowLevel(at(defect(600), 600)) * LEVEL_SCALE_DB;
+    const fast = rowLevel(at(defect(1800), 1800)) * LEVEL_SCALE_DB;
+    assert.ok(
+      Math.abs(slow - fast) < 3,
+      `line at 600 rpm ${slow.toFixed(1)} dB, 1800 rpm ${fast.toFixed(1)} dB`,
+    );
   });
 });
 

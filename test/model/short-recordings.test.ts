@@ -139,7 +139,7 @@ async function adaptOrGuard(...args: string[]): Promise<void> {
   }
 }
 
-test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults (auto picks order mode, joint on the same rig)', {
+test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults (auto picks order mode, level on the same rig)', {
   timeout: 600_000,
 }, async () => {
   const json = path.join(root, 'report.json');
@@ -162,11 +162,13 @@ test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults 
   );
   const report = JSON.parse(await readFile(json, 'utf8')) as EvalReport;
   assert.equal(report.tasks.length, 4);
+  // The same-rig front end reads levels; each adapted task is re-centred on its target.
+  assert.equal(report.settings.sameRigFrontEnd?.lines?.normalisation, 'level');
   for (const t of report.tasks) {
     assert.equal(t.frontEnd?.mode, 'order', `${t.source}→${t.target}: speeds differ 3×`);
-    // One simulated machine at two speeds rings alike: band levels are kept (joint).
+    // One simulated machine at two speeds rings alike: levels are kept (level).
     assert.ok(t.frontEnd && t.frontEnd.profileShift < 2, JSON.stringify(t.frontEnd));
-    assert.equal(t.frontEnd?.normalisation, 'joint', 'the same rig: joint normalisation');
+    assert.equal(t.frontEnd?.normalisation, 'level', 'the same rig: level normalisation');
     assert.ok(t.windows > 0, `${t.source}→${t.target} ${t.strategy}: target test windows`);
     assert.ok(t.accuracy >= 0 && t.accuracy <= 1);
   }

@@ -25,6 +25,7 @@ import {
   parseFolderArg,
   parseLabelMap,
 } from '../../eval/eval-data.js';
+import { SAME_RIG_NORMALISATION } from '../../eval/front-end-choice.js';
 import { oracleSummary, reportMarkdown } from '../../eval/markdown.js';
 import {
   CLASS_PRIORS,
@@ -217,12 +218,13 @@ export function registerEvalCommand(
           seeds,
           frontEnd,
           ...(fe.time ? { timeFrontEnd: resolveFrontEndConfig(fe.time) } : {}),
-          ...(fe.jointOnSameRig
+          ...(fe.sameRigAuto
             ? {
-                jointFrontEnd: frontEndForTraining(
+                sameRigFrontEnd: frontEndForTraining(
                   fe.input,
                   fe.axes,
-                  'joint',
+                  (process.env.FL_SAME_RIG as 'joint' | 'level' | undefined) ??
+                    SAME_RIG_NORMALISATION,
                   data.recordings.filter((r) => inTasks.has(r.domain)),
                 ),
               }

@@ -66,8 +66,8 @@ export function addFrontEndOptions(cmd: Command, withAuto: boolean): Command {
     .option(
       '--normalisation <n>',
       withAuto
-        ? 'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig) | auto (with --mode auto: joint where the target rings like the source, band across rigs; otherwise band)'
-        : 'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig)',
+        ? 'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig) | level (the same bands in dB less a speed law, relative to the median window of the training data, re-centred on a target data set by adaptation: defect sizes on one rig at any speed) | auto (with --mode auto: level where the target rings like the source, band across rigs; otherwise band)'
+        : 'order mode: band (each band z-scored on its own: travels to other rigs) | joint (one z-score over the wide band and 4 narrower ones: band levels kept, defect sizes on one rig) | level (the same bands in dB less a speed law, relative to the median window of the training data, re-centred on a target data set by adaptation: defect sizes on one rig at any speed)',
       withAuto ? 'auto' : 'band',
     )
     .option(
@@ -132,8 +132,8 @@ export function frontEndFromCli(
   mode: 'time' | 'order' | 'auto';
   axes: AxesChoice;
   normalisation: LineNormalisation;
-  /** `--mode auto --normalisation auto`: order-mode tasks on the source's rig take joint normalisation. */
-  jointOnSameRig: boolean;
+  /** `--mode auto --normalisation auto`: order-mode tasks on the source's rig take SAME_RIG_NORMALISATION. */
+  sameRigAuto: boolean;
   /** Speed factors of the extra order-mode training windows (empty: none). */
   speedAugment: number[] | 'auto';
 } {
@@ -150,7 +150,7 @@ export function frontEndFromCli(
     throw usage(`--analysis-rate must be in 1000…1000000 Hz, got '${o.analysisRate}'`);
   if (!['shaft', 'faults', 'auto'].includes(o.axes))
     throw usage(`--axes must be shaft, faults or auto, got '${o.axes}'`);
-  const normalisations = withAuto ? ['band', 'joint', 'auto'] : ['band', 'joint'];
+  const normalisations = withAuto ? ['band', 'joint', 'level', 'auto'] : ['band', 'joint', 'level'];
   if (!normalisations.includes(o.normalisation))
     throw usage(`--normalisation must be ${normalisations.join(', ')}; got '${o.normalisation}'`);
   const range = /^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$/.exec(o.speedRange);
@@ -200,7 +200,7 @@ export function frontEndFromCli(
     axes: o.axes as AxesChoice,
     // `auto` outside --mode auto has no task to look at: band, which travels.
     normalisation: (o.normalisation === 'auto' ? 'band' : o.normalisation) as LineNormalisation,
-    jointOnSameRig: o.normalisation === 'auto' && o.mode === 'auto',
+    sameRigAuto: o.normalisation === 'auto' && o.mode === 'auto',
     speedAugment: parseSpeedAugment(o.augmentSpeed),
   };
 }
