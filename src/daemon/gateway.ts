@@ -1056,7 +1056,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
    * the pipeline first, so a model the machine's sensors cannot run changes
    * nothing.
    * @throws FaultlineError FL_ERR_API_NOT_FOUND (machine), FL_ERR_MODEL_FILE (version),
-   *   FL_ERR_API_REQUEST (guard failed without force/reason), FL_ERR_MODEL_MISMATCH
+   *   FL_ERR_API_CONFLICT (guard failed without force/reason), FL_ERR_MODEL_MISMATCH
    */
   async promote(
     machine: string,
@@ -1079,7 +1079,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     const guardFailed = v.adaptation !== undefined && !v.adaptation.promoted;
     if (guardFailed && !(o.force === true && o.reason && o.reason.trim().length > 0)) {
       throw new FaultlineError(
-        'FL_ERR_API_REQUEST',
+        'FL_ERR_API_CONFLICT',
         `version ${v.id} failed guard(s) ${failed.map((g) => g.name).join(', ') || '(unnamed)'}; ` +
           'to activate it anyway send force: true with a reason (it is recorded in the registry)',
       );
