@@ -32,7 +32,6 @@ import {
   type MachineStatus,
 } from '../diagnose/pipeline.js';
 import type { HealthChange } from '../diagnose/types.js';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import type { AdaptStrategy } from '../model/pipeline.js';
@@ -57,11 +56,13 @@ import {
   type GatewayParts,
 } from './gateway-context.js';
 import { IngestRouter, STATS_INTERVAL_MS } from './ingest-router.js';
-import { type MachineRuntime, MachineTable, machineSpec } from './machine-table.js';
+import { MachineTable, machineSpec } from './machine-table.js';
+import { gatewayHealth, machineView, machineViews, type ViewSources } from './machine-views.js';
 import { resolveMachineModels } from './models.js';
 import { Outputs, openHistoryStore } from './outputs.js';
 import { ModelRegistry, type ModelVersion } from './registry.js';
 import { ensureStateDir, loadOrCreateToken } from './state.js';
+import { Viewers } from './viewers.js';
 import type { GatewayEvents, GatewayHealth, MachineView } from './views.js';
 
 export type { GatewayApi } from './gateway-api.js';
@@ -399,239 +400,6 @@ async function firstExisting(paths: string[]): Promise<string | undefined> {
     }
   }
   return undefined;
-}
-
-// ── machine-views ──────────────────────────────────────────────────────────
-
-/** What the views read besides the context; absent parts read as not started. */
-interface ViewSources {
-  ownership?: ClusterOwnership;
-  /** ms since the epoch. */
-  startedAt: number;
-  brokerUrl: string;
-  /** Points waiting for the store. */
-  pendingPoints: number;
-  /** Blocks that matched no sensor or came before the pipeline. */
-  unroutedBlocks: number;
-  /** Blocks of machines another gateway owns. */
-  notOwnedBlocks: number;
-  reload: GatewayHealth['reload'];
-}
-
-/** Every machine's state, diagnosis and evidence, in config order. */
-function machineViews(ctx: GatewayContext, v: ViewSources): MachineView[] {
-  const status = new Map((ctx.parts.pipeline?.snapshot() ?? []).map((s) => [s.machine, s]));
-  return ctx.machines
-    .ids()
-    .map((id) => machineView(ctx, v.ownership, id, status.get(id) ?? null) as MachineView);
-}
-
-/**
- * One machine, or undefined for an unknown id.
- * @param status the pipeline's status of the machine (looked up when not given)
- */
-function machineView(
-  ctx: GatewayContext,
-  ownership: ClusterOwnership | undefined,
-  id: string,
-  status?: MachineStatus | null,
-): MachineView | undefined {
-  const rt = ctx.machines.get(id);
-  if (!rt) return undefined;
-  const site = ctx.config.site;
-  const m = rt.config;
-  const st =
-    status === undefined
-      ? ctx.parts.pipeline?.machineStatus(`${site}/${id}`)
-      : (status ?? undefined);
-  const sensorStatus = new Map((st?.sensors ?? []).map((s) => [s.id, s]));
-  const cluster = ctx.config.cluster.enabled;
-  // another gateway's machine: our last diagnosis of it is stale, its owner's retained state is not
-  const remote = cluster && !rt.owned ? (ownership?.remoteState(id) ?? null) : undefined;
-  const d = remote === undefined ? rt.last : undefined;
-  const { spectrogram: _s, envelope: _e, ...diag } = d ?? ({} as MachineDiagnosis);
-  const sim = m.simulate ? ctx.parts.fleet?.machines.find((f) => f.machine === id) : undefined;
-  const job = ctx.parts.adaptation?.jobs(id)[0];
-  return {
-    id,
-    site,
-    ...(m.description ? { description: m.description } : {}),
-    ...(m.line ? { line: m.line } : {}),
-    bearing: { ...(m.bearing ?? CWRU_DE_BEARING) },
-    bearingSource: m.bearing ? 'config' : 'default',
-    iso: { group: m.iso.group, foundation: m.iso.foundation },
-    ...(m.nominalRpm !== undefined ? { nominalRpm: m.nominalRpm } : {}),
-    sensors: m.sensors.map((s) => {
-      const ss = remote === undefined ? sensorStatus.get(String(s.id)) : undefined;
-      return {
-        id: s.id,
-        sampleRate: s.sampleRate,
-        link: s.serial
-          ? `serial:${s.serial}`
-          : `mqtt:${s.topic ?? `faultline/${site}/${id}/${s.id}/raw`}`,
-        ...(ss?.streamRate != null ? { streamRate: ss.streamRate } : {}),
-        ...(ss?.resampling ? { resampling: ss.resampling } : {}),
-        ...(ss && Object.keys(ss.droppedBlocks).length > 0
-          ? { droppedBlocks: { ...ss.droppedBlocks } as Record<string, number> }
-          : {}),
-        ...(ss?.misfit
-          ? {
-              misfit: {
-                since: new Date(ss.misfit.since).toISOString(),
-                blocks: ss.misfit.blocks,
-                reason: ss.misfit.reason,
-              },
-            }
-          : {}),
-      };
-    }),
-    ...(remote !== undefined
-      ? {
-          state: remote?.state ?? 'starting',
-          ...(remote
-            ? {
-                stateSince: remote.since,
-                faultClass: remote.faultClass,
-                confidence: remote.confidence,
-                ...(remote.reason ? { stateReason: remote.reason } : {}),
-              }
-            : {}),
-        }
-      : {
-          state: rt.state,
-          ...(rt.stateSince !== undefined
-            ? { stateSince: new Date(rt.stateSince).toISOString() }
-            : {}),
-          ...(st?.health.reason && rt.state !== 'starting'
-            ? { stateReason: st.health.reason }
-            : {}),
-          faultClass: rt.faultClass ?? d?.faultClass,
-          confidence: rt.confidence ?? (d ? 1 - (d.probs.normal ?? 0) : undefined),
-        }),
-    ...(d
-      ? {
-          diagnosis: diag as Omit<MachineDiagnosis, 'spectrogram' | 'envelope'>,
-          evidence: d.evidence,
-        }
-      : {}),
-    ...(rt.version
-      ? {
-          model: {
-            version: rt.version.id,
-            contentHash: rt.version.contentHash,
-            origin: rt.version.origin,
-            classes: rt.version.classes,
-          },
-        }
-      : {}),
-    ingest: { ...rt.ingest },
-    ...(sim ? { simulated: { fault: sim.fault, condition: sim.condition, rpm: sim.rpm } } : {}),
-    ...(job ? { adaptation: job } : {}),
-    ...(cluster ? { cluster: { owned: rt.owned, owner: rt.owner } } : {}),
-  };
-}
-
-/** Gateway health for `GET /api/gateway`. */
-function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealth {
-  const { parts } = ctx;
-  const perSensor: GatewayHealth['ingest']['perSensor'] = {};
-  for (const rt of ctx.machines.all()) {
-    for (const s of rt.config.sensors) {
-      perSensor[`${rt.config.id}/${s.id}`] = {
-        framesPerS: rt.ingest.framesPerS / rt.config.sensors.length,
-        frames: rt.ingest.frames,
-        gaps: rt.ingest.gaps,
-        badFrames: rt.ingest.badFrames,
-      };
-    }
-  }
-  const store = parts.store?.stats() ?? {
-    queued: 0,
-    queuedBytes: 0,
-    written: 0,
-    flushed: 0,
-    dropped: 0,
-    rejected: 0,
-    lastError: null,
-    connected: false,
-  };
-  return {
-    site: ctx.config.site,
-    gatewayId: ctx.gatewayId,
-    startedAt: new Date(v.startedAt).toISOString(),
-    uptimeS: Math.round((Date.now() - v.startedAt) / 1000),
-    broker: {
-      url: v.brokerUrl,
-      embedded: ctx.config.broker.embedded,
-      connected: parts.alertClient?.connected ?? false,
-      ...(parts.broker ? { clients: parts.broker.stats().clients } : {}),
-    },
-    ingest: { sources: parts.sources.map((s) => s.stats()), perSensor },
-    store: { kind: parts.storeKind, ...store, ...{ pendingPoints: v.pendingPoints } },
-    alerts: parts.publisher?.stats() ?? {
-      published: 0,
-      queued: 0,
-      dropped: 0,
-      statesPublished: 0,
-      acks: 0,
-      badAcks: 0,
-      connected: false,
-    },
-    pipeline: parts.pipeline
-      ? { ...(parts.pipeline.stats() as object), unroutedBlocks: v.unroutedBlocks }
-      : null,
-    ...(parts.fleet ? { fleet: { machines: parts.fleet.machines.length } } : {}),
-    reload: { ...v.reload },
-    ...(v.ownership ? { cluster: v.ownership.health(v.notOwnedBlocks) } : {}),
-  };
-}
-
-// ── viewers ──────────────────────────────────────────────────────────
-
-class Viewers {
-  private readonly ctx: GatewayContext;
-  private readonly counts = new Map<string, number>();
-
-  constructor(ctx: GatewayContext) {
-    this.ctx = ctx;
-  }
-
-  /**
-   * One more client looks at `machine`. Returns the release function
-   * (idempotent); unknown machines are ignored.
-   */
-  view(machine: string): () => void {
-    const rt = this.ctx.machines.get(machine);
-    if (!rt) return () => {};
-    const n = (this.counts.get(machine) ?? 0) + 1;
-    this.counts.set(machine, n);
-    if (n === 1) this.setDisplay(rt, true);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.counts.get(machine) ?? 1) - 1;
-      if (left > 0) this.counts.set(machine, left);
-      else {
-        this.counts.delete(machine);
-        this.setDisplay(rt, false);
-      }
-    };
-  }
-
-  /** Clients currently looking at `machine`. */
-  count(machine: string): number {
-    return this.counts.get(machine) ?? 0;
-  }
-
-  private setDisplay(rt: MachineRuntime, on: boolean): void {
-    const { pipeline } = this.ctx.parts;
-    for (const s of rt.config.sensors) {
-      const key = { site: this.ctx.config.site, machine: rt.config.id, sensor: String(s.id) };
-      pipeline?.requestSpectrogram(key, on);
-      pipeline?.requestEnvelope(key, on);
-    }
-  }
 }
 
 // ── model-control ──────────────────────────────────────────────────────────
