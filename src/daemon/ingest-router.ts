@@ -147,7 +147,11 @@ export class IngestRouter {
     return p.length === 5 ? this.ctx.machines.ofStream(`${p[1]}/${p[2]}/${p[3]}`) : undefined;
   }
 
-  private route(b: IngestedBlock): void {
+  /**
+   * Hands one block to the pipeline (and to an adaptation collecting) when it
+   * belongs to a machine this gateway owns; otherwise only counts it.
+   */
+  route(b: IngestedBlock): void {
     const { ctx } = this;
     const key =
       b.origin.link === 'mqtt'
