@@ -57,7 +57,9 @@ export const ERROR_CODES = {
   FL_ERR_CLI_USAGE: 'a command-line argument is invalid',
   FL_ERR_API_AUTH: 'a gateway API request lacks the access token or presents a wrong one',
   FL_ERR_API_NOT_FOUND: 'a gateway API request names an unknown machine, alert or job',
-  FL_ERR_API_REQUEST: 'a gateway API request has an invalid body or conflicts with running work',
+  FL_ERR_API_REQUEST: 'a gateway API request has an invalid body, query or parameter',
+  FL_ERR_API_CONFLICT:
+    'a gateway API request conflicts with running work or a failed promotion guard',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -194,7 +194,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
 
   /**
    * Starts collecting `seconds` of the machine's signal, then adapts.
-   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_REQUEST for a running job or bad arguments
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_CONFLICT for a running job, FL_ERR_API_REQUEST for bad arguments
    */
   start(machine: string, opts: { seconds: number; strategy: AdaptStrategy }): AdaptJob {
     const s = this.o.sensorOf(machine);
@@ -205,7 +205,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       );
     if (this.running.has(machine)) {
       throw new FaultlineError(
-        'FL_ERR_API_REQUEST',
+        'FL_ERR_API_CONFLICT',
         `an adaptation of ${machine} is already running; wait for it to finish`,
       );
     }

@@ -22,6 +22,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenError } from './broker.js';
 import type { GatewayApi } from './gateway-api.js';
+import { httpStatusOfCode } from './http-errors.js';
 import { registerRoutes } from './routes.js';
 import { registerStream } from './websocket.js';
 
@@ -124,7 +125,7 @@ export async function buildApi(
     }
     if (!tokenMatches(p.token, o.token)) {
       reply
-        .code(401)
+        .code(httpStatusOfCode('FL_ERR_API_AUTH'))
         .header('www-authenticate', 'Bearer realm="faultline"')
         .send({
           error: 'FL_ERR_API_AUTH',

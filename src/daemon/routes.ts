@@ -1,13 +1,15 @@
 /**
  * The REST routes of the dashboard API (auth is a hook in ./api.ts). Bodies
  * and query strings are validated with zod; errors are JSON
- * `{ error: <FL_ERR code>, message }` with 400 (bad request), 404 (unknown
- * machine/alert/job) or 409 (conflicting work, e.g. an adaptation running).
+ * `{ error: <FL_ERR code>, message }` with the status ./http-errors.ts maps
+ * the code to: 400 (bad request), 404 (unknown machine/alert/job) or 409
+ * (conflicting work, e.g. an adaptation running).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { GatewayApi } from './gateway-api.js';
+import { sendError } from './http-errors.js';
 import { openApiDocument } from './openapi.js';
 
 const ackBody = z.strictObject({
@@ -65,22 +67,6 @@ function timeParam(v: string | undefined, name: string): number | undefined {
     );
   }
   return t;
-}
-
-/** Maps a thrown error to the JSON error reply. */
-export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (isFaultlineError(err)) {
-    const status =
-      err.code === 'FL_ERR_API_NOT_FOUND'
-        ? 404
-        : err.code === 'FL_ERR_API_REQUEST' && /already running|failed guard/.test(err.message)
-          ? 409
-          : err.code === 'FL_ERR_API_AUTH'
-            ? 401
-            : 400;
-    return reply.code(status).send({ error: err.code, message: err.message });
-  }
-  return reply.code(500).send({ error: 'internal', message: (err as Error).message });
 }
 
 export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {

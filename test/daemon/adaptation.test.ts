@@ -20,6 +20,7 @@ import {
 import { ModelRegistry } from '../../src/daemon/registry.js';
 import { viewRequest } from '../../src/daemon/websocket.js';
 import { recordingWindows } from '../../src/dsp/frontend.js';
+import { isFaultlineError } from '../../src/errors.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -146,6 +147,11 @@ test('an adaptation job on a faulty machine at another condition is promoted, ac
     const t0 = performance.now();
     const job = mgr.start('m1', { seconds: 10, strategy: 'dann' });
     assert.equal(job.fromVersion, shipped.id);
+    assert.throws(
+      () => mgr?.start('m1', { seconds: 10, strategy: 'dann' }),
+      (e) => isFaultlineError(e, 'FL_ERR_API_CONFLICT'),
+      'a second job while one runs is a conflict (409)',
+    );
     // The machine's live signal, in 0.1 s blocks as a sensor node sends them; rpm reported.
     const gen = new BearingSignalGenerator({
       condition: 'target-1730rpm-load3',

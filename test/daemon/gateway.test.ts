@@ -393,7 +393,9 @@ test('promote: a candidate that failed a guard needs force and a reason, and is 
   assert.equal((await post({ version: cand.id })).status, 400, 'by is required');
   const refused = await post({ version: cand.id, by: 'ana' });
   assert.equal(refused.status, 409);
-  assert.match(((await refused.json()) as { message: string }).message, /class-collapse.*force/);
+  const why = (await refused.json()) as { error: string; message: string };
+  assert.equal(why.error, 'FL_ERR_API_CONFLICT');
+  assert.match(why.message, /class-collapse.*force/);
   assert.equal((await post({ version: cand.id, by: 'ana', force: true })).status, 409, 'reason');
   assert.equal(reg.active('faulty-2')?.id, before, 'nothing changed');
   const ok = await post({ version: cand.id, by: 'ana', force: true, reason: 'vendor advice' });

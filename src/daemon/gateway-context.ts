@@ -1,0 +1,68 @@
+/**
+ * What the gateway's modules share: the running configuration, who this
+ * gateway is, where it logs, its machines, the parts it started and how it
+ * emits its events. ./gateway.ts creates one and hands it to each module it
+ * composes (./ingest-router.ts, ./cluster-ownership.ts, ./outputs.ts,
+ * ./machine-views.ts, ./model-control.ts), so none of them imports the
+ * Gateway class.
+ */
+import type { MqttClient } from 'mqtt';
+import type { AlertPublisher } from '../alerts/publisher.js';
+import type { DiagnosisPipeline } from '../diagnose/pipeline.js';
+import type { IngestSource } from '../ingest/source.js';
+import type { SimulatedFleet } from '../sim/fleet.js';
+import type { HistoryStore } from '../store/types.js';
+import type { AdaptationManager } from './adaptation.js';
+import type { EmbeddedBroker } from './broker.js';
+import type { GatewayConfig } from './config.js';
+import type { MachineTable } from './machine-table.js';
+import type { ModelRegistry } from './registry.js';
+import type { GatewayEvents } from './views.js';
+
+export interface GatewayLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const consoleLogger: GatewayLogger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};
+
+/** Emits one of the gateway's typed events (to the WebSocket clients and other listeners). */
+export type GatewayEmit = <K extends keyof GatewayEvents>(
+  event: K,
+  ...args: GatewayEvents[K]
+) => void;
+
+/** The running parts, filled in start order: each is absent until it has started. */
+export interface GatewayParts {
+  broker?: EmbeddedBroker;
+  store?: HistoryStore;
+  storeKind: 'sqlite' | 'influx';
+  registry?: ModelRegistry;
+  pipeline?: DiagnosisPipeline;
+  /** The alert, state and presence client (it carries the gateway's Last Will). */
+  alertClient?: MqttClient;
+  publisher?: AlertPublisher;
+  adaptation?: AdaptationManager;
+  sources: IngestSource[];
+  fleet?: SimulatedFleet;
+}
+
+export interface GatewayContext {
+  /** The running configuration; `reload()` replaces it. */
+  config: Readonly<GatewayConfig>;
+  readonly gatewayId: string;
+  readonly stateDir: string;
+  /** Repository root (shipped models, web console). */
+  readonly repoRoot: string;
+  readonly log: GatewayLogger;
+  readonly machines: MachineTable;
+  readonly parts: GatewayParts;
+  readonly emit: GatewayEmit;
+  /** Set once close() began: late callbacks then do nothing. */
+  closing: boolean;
+}

@@ -1,0 +1,285 @@
+/**
+ * Where the pipeline's results go: points into the history store (buffered,
+ * flushed every second), alerts and retained machine states to MQTT, and the
+ * gateway's events; acknowledgements come back from MQTT and the API.
+ *
+ *   DiagnosisPipeline 'diagnosis' ─► probs + vibration points ─► HistoryStore
+ *                     'health'    ─► Alert ─► AlertPublisher (MQTT) + HistoryStore
+ *                                 └► retained state ─► AlertPublisher
+ *   AlertPublisher 'ack' ─► HistoryStore.ack     API ack ─► HistoryStore.ack + MQTT ack topic
+ */
+import path from 'node:path';
+import mqtt, { type IClientOptions } from 'mqtt';
+import { alertFromChange, statePayload } from '../alerts/build.js';
+import { AlertPublisher, gatewayConnectOptions } from '../alerts/publisher.js';
+import type { Alert, Evidence } from '../alerts/schema.js';
+import { ackTopic } from '../alerts/topics.js';
+import type { MachineDiagnosis } from '../diagnose/pipeline.js';
+import { DEFECT_KINDS, type HealthChange, type IsoZone } from '../diagnose/types.js';
+import { FaultlineError } from '../errors.js';
+import { type MqttLinkOptions, mqttAuthOptions } from '../ingest/mqtt-link.js';
+import { InfluxHistoryStore } from '../store/influx.js';
+import { SqliteHistoryStore } from '../store/sqlite.js';
+import {
+  type AlertQuery,
+  type HistoryPoint,
+  healthPoint,
+  probsPoint,
+  vibrationPoint,
+} from '../store/types.js';
+import { mqtt311Connect } from './broker.js';
+import type { GatewayContext } from './gateway-context.js';
+import type { MachineRuntime } from './machine-table.js';
+
+/** Diagnosis points buffered before the oldest are dropped (store slower than the stream). */
+const MAX_PENDING_POINTS = 20_000;
+
+/** Opens the configured history store (InfluxDB with its disk queue, else SQLite) into `ctx.parts`. */
+export async function openHistoryStore(ctx: GatewayContext): Promise<void> {
+  const c = ctx.config;
+  if (c.influx) {
+    ctx.parts.storeKind = 'influx';
+    const store = await InfluxHistoryStore.open({
+      host: c.influx.host,
+      port: c.influx.port,
+      database: c.influx.database,
+      retentionPolicy: c.influx.retentionPolicy,
+      retentionDuration: c.influx.retention,
+      username: c.influx.username,
+      password: c.influx.password,
+      queueDir: c.influx.queueDir ?? path.join(ctx.stateDir, 'influx-queue'),
+      queue: { maxBytes: c.influx.queueMaxBytes },
+    });
+    store.on('disconnected', (e) =>
+      ctx.log.warn(`faultline gateway: InfluxDB unreachable, queueing points: ${e.message}`),
+    );
+    store.on('connected', () => ctx.log.info('faultline gateway: InfluxDB connected'));
+    ctx.parts.store = store;
+  } else {
+    const day = 86_400_000;
+    ctx.parts.store = new SqliteHistoryStore({
+      file: c.store.file ?? path.join(ctx.stateDir, 'history.db'),
+      pointRetentionMs: c.store.pointRetentionDays * day,
+      alertRetentionMs: c.store.alertRetentionDays * day,
+    });
+  }
+}
+
+/** The pipeline's results on their way to the store, MQTT and the gateway's listeners. */
+export class Outputs {
+  private readonly ctx: GatewayContext;
+  private pendingPoints: HistoryPoint[] = [];
+  /** Ids acknowledged through the API and published: their MQTT echo is not recorded twice. */
+  private readonly apiAcks = new Set<string>();
+
+  constructor(ctx: GatewayContext) {
+    this.ctx = ctx;
+  }
+
+  /** Points waiting for the next flush. */
+  get pending(): number {
+    return this.pendingPoints.length;
+  }
+
+  /**
+   * Connects the alert client (same credentials and TLS files as ingest: an
+   * external TLS broker needs them) and starts the publisher.
+   */
+  connectAlerts(link: MqttLinkOptions, brokerUrl: string): void {
+    const { ctx } = this;
+    const c = ctx.config;
+    const base: IClientOptions = {
+      ...mqttAuthOptions(link),
+      reconnectPeriod: 1000,
+      // a short keep-alive bounds how long a hung gateway keeps its machines (Last Will)
+      ...(c.cluster.enabled ? { keepalive: c.cluster.keepaliveS } : {}),
+    };
+    const opts = gatewayConnectOptions({ site: c.site, gatewayId: ctx.gatewayId, base });
+    const client = c.broker.embedded
+      ? mqtt311Connect(brokerUrl, opts)
+      : mqtt.connect(brokerUrl, opts);
+    ctx.parts.alertClient = client;
+    client.on('error', () => undefined); // reconnects on its own; state shows in /api/gateway
+    const publisher = new AlertPublisher({
+      client,
+      site: c.site,
+      gatewayId: ctx.gatewayId,
+      log: (m) => ctx.log.warn(m),
+    });
+    ctx.parts.publisher = publisher;
+    publisher.on('ack', (a) => void this.recordAck(a.id, a.machine, a.by, a.comment, 'mqtt'));
+    publisher.start();
+  }
+
+  /** A window's diagnosis: the machine's latest, two points, and the `diagnosis` event. */
+  onDiagnosis(d: MachineDiagnosis): void {
+    const rt = this.ctx.machines.get(d.machine);
+    if (!rt?.owned) return; // a window in flight when the machine moved away
+    rt.last = d;
+    if (rt.state === 'starting') {
+      rt.state = 'ok';
+      rt.stateSince = d.t;
+    }
+    const where = { site: d.site, machine: d.machine, sensor: d.sensor };
+    this.queuePoints([
+      probsPoint(where, d.t, d.probs),
+      vibrationPoint(where, d.t, {
+        rmsG: d.rmsG,
+        velocityRmsMmS: d.velocityRmsMmS,
+        isoZone: d.isoZone,
+        rpm: finite(d.rpm),
+      }),
+    ]);
+    this.ctx.emit('diagnosis', d);
+  }
+
+  /** A health change: an alert (MQTT, store, event), a health point and the retained state. */
+  onHealth(h: HealthChange & { site: string }): void {
+    const { ctx } = this;
+    const rt = ctx.machines.get(h.machine);
+    // A machine another gateway owns goes `silent` here: its owner speaks for it.
+    if (!rt?.owned) return;
+    rt.state = h.to;
+    rt.stateSince = h.t;
+    rt.faultClass = h.faultClass;
+    rt.confidence = h.confidence;
+    const d = rt.last;
+    const sensor = d?.sensor ?? String(rt.config.sensors[0].id);
+    let alert: Alert | undefined;
+    try {
+      alert = alertFromChange(h, {
+        site: ctx.config.site,
+        sensor,
+        isoZone: (d?.isoZone ?? 'A') as IsoZone,
+        velocityRmsMmS: Math.max(0, finite(d?.velocityRmsMmS) ?? 0),
+        modelVersion: d?.modelVersion ?? rt.version?.id ?? 'unknown',
+        ...(evidenceOf(d) ? { evidence: evidenceOf(d) } : {}),
+      });
+      rt.alertId = alert.id;
+      ctx.parts.publisher?.publishAlert(alert);
+      void ctx.parts.store
+        ?.writeAlert(alert)
+        .catch((e: Error) => ctx.log.warn(`faultline gateway: alert not stored: ${e.message}`));
+      ctx.emit('alert', alert);
+    } catch (err) {
+      ctx.log.error(
+        `faultline gateway: alert for ${h.machine} not built: ${(err as Error).message}`,
+      );
+    }
+    this.queuePoints([
+      healthPoint({ site: ctx.config.site, machine: h.machine, sensor }, h.t, {
+        state: h.to,
+        faultClass: h.faultClass,
+        confidence: h.confidence,
+      }),
+    ]);
+    this.publishState(rt);
+    ctx.emit('health', h);
+  }
+
+  /** Publishes the machine's retained state from the pipeline's health snapshot. */
+  publishState(rt: MachineRuntime): void {
+    const { ctx } = this;
+    const { publisher, pipeline } = ctx.parts;
+    if (!publisher || !pipeline) return;
+    const status = pipeline.snapshot().find((m) => m.machine === rt.config.id);
+    if (!status) return;
+    try {
+      publisher.publishState(
+        statePayload(ctx.config.site, status.health, Date.now(), {
+          ...(rt.alertId ? { alertId: rt.alertId } : {}),
+          ...(rt.version ? { modelVersion: rt.version.id } : {}),
+        }),
+      );
+    } catch (err) {
+      ctx.log.warn(
+        `faultline gateway: state of ${rt.config.id} not published: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** Buffers points for the next flush; beyond the bound the oldest are dropped. */
+  queuePoints(points: HistoryPoint[]): void {
+    this.pendingPoints.push(...points);
+    const over = this.pendingPoints.length - MAX_PENDING_POINTS;
+    if (over > 0) this.pendingPoints.splice(0, over);
+  }
+
+  /** Writes the buffered points; a failed write is logged and its points dropped. */
+  async flushPoints(): Promise<void> {
+    const { store } = this.ctx.parts;
+    if (!store || this.pendingPoints.length === 0) return;
+    const batch = this.pendingPoints;
+    this.pendingPoints = [];
+    try {
+      await store.writePoints(batch);
+    } catch (err) {
+      this.ctx.log.warn(
+        `faultline gateway: ${batch.length} points not stored: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** Alerts from the store, most recent first. */
+  async alerts(q: AlertQuery): Promise<Alert[]> {
+    const { store } = this.ctx.parts;
+    return store ? store.queryAlerts({ site: this.ctx.config.site, ...q }) : [];
+  }
+
+  /**
+   * Acknowledges an alert from the API: recorded in the store and published on
+   * the alert's ack topic so other consoles learn of it.
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id
+   */
+  async ackAlert(id: string, by: string, comment?: string): Promise<Alert> {
+    const found = (await this.alerts({ limit: 100_000 })).find((a) => a.id === id);
+    if (!found) throw new FaultlineError('FL_ERR_API_NOT_FOUND', `no alert with id ${id}`);
+    await this.recordAck(id, found.machine, by, comment, 'api');
+    const client = this.ctx.parts.alertClient;
+    if (client?.connected) {
+      this.apiAcks.add(id);
+      client
+        .publishAsync(
+          ackTopic(this.ctx.config.site, found.machine),
+          JSON.stringify({ id, by, ...(comment ? { comment } : {}) }),
+          { qos: 1 },
+        )
+        .catch(() => this.apiAcks.delete(id));
+    }
+    return (await this.alerts({ limit: 100_000 })).find((a) => a.id === id) ?? found;
+  }
+
+  private async recordAck(
+    id: string,
+    machine: string,
+    by: string,
+    comment: string | undefined,
+    via: 'mqtt' | 'api',
+  ): Promise<void> {
+    if (via === 'mqtt' && this.apiAcks.delete(id)) return; // our own echo of an API ack
+    try {
+      await this.ctx.parts.store?.ack(id, by, comment);
+      this.ctx.emit('ack', { id, machine, by, ...(comment ? { comment } : {}), via });
+    } catch (err) {
+      this.ctx.log.warn(`faultline gateway: ack of ${id} not stored: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** A finite number, or undefined (NaN, ±Infinity, null). */
+export function finite(v: number | null | undefined): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** The pipeline's evidence as the alert schema wants it (defect kind + frequency). */
+function evidenceOf(d: MachineDiagnosis | undefined): Evidence | undefined {
+  const e = d?.evidence;
+  if (!e || e.frequencyHz === undefined || !(e.frequencyHz > 0)) return undefined;
+  if (e.defect === null || !(DEFECT_KINDS as readonly string[]).includes(e.defect))
+    return undefined;
+  return {
+    defect: e.defect as Evidence['defect'],
+    frequencyHz: e.frequencyHz,
+    prominence: Math.max(0, finite(e.score) ?? 0),
+  };
+}

@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HTTP_STATUS_OF_CODE, httpStatusOf } from '../../src/daemon/http-errors.js';
+import { ERROR_CODES, FaultlineError } from '../../src/errors.js';
+
+test('every API error code has its HTTP status in the table', () => {
+  const api = Object.keys(ERROR_CODES).filter((c) => c.startsWith('FL_ERR_API_'));
+  assert.deepEqual(Object.keys(HTTP_STATUS_OF_CODE).sort(), api.sort());
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_REQUEST', 'x')), 400);
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_AUTH', 'x')), 401);
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_NOT_FOUND', 'x')), 404);
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_CONFLICT', 'x')), 409);
+});
+
+test('the status follows the code, not the message', () => {
+  const conflictWords = 'an adaptation is already running; version failed guard(s)';
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_REQUEST', conflictWords)), 400);
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_MODEL_MISMATCH', 'already running')), 400);
+  assert.equal(httpStatusOf(new Error('boom')), 500);
+});
