@@ -71,7 +71,7 @@ export const LINE_NORMALISATIONS: readonly LineNormalisation[] = ['band', 'joint
  * re-centring takes up (../model/level.ts).
  */
 export const LEVEL_REFERENCE_RPM = 1800;
-export const LEVEL_SPEED_POWER = Number(process.env.FL_LEVEL_POWER ?? 2);
+export const LEVEL_SPEED_POWER = 2;
 /** dB per unit of a `level` input: keeps the inputs of order 1 for the CNN. */
 export const LEVEL_SCALE_DB = 10;
 
