@@ -223,8 +223,7 @@ export function registerEvalCommand(
                 sameRigFrontEnd: frontEndForTraining(
                   fe.input,
                   fe.axes,
-                  (process.env.FL_SAME_RIG as 'joint' | 'level' | undefined) ??
-                    SAME_RIG_NORMALISATION,
+                  SAME_RIG_NORMALISATION,
                   data.recordings.filter((r) => inTasks.has(r.domain)),
                 ),
               }
