@@ -2,6 +2,7 @@
  * The stage order of src/, enforced by `npm run lint:deps` (part of `npm test`).
  * Each part may import only the parts below it:
  *
+ *   contract                                 zod schemas of what crosses a boundary (imports no src)
  *   errors.ts, types.ts                      the shared bottom (error classes, hand-off types)
  *   dsp                                      signals → spectra, order lines, bearing physics
  *   data, ingest, report                     recordings, the wire, print-outs
@@ -16,6 +17,7 @@
  * the same graph with levels and edge counts.
  */
 const STAGES = [
+  ['contract'],
   ['errors.ts', 'types.ts'],
   ['dsp'],
   ['data', 'ingest', 'report'],

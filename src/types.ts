@@ -3,32 +3,6 @@
  * producing and the consuming stage (ARCHITECTURE.md: "one type per hand-off").
  */
 
-/** Sample encodings a sensor node may send (see firmware-bridge/PROTOCOL.md). */
-export type SampleFormat = 'int16' | 'int32' | 'float32';
-
-/**
- * A block of samples as it leaves ingestion: link-agnostic (serial or MQTT).
- * `samples` are in g, channel-interleaved: `[s0c0, s0c1, …, s1c0, …]`.
- */
-export interface SampleBlock {
-  /** Sensor id from the frame header (unique within a site). */
-  sensorId: number;
-  /** Frame sequence number (uint32, wraps). */
-  seq: number;
-  /** Timestamp of the first sample, µs since the Unix epoch (sensor clock). */
-  t0Us: bigint;
-  /** Samples per second per channel, Hz. */
-  sampleRate: number;
-  /** Number of interleaved channels (≥ 1). */
-  channels: number;
-  /** Samples in g, channel-interleaved, length = frames × channels. */
-  samples: Float32Array;
-  /** Shaft speed in rpm reported by the node, or undefined when unknown. */
-  rpm?: number;
-  /** Sequence numbers missing just before this block (0 when contiguous). */
-  gap: number;
-}
-
 /** One recorded signal (single channel) with its labels, from any data source. */
 export interface Recording {
   /** Stable id, e.g. `cwru:105` or `byo:pump3/run1.wav`. */

@@ -25,9 +25,8 @@ import {
   type GatewayStatus,
   type HealthStatePayload,
   healthStatePayloadSchema,
-  parseAlert,
-  parseWith,
-} from './schema.js';
+} from '../contract/alert.js';
+import { parseAlert, parseWith } from './schema.js';
 import {
   ackFilter,
   alertTopic,

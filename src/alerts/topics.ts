@@ -9,7 +9,7 @@
  * beside the raw frames on `faultline/<site>/<machine>/<sensor>/raw`
  * (firmware-bridge/PROTOCOL.md). `gateway` is therefore a reserved machine name.
  */
-import { topicLevel } from './schema.js';
+import { topicLevel } from '../contract/alert.js';
 
 const ROOT = 'faultline';
 

@@ -9,7 +9,7 @@
  *   faultline/<site>/+/state (retained, other owners) ─► remote states ─► API views
  */
 import type { MqttClient } from 'mqtt';
-import { type HealthStatePayload, healthStatePayloadSchema } from '../alerts/schema.js';
+import { type HealthStatePayload, healthStatePayloadSchema } from '../contract/alert.js';
 import type { MqttSource } from '../ingest/mqtt-source.js';
 import { rawFilter } from '../ingest/topics.js';
 import { ClusterMembership, ownerOf } from './cluster.js';

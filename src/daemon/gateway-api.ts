@@ -4,7 +4,7 @@
  * Gateway class, so the gateway can start the API (passing itself) without
  * an import cycle. ./gateway.ts implements it.
  */
-import type { Alert } from '../alerts/schema.js';
+import type { Alert } from '../contract/alert.js';
 import type { AdaptStrategy } from '../model/pipeline.js';
 import type { AlertQuery } from '../store/types.js';
 import type { AdaptationManager, AdaptJob } from './adaptation.js';

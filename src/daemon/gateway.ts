@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { Alert } from '../alerts/schema.js';
+import type { Alert } from '../contract/alert.js';
 import {
   DiagnosisPipeline,
   type MachineDiagnosis,

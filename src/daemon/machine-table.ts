@@ -5,8 +5,9 @@
  * control) reads and updates the same records, so they live here rather than
  * in any one of them.
  */
+
+import type { HealthState } from '../contract/health.js';
 import type { MachineDiagnosis, MachineSpec } from '../diagnose/pipeline.js';
-import type { HealthState } from '../diagnose/types.js';
 import { FaultlineError } from '../errors.js';
 import type { GatewayConfig, MachineConfig } from './config.js';
 import type { ModelVersion } from './registry.js';

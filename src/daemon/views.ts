@@ -5,9 +5,10 @@
  * ./websocket.ts, through ./gateway-api.ts) need not import the gateway.
  */
 import type { AlertPublisher } from '../alerts/publisher.js';
-import type { Alert } from '../alerts/schema.js';
+import type { Alert } from '../contract/alert.js';
+import type { HealthState } from '../contract/health.js';
 import type { MachineDiagnosis } from '../diagnose/pipeline.js';
-import type { HealthChange, HealthState } from '../diagnose/types.js';
+import type { HealthChange } from '../diagnose/types.js';
 import type { BearingGeometry } from '../dsp/bearing.js';
 import type { IngestStats } from '../ingest/source.js';
 import type { HistoryStore } from '../store/types.js';

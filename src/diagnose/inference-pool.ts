@@ -21,8 +21,8 @@
  * in-flight window still needs it (a model switch never drops a window).
  */
 import type { Worker } from 'node:worker_threads';
+import type { IsoZone } from '../contract/health.js';
 import type { BearingGeometry } from '../dsp/bearing.js';
-import type { IsoZone } from '../dsp/iso20816.js';
 import { type ErrorCode, FaultlineError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
 import type { EnvelopeView, SpectrogramView } from './display.js';

@@ -53,6 +53,15 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import {
+  defectOf,
+  hasNormalClass,
+  NORMAL,
+  type OperatorClass,
+  operatorClass,
+  operatorProbs,
+} from '../contract/fault-names.js';
+import type { HealthState, IsoZone } from '../contract/health.js';
 import { ratesMatch } from '../data/resample.js';
 import { StreamResampler } from '../data/resample-stream.js';
 import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
@@ -65,14 +74,6 @@ import {
 } from '../model/artifact.js';
 import type { BackendName } from '../model/backend.js';
 import type { EnvelopeView, SpectrogramView } from './display.js';
-import {
-  defectOf,
-  hasNormalClass,
-  NORMAL,
-  type OperatorClass,
-  operatorClass,
-  operatorProbs,
-} from './fault-names.js';
 import { type HealthConfig, type HealthSnapshot, MachineHealth } from './health.js';
 import {
   InferencePool,
@@ -81,7 +82,7 @@ import {
   type WindowResult,
 } from './inference-pool.js';
 import { knownSpeed, type RpmSource } from './speed-source.js';
-import type { HealthChange, HealthState, IsoZone, WindowDiagnosis } from './types.js';
+import type { HealthChange, WindowDiagnosis } from './types.js';
 import { type CutWindow, Windower } from './windower.js';
 
 export interface SensorSpec {
@@ -1051,7 +1052,7 @@ export class DiagnosisPipeline extends EventEmitter {
             evidence: {
               defect: d.evidence.defect,
               frequencyHz: d.evidence.frequencyHz,
-              prominence: 20 * Math.log10(Math.max(1, d.evidence.score ?? 1)),
+              prominence: Math.max(0, d.evidence.score ?? 0),
             },
           }
         : {}),

@@ -3,37 +3,14 @@
  * to the health state machine, and what the state machine hands to alerts and
  * the store (ARCHITECTURE.md: `Diagnosis` → `HealthChange`).
  */
-
-/** ISO 20816 vibration severity zone of a window's RMS velocity (A best … D worst). */
-export type IsoZone = 'A' | 'B' | 'C' | 'D';
-
-/** Ordered fault severities; the index is the severity rank (0 = ok). */
-export const SEVERITIES = ['ok', 'watch', 'warning', 'alarm'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import type { Evidence } from '../contract/alert.js';
+import type { HealthState, IsoZone } from '../contract/health.js';
 
 /**
- * Stream diagnostic states: something is wrong with the data, not (necessarily)
- * with the machine. They are never fault diagnoses.
+ * Spectral evidence behind a window's diagnosis: the contract's Evidence, so
+ * `prominence` is the same plain ratio the alerts carry (src/contract/alert.ts).
  */
-export const STREAM_STATES = ['silent', 'stream-errors', 'saturated', 'stream-mismatch'] as const;
-export type StreamState = (typeof STREAM_STATES)[number];
-
-/** Every state a machine's health can be in. */
-export const HEALTH_STATES = [...SEVERITIES, ...STREAM_STATES] as const;
-export type HealthState = Severity | StreamState;
-
-/** Characteristic bearing/shaft frequencies a piece of evidence can point at. */
-export const DEFECT_KINDS = ['BPFO', 'BPFI', 'BSF', 'FTF', '1X', '2X'] as const;
-export type DefectKind = (typeof DEFECT_KINDS)[number];
-
-/** Spectral evidence behind a diagnosis, e.g. an envelope-spectrum peak at BPFI. */
-export interface Evidence {
-  defect: DefectKind;
-  /** Frequency of the peak, Hz. */
-  frequencyHz: number;
-  /** Peak height over the local spectral floor, dB (≥ 0). */
-  prominence: number;
-}
+export type { Evidence };
 
 /** The classifier's verdict on one window of one machine. */
 export interface WindowDiagnosis {

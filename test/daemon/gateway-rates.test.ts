@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import type { Alert, HealthStatePayload } from '../../src/alerts/schema.js';
+import type { Alert, HealthStatePayload } from '../../src/contract/alert.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway, type MachineView } from '../../src/daemon/gateway.js';

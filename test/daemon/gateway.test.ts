@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import type { Alert } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway, type MachineView } from '../../src/daemon/gateway.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ISO_20816_3_BOUNDARIES } from '../../src/contract/health.js';
 import {
   amplitudeSpectrum,
   bearingFrequencies,
@@ -7,7 +8,6 @@ import {
   crestFactor,
   defectEvidence,
   envelopeSpectrum,
-  ISO_20816_3_BOUNDARIES,
   isoZone,
   kurtosis,
   rms,

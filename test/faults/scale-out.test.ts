@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Alert } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
 import { ownerOf } from '../../src/daemon/cluster.js';
 import type { GatewayConfigInput } from '../../src/daemon/config.js';
 import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';

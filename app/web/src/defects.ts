@@ -3,12 +3,13 @@
  * the same kinematics the gateway uses (src/dsp/bearing.ts), and the ISO
  * 20816-3 zone boundaries of its machine group (src/dsp/iso20816.ts).
  */
+
+import { ISO_20816_3_BOUNDARIES } from '../../../src/contract/health.js';
 import {
   type BearingGeometry,
   bearingFrequencies,
   CWRU_DE_BEARING,
 } from '../../../src/dsp/bearing.js';
-import { ISO_20816_3_BOUNDARIES } from '../../../src/dsp/iso20816.js';
 import type { DefectMarker } from './charts/plots.js';
 import type { MachineInfo } from './types.js';
 

@@ -3,7 +3,7 @@
  * statistics and adaptation jobs, updated from the API and the stream.
  * Views subscribe to `change` events naming what changed.
  */
-import { operatorClass } from '../../../src/diagnose/fault-names.js';
+import { operatorClass } from '../../../src/contract/fault-names.js';
 import { TimeSeries } from './series.js';
 import type {
   AdaptationStatus,

@@ -5,11 +5,9 @@
  * Types the console shares with the gateway unchanged come from src/diagnose
  * (type-only: nothing of them reaches the bundle).
  */
-import type {
-  HealthState as DiagnosedState,
-  HealthChange,
-  IsoZone,
-} from '../../../src/diagnose/types.js';
+
+import type { HealthState as DiagnosedState, IsoZone } from '../../../src/contract/health.js';
+import type { HealthChange } from '../../../src/diagnose/types.js';
 
 export type { HealthChange, IsoZone };
 
