@@ -2,6 +2,7 @@
  * The hand-off types of the data path, defined once and imported by both the
  * producing and the consuming stage (ARCHITECTURE.md: "one type per hand-off").
  */
+import type { BearingGeometry } from './contract/machine.js';
 
 /** One recorded signal (single channel) with its labels, from any data source. */
 export interface Recording {
@@ -46,16 +47,4 @@ export interface Spectrogram {
   data: Float32Array;
   freqBins: number;
   frames: number;
-}
-
-/** Geometry of a rolling-element bearing, from which its defect frequencies follow (./dsp/bearing.ts). */
-export interface BearingGeometry {
-  /** Number of rolling elements. */
-  balls: number;
-  /** Rolling-element diameter d (any length unit, the same as pitchDiameter). */
-  ballDiameter: number;
-  /** Pitch diameter D (same unit as ballDiameter). */
-  pitchDiameter: number;
-  /** Contact angle φ, degrees. */
-  contactAngleDeg: number;
 }

@@ -11,12 +11,9 @@
  * Real bearings slip 1–2 %, so lines are searched within a tolerance.
  */
 
-import type { BearingGeometry } from '../types.js';
+import type { BearingGeometry } from '../contract/machine.js';
 import type { AmplitudeSpectrum } from './envelope.js';
 import { requireParam } from './signal.js';
-
-// Defined with the other hand-off types (a recording and a sensor carry one).
-export type { BearingGeometry } from '../types.js';
 
 /** CWRU drive-end bearing: SKF 6205-2RS JEM deep-groove ball bearing (dimensions in inches, from CWRU). */
 export const CWRU_DE_BEARING: Readonly<BearingGeometry> = Object.freeze({

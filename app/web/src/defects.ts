@@ -5,11 +5,8 @@
  */
 
 import { ISO_20816_3_BOUNDARIES } from '../../../src/contract/health.js';
-import {
-  type BearingGeometry,
-  bearingFrequencies,
-  CWRU_DE_BEARING,
-} from '../../../src/dsp/bearing.js';
+import type { BearingGeometry } from '../../../src/contract/machine.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../../src/dsp/bearing.js';
 import type { DefectMarker } from './charts/plots.js';
 import type { MachineInfo } from './types.js';
 
