@@ -9,10 +9,17 @@ import { ERROR_CODES } from '../errors.js';
 
 /** Every error answer: `{ error: <FL_ERR code>, message }`. */
 export const apiErrorSchema = z.object({
-  error: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]).describe('FL_ERR_… code'),
+  error: z.string().describe(
+    `FL_ERR_… code (src/errors.ts: ${Object.keys(ERROR_CODES)
+      .filter((c) => c.startsWith('FL_ERR_API_'))
+      .join(', ')}, …), or "internal" for an unexpected failure`,
+  ),
   message: z.string(),
 });
 export type ApiError = z.infer<typeof apiErrorSchema>;
+
+/** Answer of `GET /healthz`. */
+export const healthzSchema = z.object({ ok: z.boolean() });
 
 /** Body of `POST /api/machines/:id/adapt` (an empty body takes the defaults). */
 export const adaptBodySchema = z
@@ -83,4 +90,63 @@ export const rollbackResultSchema = z.object({
   machine: z.string(),
   from: z.string(),
   to: z.string(),
+});
+
+/** Answer of `GET /api/models`: the registry's versions, the active one and the hand promotions per machine. */
+export const modelsSchema = z.object({
+  versions: z.array(z.looseObject({ id: z.string() })).describe('Registered model versions'),
+  active: z
+    .record(z.string(), z.string().nullable())
+    .describe('Active version per machine (null: none registered)'),
+  audit: z
+    .record(z.string(), z.array(promotionRecordSchema))
+    .describe('Hand promotions per machine, oldest first'),
+});
+
+/**
+ * Answer of `GET /api/gateway`: the top-level fields; the counters inside
+ * (ingest sources, store, alerts, pipeline) are each part's own statistics
+ * and may grow, so they are open objects here (src/daemon/views.ts types them).
+ */
+export const gatewayHealthSchema = z.looseObject({
+  site: z.string(),
+  gatewayId: z.string(),
+  startedAt: z.string(),
+  uptimeS: z.number(),
+  broker: z.looseObject({
+    url: z.string(),
+    embedded: z.boolean(),
+    connected: z.boolean(),
+    clients: z.number().optional(),
+  }),
+  ingest: z.looseObject({
+    sources: z.array(z.looseObject({})),
+    perSensor: z.record(
+      z.string(),
+      z.object({
+        framesPerS: z.number(),
+        frames: z.number(),
+        gaps: z.number(),
+        badFrames: z.number(),
+      }),
+    ),
+  }),
+  store: z.looseObject({ kind: z.enum(['sqlite', 'influx']) }),
+  alerts: z.looseObject({}),
+  pipeline: z.looseObject({}).nullable().describe('Inference latency, queue depths, backend'),
+  fleet: z.object({ machines: z.number().int() }).optional(),
+  reload: z.object({
+    at: z.string().optional(),
+    ok: z.boolean().optional(),
+    error: z.string().optional(),
+  }),
+  cluster: z
+    .looseObject({
+      live: z.array(z.string()),
+      owned: z.array(z.string()),
+      changes: z.number().int(),
+      lastChangeAt: z.string().optional(),
+      notOwnedBlocks: z.number().int(),
+    })
+    .optional(),
 });

@@ -12,8 +12,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import type { Alert } from '../../src/contract/alert.js';
-import type { MachineDiagnosis, MachineView } from '../../src/contract/machine.js';
+import { z } from 'zod';
+import { type Alert, alertSchema } from '../../src/contract/alert.js';
+import { gatewayHealthSchema, healthzSchema, modelsSchema } from '../../src/contract/api.js';
+import {
+  adaptJobSchema,
+  type MachineDiagnosis,
+  type MachineView,
+  machineViewSchema,
+} from '../../src/contract/machine.js';
+import { openApiDocument } from '../../src/contract/openapi.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
@@ -477,4 +485,33 @@ test('a viewed machine gets spectrogram rows and an envelope spectrum over the s
   assert.ok(h >= 1 && Math.abs(f - h * bf.BPFO) <= env.df + 1, `peak at ${f} Hz, BPFO ${bf.BPFO}`);
   ws.close();
   await until('viewer released', () => gw.viewerCount('faulty-2') === 0 || undefined);
+});
+
+test('real answers validate against the contract schemas the OpenAPI document is generated from', async () => {
+  const check = async (route: string, schema: z.ZodType, open = false) => {
+    const res = await api(route, open ? { token: null } : {});
+    assert.equal(res.status, 200, route);
+    const r = schema.safeParse(await res.json());
+    assert.ok(r.success, `${route}: ${r.success ? '' : z.prettifyError(r.error)}`);
+    return r.data;
+  };
+  const machines = (await check('/api/machines', z.array(machineViewSchema))) as MachineView[];
+  assert.ok(
+    machines.some((m) => m.diagnosis !== undefined),
+    'a machine with a diagnosis',
+  );
+  await check('/api/machines/faulty-2', machineViewSchema);
+  const alerts = (await check('/api/alerts', z.array(alertSchema))) as Alert[];
+  assert.ok(alerts.length > 0, 'alerts to check');
+  await check('/api/gateway', gatewayHealthSchema);
+  await check('/api/models', modelsSchema);
+  await check('/api/machines/faulty-2/adapt', z.array(adaptJobSchema));
+  await check('/healthz', healthzSchema, true);
+  const doc = (await check(
+    '/api/openapi.json',
+    z.looseObject({ openapi: z.literal('3.1.0') }),
+  )) as {
+    paths: Record<string, unknown>;
+  };
+  assert.deepEqual(doc, JSON.parse(JSON.stringify(openApiDocument())));
 });
