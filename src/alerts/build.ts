@@ -8,9 +8,8 @@ import {
   type HealthStatePayload,
   healthStatePayloadSchema,
 } from '../contract/alert.js';
-import type { IsoZone } from '../contract/health.js';
+import type { HealthChange, IsoZone } from '../contract/health.js';
 import type { HealthSnapshot } from '../diagnose/health.js';
-import type { HealthChange } from '../diagnose/types.js';
 import { alertId, parseAlert, parseWith } from './schema.js';
 
 /** What the state machine does not know but an alert carries. */

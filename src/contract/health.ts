@@ -38,24 +38,27 @@ export type DefectLine = (typeof DEFECT_LINES)[number];
 export const isoZoneSchema = z.enum(['A', 'B', 'C', 'D']);
 export type IsoZone = z.infer<typeof isoZoneSchema>;
 
-/** ISO 20816-3 machine group: 1 large (300 kW–50 MW), 2 medium (15–300 kW). */
-export type MachineGroup = 1 | 2;
-export type Foundation = 'rigid' | 'flexible';
-
-/**
- * [A/B, B/C, C/D] zone boundaries, mm/s r.m.s. (ISO 20816-3:2022 Tables A.1/A.2;
- * see src/dsp/iso20816.ts, which applies them). A reading equal to a boundary
- * is given the lower (better) zone.
- */
-export const ISO_20816_3_BOUNDARIES: Readonly<
-  Record<MachineGroup, Readonly<Record<Foundation, readonly [number, number, number]>>>
-> = Object.freeze({
-  1: Object.freeze({ rigid: [2.3, 4.5, 7.1] as const, flexible: [3.5, 7.1, 11.0] as const }),
-  2: Object.freeze({ rigid: [1.4, 2.8, 4.5] as const, flexible: [2.3, 4.5, 7.1] as const }),
-});
-
 /** ISO 20816-3 machine group and foundation of a machine. */
 export const isoClassSchema = z.object({
   group: z.union([z.literal(1), z.literal(2)]),
   foundation: z.enum(['rigid', 'flexible']),
 });
+
+/**
+ * A transition of one machine's health, emitted by the state machine and
+ * pushed as the `health` events of `/api/stream` (with the site).
+ */
+export const healthChangeSchema = z.object({
+  machine: z.string(),
+  from: healthStateSchema,
+  to: healthStateSchema,
+  /** Time of the input that caused the change, ms since the Unix epoch. */
+  t: z.number(),
+  /** Most likely fault location over the debounce window (`normal` when none). */
+  faultClass: z.string(),
+  /** Mean fault probability (1 − p(normal)) over the debounce window, 0–1. */
+  confidence: z.number(),
+  /** Human-readable cause, e.g. `fault p ≥ 0.70 in 3 of last 5 windows`. */
+  reason: z.string(),
+});
+export type HealthChange = z.infer<typeof healthChangeSchema>;

@@ -25,6 +25,7 @@ import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Alert } from '../contract/alert.js';
+import type { HealthChange } from '../contract/health.js';
 import type {
   AdaptJob,
   AdaptStrategy,
@@ -32,7 +33,6 @@ import type {
   MachineView,
 } from '../contract/machine.js';
 import { DiagnosisPipeline, type MachineStatus } from '../diagnose/pipeline.js';
-import type { HealthChange } from '../diagnose/types.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { SimulatedFleet } from '../sim/fleet.js';
 import type { AlertQuery } from '../store/types.js';

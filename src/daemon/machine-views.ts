@@ -4,9 +4,9 @@
  * assemble the shapes of ./views.ts from the machine table and the parts.
  */
 
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import type { MachineDiagnosis, MachineView } from '../contract/machine.js';
 import type { MachineStatus } from '../diagnose/pipeline.js';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { GatewayHealth } from './views.js';

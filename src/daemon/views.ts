@@ -6,8 +6,8 @@
  */
 import type { AlertPublisher } from '../alerts/publisher.js';
 import type { Alert } from '../contract/alert.js';
+import type { HealthChange } from '../contract/health.js';
 import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/machine.js';
-import type { HealthChange } from '../diagnose/types.js';
 import type { IngestStats } from '../ingest/source.js';
 import type { HistoryStore } from '../store/types.js';
 

@@ -23,8 +23,8 @@
  * refused.
  */
 
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import type { BearingGeometry } from '../contract/machine.js';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 
 /** One bearing of the table. */
 export interface BearingEntry {

@@ -53,6 +53,7 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import {
   defectOf,
   hasNormalClass,
@@ -61,11 +62,10 @@ import {
   operatorClass,
   operatorProbs,
 } from '../contract/fault-names.js';
-import type { HealthState } from '../contract/health.js';
+import type { HealthChange, HealthState } from '../contract/health.js';
 import type { BearingGeometry, MachineDiagnosis, RpmSource } from '../contract/machine.js';
 import { ratesMatch } from '../data/resample.js';
 import { StreamResampler } from '../data/resample-stream.js';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
 import {
@@ -82,7 +82,7 @@ import {
   type WindowResult,
 } from './inference-pool.js';
 import { knownSpeed } from './speed-source.js';
-import type { HealthChange, WindowDiagnosis } from './types.js';
+import type { WindowDiagnosis } from './types.js';
 import { type CutWindow, Windower } from './windower.js';
 
 export interface SensorSpec {

@@ -1,16 +1,11 @@
 /**
  * Hand-off types of the diagnosis stage: what the per-window classifier hands
  * to the health state machine, and what the state machine hands to alerts and
- * the store (ARCHITECTURE.md: `Diagnosis` → `HealthChange`).
+ * the store (ARCHITECTURE.md: `Diagnosis` → `HealthChange`). What crosses a
+ * boundary (HealthChange, Evidence, IsoZone, HealthState) is in src/contract.
  */
 import type { Evidence } from '../contract/alert.js';
-import type { HealthState, IsoZone } from '../contract/health.js';
-
-/**
- * Spectral evidence behind a window's diagnosis: the contract's Evidence, so
- * `prominence` is the same plain ratio the alerts carry (src/contract/alert.ts).
- */
-export type { Evidence };
+import type { IsoZone } from '../contract/health.js';
 
 /** The classifier's verdict on one window of one machine. */
 export interface WindowDiagnosis {
@@ -27,6 +22,7 @@ export interface WindowDiagnosis {
   velocityRmsMmS?: number;
   /** Fraction of samples at the sensor's full scale (0–1); drives `saturated`. */
   clippedFraction?: number;
+  /** The contract's Evidence: `prominence` is the same plain ratio the alerts carry. */
   evidence?: Evidence;
 }
 
@@ -54,19 +50,4 @@ export interface StreamFit {
   sensor: string;
   /** Why the block was dropped, for people; null when it fitted. */
   misfit: string | null;
-}
-
-/** A transition of one machine's health, emitted by the state machine. */
-export interface HealthChange {
-  machine: string;
-  from: HealthState;
-  to: HealthState;
-  /** Time of the input that caused the change, ms since the Unix epoch. */
-  t: number;
-  /** Most likely fault location over the debounce window (`normal` when none). */
-  faultClass: string;
-  /** Mean fault probability (1 − p(normal)) over the debounce window, 0–1. */
-  confidence: number;
-  /** Human-readable cause, e.g. `fault p ≥ 0.70 in 3 of last 5 windows`. */
-  reason: string;
 }

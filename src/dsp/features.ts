@@ -4,7 +4,8 @@
  * (mm/s, the quantity ISO 20816 zones are defined on).
  */
 
-import type { Foundation, IsoZone, MachineGroup } from '../contract/health.js';
+import type { IsoZone } from '../contract/health.js';
+import type { Foundation, MachineGroup } from '../contract/iso-zones.js';
 import { fftPlan } from './fftutil.js';
 import { isoZone } from './iso20816.js';
 import { checkSignal, isPow2, MAX_FFT_SIGNAL_SAMPLES, nextPow2, requireParam } from './signal.js';

@@ -18,12 +18,12 @@
  * is given the lower (better) zone. The boundaries and the zone names are part
  * of the contract (src/contract/health.ts): the console draws the same ones.
  */
+import type { IsoZone } from '../contract/health.js';
 import {
   type Foundation,
   ISO_20816_3_BOUNDARIES,
-  type IsoZone,
   type MachineGroup,
-} from '../contract/health.js';
+} from '../contract/iso-zones.js';
 import { requireParam } from './signal.js';
 
 /**

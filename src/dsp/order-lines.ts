@@ -44,9 +44,9 @@
  * still reads at full height.
  */
 
+import { bearingFrequencies } from '../contract/bearing.js';
 import type { BearingGeometry } from '../contract/machine.js';
 import { FaultlineError } from '../errors.js';
-import { bearingFrequencies } from './bearing.js';
 import { fftPlan } from './fftutil.js';
 import { angularResample } from './order.js';
 import { checkFinite, nextPow2, requireParam } from './signal.js';

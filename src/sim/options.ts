@@ -4,8 +4,8 @@
  * the sample rate and the seed.
  */
 
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import type { BearingGeometry } from '../contract/machine.js';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { checkNumber, requireSim } from './check.js';
 import {
   type ConditionPresetName,

@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import { type Alert, alertSchema } from '../../src/contract/alert.js';
 import { gatewayHealthSchema, healthzSchema, modelsSchema } from '../../src/contract/api.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import {
   adaptJobSchema,
   type MachineDiagnosis,
@@ -25,7 +26,6 @@ import { openApiDocument } from '../../src/contract/openapi.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';

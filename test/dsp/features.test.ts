@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ISO_20816_3_BOUNDARIES } from '../../src/contract/health.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
+import { ISO_20816_3_BOUNDARIES } from '../../src/contract/iso-zones.js';
 import {
   amplitudeSpectrum,
-  bearingFrequencies,
-  CWRU_DE_BEARING,
   crestFactor,
   defectEvidence,
   envelopeSpectrum,

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import type { BearingGeometry } from '../../src/contract/machine.js';
-import { CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import {
   checkOrderLineParams,
   createOrderLineMap,
