@@ -20,6 +20,7 @@ import {
   adaptJobSchema,
   type MachineDiagnosis,
   type MachineView,
+  machineDiagnosisSchema,
   machineViewSchema,
 } from '../../src/contract/machine.js';
 import { openApiDocument } from '../../src/contract/openapi.js';
@@ -452,6 +453,10 @@ test('a viewed machine gets spectrogram rows and an envelope spectrum over the s
     ok.every((d) => !d.spectrogram && !d.envelope),
     'unviewed machine: no payloads',
   );
+  for (const d of diags) {
+    const r = machineDiagnosisSchema.safeParse(d);
+    assert.ok(r.success, `a stream diagnosis: ${r.success ? '' : z.prettifyError(r.error)}`);
+  }
   const last = bad[bad.length - 1];
   assert.equal(last.modelVersion, gw.registry?.active('faulty-2')?.contentHash.slice(0, 12));
   const sp = last.spectrogram;
