@@ -2,7 +2,9 @@
  * The stage order of src/, enforced by `npm run lint:deps` (part of `npm test`).
  * Each part may import only the parts below it:
  *
- *   errors.ts, types.ts                      the shared bottom (error classes, hand-off types)
+ *   errors.ts                                the error catalogue (codes are part of the API's answers)
+ *   contract                                 zod schemas of what crosses a boundary, MQTT topics
+ *   types.ts                                 in-process hand-off types (Recording, Spectrogram, …)
  *   dsp                                      signals → spectra, order lines, bearing physics
  *   data, ingest, report                     recordings, the wire, print-outs
  *   model                                    tfjs backend, CNN, training, adaptation
@@ -16,7 +18,9 @@
  * the same graph with levels and edge counts.
  */
 const STAGES = [
-  ['errors.ts', 'types.ts'],
+  ['errors.ts'],
+  ['contract'],
+  ['types.ts'],
   ['dsp'],
   ['data', 'ingest', 'report'],
   ['model'],

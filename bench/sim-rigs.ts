@@ -20,7 +20,8 @@
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type BearingGeometry, CWRU_DE_BEARING } from '../src/dsp/bearing.js';
+import { CWRU_DE_BEARING } from '../src/contract/bearing.js';
+import type { BearingGeometry } from '../src/contract/machine.js';
 import { defineCondition, type OperatingCondition } from '../src/sim/conditions.js';
 import type { FaultType } from '../src/sim/faults.js';
 import { BearingSignalGenerator } from '../src/sim/generator.js';

@@ -217,7 +217,7 @@ export async function brokerSteps(modelDir: string) {
       import('../../test/support/mosquitto.js'),
       import('mqtt'),
       import('../../src/ingest/frame.js'),
-      import('../../src/ingest/topics.js'),
+      import('../../src/contract/topics.js'),
       import('../../src/sim/generator.js'),
     ]);
   const broker = await startMosquitto({ persistence: false });

@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
+import { rawTopic } from '../../src/contract/topics.js';
 import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
-import { rawTopic } from '../../src/ingest/topics.js';
 import { startMosquitto } from '../../test/support/mosquitto.js';
 
 export const name = 'mqtt';

@@ -1,17 +1,16 @@
 /**
  * Turns a health transition into the wire payloads of the alert topics.
  */
-import type { HealthSnapshot } from '../diagnose/health.js';
-import type { HealthChange, IsoZone } from '../diagnose/types.js';
+
 import {
   type Alert,
-  alertId,
   type Evidence,
   type HealthStatePayload,
   healthStatePayloadSchema,
-  parseAlert,
-  parseWith,
-} from './schema.js';
+} from '../contract/alert.js';
+import type { HealthChange, IsoZone } from '../contract/health.js';
+import type { HealthSnapshot } from '../diagnose/health.js';
+import { alertId, parseAlert, parseWith } from './schema.js';
 
 /** What the state machine does not know but an alert carries. */
 export interface AlertContext {

@@ -25,16 +25,16 @@ import {
   type GatewayStatus,
   type HealthStatePayload,
   healthStatePayloadSchema,
-  parseAlert,
-  parseWith,
-} from './schema.js';
+  topicLevel,
+} from '../contract/alert.js';
 import {
   ackFilter,
   alertTopic,
   gatewayStatusTopic,
   machineOfAckTopic,
   stateTopic,
-} from './topics.js';
+} from '../contract/topics.js';
+import { parseAlert, parseWith } from './schema.js';
 
 /** An acknowledgement as received, with the machine from its topic. */
 export interface ReceivedAck extends AlertAck {
@@ -100,6 +100,20 @@ export function gatewayStatus(
   return { status, gateway: gatewayId, since: new Date(sinceMs).toISOString() };
 }
 
+/** Bad site or gateway names are options errors: a TypeError naming the value. */
+function checkNames(site: string, gatewayId: string): void {
+  for (const [what, v] of [
+    ['site', site],
+    ['gateway id', gatewayId],
+  ] as const) {
+    if (!topicLevel.safeParse(v).success) {
+      throw new TypeError(
+        `${what} ${JSON.stringify(v)} cannot be an MQTT topic level: use 1–128 characters without / + #`,
+      );
+    }
+  }
+}
+
 /**
  * MQTT 5 connect options carrying the gateway's Last Will: the broker
  * publishes retained `{status:'offline'}` on the status topic if the
@@ -107,6 +121,7 @@ export function gatewayStatus(
  * `faultline-gw-<gatewayId>`.
  */
 export function gatewayConnectOptions(o: GatewayConnectOptionsInput): IClientOptions {
+  checkNames(o.site, o.gatewayId);
   const topic = gatewayStatusTopic(o.site, o.gatewayId);
   const will = gatewayStatus(o.gatewayId, 'offline', o.nowMs ?? Date.now());
   return {
@@ -149,7 +164,7 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     this.client = opts.client;
     this.site = opts.site;
     this.gatewayId = opts.gatewayId;
-    gatewayStatusTopic(opts.site, opts.gatewayId); // validates both names
+    checkNames(opts.site, opts.gatewayId);
     this.maxQueue = opts.maxQueue ?? 1000;
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < 2) {
       throw new TypeError(`maxQueue must be an integer ≥ 2, got ${opts.maxQueue}`);

@@ -6,13 +6,13 @@
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AdaptStrategy, BearingGeometry } from '../contract/machine.js';
 import { ratesMatch, resample } from '../data/resample.js';
-import type { BearingGeometry } from '../dsp/bearing.js';
 import { isFaultlineError } from '../errors.js';
 import type { Checkpoint } from '../model/adapt/selection.js';
 import { readModelMetadata } from '../model/artifact.js';
 import { loadLabelledData } from '../model/domains.js';
-import { type AdaptStrategy, adaptModel } from '../model/pipeline.js';
+import { adaptModel } from '../model/pipeline.js';
 import { parseSimDatasetLabel, simRecordings } from '../sim/sim-model.js';
 import type { Recording } from '../types.js';
 

@@ -18,70 +18,17 @@ import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type {
+  AdaptCheckpoint,
+  AdaptJob,
+  AdaptStrategy,
+  BearingGeometry,
+} from '../contract/machine.js';
 import { ratesMatch } from '../data/resample.js';
-import type { BearingGeometry } from '../dsp/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
-import type { AdaptStrategy } from '../model/pipeline.js';
 import type { AdaptWorkerInput, AdaptWorkerMessage } from './adapt-worker.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
-
-export type AdaptJobState =
-  | 'collecting'
-  | 'adapting'
-  | 'done'
-  | 'rejected'
-  | 'failed'
-  | 'cancelled';
-
-/** One adaptation run, as the API reports it. */
-export interface AdaptJob {
-  id: string;
-  machine: string;
-  strategy: AdaptStrategy;
-  /** Signal to collect, s. */
-  seconds: number;
-  state: AdaptJobState;
-  /** Signal collected so far, s. */
-  collectedS: number;
-  /** Alignment steps done / planned. */
-  step: number;
-  steps: number;
-  startedAt: string;
-  finishedAt?: string;
-  /** Version the machine ran when the job started. */
-  fromVersion?: string;
-  /** Version registered from the candidate. */
-  version?: string;
-  promoted?: boolean;
-  guards?: { name: string; passed: boolean; detail: string }[];
-  error?: string;
-  /** Latest mean losses (over the last few steps), when the model code reports them. */
-  loss?: number;
-  classLoss?: number;
-  domainLoss?: number;
-  /** Loss curve: one point per progress message, at most MAX_CURVE_POINTS (thinned by 2 when full). */
-  losses?: { step: number; loss?: number; classLoss?: number; domainLoss?: number }[];
-  /** Latest checkpoint's domain-discriminator accuracy (DANN), 0.5 = domains confused. */
-  discriminatorAccuracy?: number;
-  /** Label-free checkpoints of the alignment, in step order. */
-  checkpoints?: AdaptCheckpoint[];
-}
-
-/** One label-free checkpoint of an alignment run (from the model code's `Checkpoint`). */
-export interface AdaptCheckpoint {
-  step: number;
-  /** Accuracy on the labelled source validation split, 0–1. */
-  sourceValAccuracy: number;
-  /** Label-free selection criterion on the unlabelled target: IM = marginal − mean entropy, −1…1. */
-  im: number;
-  /** Mean per-window prediction entropy / log C on the target, 0–1. */
-  meanEntropy: number;
-  /** Entropy of the mean target prediction / log C, 0–1. */
-  marginalEntropy: number;
-  /** Domain-discriminator accuracy (DANN only), 0.5 = domains confused. */
-  discriminatorAccuracy?: number;
-}
 
 /** Loss-curve points kept per job. */
 export const MAX_CURVE_POINTS = 400;

@@ -9,9 +9,9 @@
  *   faultline/<site>/+/state (retained, other owners) ─► remote states ─► API views
  */
 import type { MqttClient } from 'mqtt';
-import { type HealthStatePayload, healthStatePayloadSchema } from '../alerts/schema.js';
+import { type HealthStatePayload, healthStatePayloadSchema } from '../contract/alert.js';
+import { rawFilter } from '../contract/topics.js';
 import type { MqttSource } from '../ingest/mqtt-source.js';
-import { rawFilter } from '../ingest/topics.js';
 import { ClusterMembership, ownerOf } from './cluster.js';
 import type { MachineConfig } from './config.js';
 import type { GatewayContext } from './gateway-context.js';

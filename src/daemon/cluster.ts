@@ -26,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { gatewayStatusSchema } from '../alerts/schema.js';
+import { gatewayStatusSchema } from '../contract/alert.js';
 
 /**
  * Rendezvous weight of `gateway` for `machine`: the first 8 bytes of

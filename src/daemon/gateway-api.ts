@@ -4,13 +4,13 @@
  * Gateway class, so the gateway can start the API (passing itself) without
  * an import cycle. ./gateway.ts implements it.
  */
-import type { Alert } from '../alerts/schema.js';
-import type { AdaptStrategy } from '../model/pipeline.js';
+import type { Alert } from '../contract/alert.js';
+import type { AdaptJob, AdaptStrategy, MachineView } from '../contract/machine.js';
 import type { AlertQuery } from '../store/types.js';
-import type { AdaptationManager, AdaptJob } from './adaptation.js';
+import type { AdaptationManager } from './adaptation.js';
 import type { GatewayConfig } from './config.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
-import type { GatewayEvents, GatewayHealth, MachineView } from './views.js';
+import type { GatewayEvents, GatewayHealth } from './views.js';
 
 export interface GatewayApi {
   /** The site and its machines (the hello message, `GET /api/models`). */

@@ -24,18 +24,19 @@
 import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { Alert } from '../alerts/schema.js';
-import {
-  DiagnosisPipeline,
-  type MachineDiagnosis,
-  type MachineStatus,
-} from '../diagnose/pipeline.js';
-import type { HealthChange } from '../diagnose/types.js';
+import type { Alert } from '../contract/alert.js';
+import type { HealthChange } from '../contract/health.js';
+import type {
+  AdaptJob,
+  AdaptStrategy,
+  MachineDiagnosis,
+  MachineView,
+} from '../contract/machine.js';
+import { DiagnosisPipeline, type MachineStatus } from '../diagnose/pipeline.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
-import type { AdaptStrategy } from '../model/pipeline.js';
 import { SimulatedFleet } from '../sim/fleet.js';
 import type { AlertQuery } from '../store/types.js';
-import type { AdaptationManager, AdaptJob } from './adaptation.js';
+import type { AdaptationManager } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
 import { ClusterOwnership } from './cluster-ownership.js';
@@ -55,11 +56,11 @@ import { Outputs, openHistoryStore } from './outputs.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
 import { ensureStateDir, loadOrCreateToken } from './state.js';
 import { Viewers } from './viewers.js';
-import type { GatewayEvents, GatewayHealth, MachineView } from './views.js';
+import type { GatewayEvents, GatewayHealth } from './views.js';
 
 export type { GatewayApi } from './gateway-api.js';
 export type { GatewayLogger } from './gateway-context.js';
-export type { GatewayEvents, GatewayHealth, MachineIngest, MachineView } from './views.js';
+export type { GatewayEvents, GatewayHealth } from './views.js';
 
 export interface GatewayOptions {
   config: Readonly<GatewayConfig>;

@@ -10,16 +10,17 @@
  *   every 2 s: per machine frames/s, StreamStats to the pipeline, an ingest
  *   point to the store, and the `ingest` event.
  */
+
+import type { MachineIngest } from '../contract/machine.js';
+import { rawFilter } from '../contract/topics.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { MqttSource } from '../ingest/mqtt-source.js';
 import { SerialSource } from '../ingest/serial-source.js';
 import type { IngestedBlock } from '../ingest/source.js';
-import { rawFilter } from '../ingest/topics.js';
 import { type HistoryPoint, ingestPoint } from '../store/types.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
 import { emptyInterval, type MachineRuntime } from './machine-table.js';
-import type { MachineIngest } from './views.js';
 
 /** Period of the stream statistics (frames/s, StreamStats, ingest points), ms. */
 export const STATS_INTERVAL_MS = 2000;

@@ -5,12 +5,13 @@
  * control) reads and updates the same records, so they live here rather than
  * in any one of them.
  */
-import type { MachineDiagnosis, MachineSpec } from '../diagnose/pipeline.js';
-import type { HealthState } from '../diagnose/types.js';
+
+import type { HealthState } from '../contract/health.js';
+import type { MachineDiagnosis, MachineIngest } from '../contract/machine.js';
+import type { MachineSpec } from '../diagnose/pipeline.js';
 import { FaultlineError } from '../errors.js';
 import type { GatewayConfig, MachineConfig } from './config.js';
 import type { ModelVersion } from './registry.js';
-import type { MachineIngest } from './views.js';
 
 /** Frame counters of one stats interval (reset every tick). */
 export interface IntervalCounters {

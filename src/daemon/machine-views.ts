@@ -3,11 +3,13 @@
  * shows it, and the gateway's health for `GET /api/gateway`. Read-only: they
  * assemble the shapes of ./views.ts from the machine table and the parts.
  */
-import type { MachineDiagnosis, MachineStatus } from '../diagnose/pipeline.js';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
+
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
+import type { MachineDiagnosis, MachineView } from '../contract/machine.js';
+import type { MachineStatus } from '../diagnose/pipeline.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
-import type { GatewayHealth, MachineView } from './views.js';
+import type { GatewayHealth } from './views.js';
 
 /** What the views read besides the context; absent parts read as not started. */
 export interface ViewSources {

@@ -7,10 +7,10 @@
  * in), so a model the machine's sensors cannot run changes nothing.
  */
 import path from 'node:path';
+import type { AdaptJob, AdaptStrategy } from '../contract/machine.js';
 import { probeModelInWorker } from '../diagnose/inference-pool.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
-import type { AdaptStrategy } from '../model/pipeline.js';
-import { AdaptationManager, type AdaptJob } from './adaptation.js';
+import { AdaptationManager } from './adaptation.js';
 import { type GatewayConfig, loadConfigFile, type MachineConfig } from './config.js';
 import type { GatewayContext } from './gateway-context.js';
 import { resolveMachineModels } from './models.js';

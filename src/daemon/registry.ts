@@ -13,6 +13,7 @@
  */
 import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { PromotionRecord } from '../contract/api.js';
 import { FaultlineError } from '../errors.js';
 import {
   loadModelArtifact,
@@ -46,23 +47,6 @@ export interface ModelVersion {
     guards: { name: string; passed: boolean; detail: string }[];
   };
   note?: string;
-}
-
-/** A hand promotion recorded in a machine's audit trail. */
-export interface PromotionRecord {
-  /** ISO 8601 time. */
-  at: string;
-  action: 'promote';
-  version: string;
-  /** Version active before, if any. */
-  from?: string;
-  /** Who asked (the API's `by`). */
-  by: string;
-  /** Why; required when `forced`. */
-  reason?: string;
-  /** True when the version had failed a promotion guard. */
-  forced: boolean;
-  failedGuards?: string[];
 }
 
 interface MachineEntry {

@@ -1,50 +1,23 @@
 /**
  * The REST routes of the dashboard API (auth is a hook in ./api.ts). Bodies
- * and query strings are validated with zod; errors are JSON
+ * and query strings are validated with the contract's zod schemas
+ * (src/contract/api.ts), which also generate the OpenAPI document; errors are JSON
  * `{ error: <FL_ERR code>, message }` with the status ./http-errors.ts maps
  * the code to: 400 (bad request), 404 (unknown machine/alert/job) or 409
  * (conflicting work, e.g. an adaptation running).
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { ackBodySchema as ackBody } from '../contract/alert.js';
+import {
+  adaptBodySchema as adaptBody,
+  alertsQuerySchema as alertsQuery,
+  promoteBodySchema as promoteBody,
+} from '../contract/api.js';
+import { openApiDocument } from '../contract/openapi.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { GatewayApi } from './gateway-api.js';
 import { sendError } from './http-errors.js';
-import { openApiDocument } from './openapi.js';
-
-const ackBody = z.strictObject({
-  by: z.string().min(1).max(200),
-  comment: z.string().max(1000).optional(),
-});
-
-const adaptBody = z
-  .strictObject({
-    /** Live signal to collect, s. */
-    seconds: z.number().min(1).max(3600).optional(),
-    strategy: z.enum(['dann', 'mmd']).optional(),
-  })
-  .prefault({});
-
-const promoteBody = z.strictObject({
-  /** Registry version id, e.g. `v3-1a2b3c4d`. */
-  version: z.string().min(1).max(200),
-  /** Activate even though the candidate failed a promotion guard (needs `reason`). */
-  force: z.boolean().optional(),
-  /** Who promotes (recorded). */
-  by: z.string().min(1).max(200),
-  /** Why (recorded; required with force). */
-  reason: z.string().min(1).max(1000).optional(),
-});
-
-const alertsQuery = z.object({
-  machine: z.string().min(1).optional(),
-  /** ISO 8601 time or ms since the epoch. */
-  since: z.string().min(1).optional(),
-  until: z.string().min(1).optional(),
-  unacknowledged: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-  token: z.string().optional(),
-});
 
 function parse<S extends z.ZodType>(schema: S, v: unknown, what: string): z.output<S> {
   const r = schema.safeParse(v);

@@ -22,7 +22,9 @@
  * bearing). A text naming two different table entries is ambiguous and
  * refused.
  */
-import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
+
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
+import type { BearingGeometry } from '../contract/machine.js';
 
 /** One bearing of the table. */
 export interface BearingEntry {

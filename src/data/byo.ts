@@ -32,7 +32,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { BearingGeometry } from '../dsp/bearing.js';
+import type { BearingGeometry } from '../contract/machine.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
 import { formatGeometry, geometryProblems, lookupBearing, sameBearing } from './bearings.js';

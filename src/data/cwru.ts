@@ -11,7 +11,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import { FaultlineError } from '../errors.js';
 import type { Recording } from '../types.js';
 import { matScalar, matVector, readMat } from './mat.js';

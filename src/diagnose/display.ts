@@ -8,19 +8,9 @@
  * two bins wide; a mean would flatten it into the floor), the spectrogram
  * the mean (it is a picture, not a measurement).
  */
-import type { AmplitudeSpectrum } from '../dsp/envelope.js';
 
-/** A coarse envelope spectrum: `amplitude[i]` is the peak over the pooled bins centred at `freqHz[i]`. */
-export interface EnvelopeView {
-  /** Centre of each pooled bin, Hz (2 decimals). */
-  freqHz: number[];
-  /** Envelope amplitude, g (peak of the pooled bins, 4 significant digits). */
-  amplitude: number[];
-  /** Spacing of `freqHz`, Hz. */
-  df: number;
-  /** Bin spacing of the spectrum it was pooled from, Hz. */
-  binHz: number;
-}
+import type { EnvelopeView, SpectrogramView } from '../contract/machine.js';
+import type { AmplitudeSpectrum } from '../dsp/envelope.js';
 
 /**
  * Pools `es` (from 0 Hz) up to `maxHz` into at most `maxBins` bins, keeping
@@ -56,20 +46,6 @@ export function envelopeView(es: AmplitudeSpectrum, maxHz: number, maxBins = 256
 export function envelopeViewMaxHz(bpfiHz: number | undefined, limitHz: number): number {
   if (bpfiHz === undefined || !(bpfiHz > 0)) return Math.min(500, limitHz);
   return Math.min(limitHz, Math.max(100, 3.2 * bpfiHz));
-}
-
-/** A coarse spectrogram, `[freq, time]` row-major (`data[f * frames + t]`). */
-export interface SpectrogramView {
-  freqBins: number;
-  frames: number;
-  data: number[];
-  /**
-   * How many of the last frames are new since the sensor's previous window
-   * (windows overlap by windowLength − hop): a waterfall appends only these.
-   */
-  newFrames: number;
-  /** Top of the frequency axis, Hz (time-mode models only; order-mode axes are in orders). */
-  maxFreqHz?: number;
 }
 
 /**

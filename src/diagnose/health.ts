@@ -50,17 +50,10 @@
  *   its blocks are dropped.
  */
 import { z } from 'zod';
+import type { HealthChange } from '../contract/health.js';
+import { type HealthState, type IsoZone, SEVERITIES, type Severity } from '../contract/health.js';
 import { FaultlineError } from '../errors.js';
-import {
-  type HealthChange,
-  type HealthState,
-  type IsoZone,
-  SEVERITIES,
-  type Severity,
-  type StreamFit,
-  type StreamStats,
-  type WindowDiagnosis,
-} from './types.js';
+import type { StreamFit, StreamStats, WindowDiagnosis } from './types.js';
 
 const prob = z.number().min(0).max(1);
 const severity = z.enum(SEVERITIES);

@@ -21,12 +21,16 @@
  * in-flight window still needs it (a model switch never drops a window).
  */
 import type { Worker } from 'node:worker_threads';
-import type { BearingGeometry } from '../dsp/bearing.js';
-import type { IsoZone } from '../dsp/iso20816.js';
+import type { IsoZone } from '../contract/health.js';
+import type {
+  BearingGeometry,
+  EnvelopeView,
+  RpmSource,
+  SpectrogramView,
+  WindowEvidence,
+} from '../contract/machine.js';
 import { type ErrorCode, FaultlineError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
-import type { EnvelopeView, SpectrogramView } from './display.js';
-import type { RpmSource } from './speed-source.js';
 import { startModuleWorker } from './worker-bundle.js';
 
 /** What the worker does with one window besides the CNN. */
@@ -74,7 +78,7 @@ export interface WindowResult {
   kurtosis?: number;
   clippedFraction?: number;
   /** Present only when the task asked for evidence. */
-  evidence?: { defect: 'BPFO' | 'BPFI' | 'BSF' | null; frequencyHz?: number; score?: number };
+  evidence?: WindowEvidence;
   spectrogram?: SpectrogramView;
   /** Present only when the task asked for it and computed evidence. */
   envelope?: EnvelopeView;

@@ -13,7 +13,8 @@
  * the event loop that ingests frames and serves the API.
  */
 import { parentPort } from 'node:worker_threads';
-import { bearingFrequencies, defectEvidence } from '../dsp/bearing.js';
+import { bearingFrequencies } from '../contract/bearing.js';
+import { defectEvidence } from '../dsp/bearing.js';
 import {
   type AmplitudeSpectrum,
   type AmplitudeSpectrumPlan,

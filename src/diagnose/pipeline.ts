@@ -53,9 +53,19 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
+import {
+  defectOf,
+  hasNormalClass,
+  NORMAL,
+  type OperatorClass,
+  operatorClass,
+  operatorProbs,
+} from '../contract/fault-names.js';
+import type { HealthChange, HealthState } from '../contract/health.js';
+import type { BearingGeometry, MachineDiagnosis, RpmSource } from '../contract/machine.js';
 import { ratesMatch } from '../data/resample.js';
 import { StreamResampler } from '../data/resample-stream.js';
-import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
 import {
@@ -64,15 +74,6 @@ import {
   readModelMetadata,
 } from '../model/artifact.js';
 import type { BackendName } from '../model/backend.js';
-import type { EnvelopeView, SpectrogramView } from './display.js';
-import {
-  defectOf,
-  hasNormalClass,
-  NORMAL,
-  type OperatorClass,
-  operatorClass,
-  operatorProbs,
-} from './fault-names.js';
 import { type HealthConfig, type HealthSnapshot, MachineHealth } from './health.js';
 import {
   InferencePool,
@@ -80,8 +81,8 @@ import {
   type PoolStats,
   type WindowResult,
 } from './inference-pool.js';
-import { knownSpeed, type RpmSource } from './speed-source.js';
-import type { HealthChange, HealthState, IsoZone, WindowDiagnosis } from './types.js';
+import { knownSpeed } from './speed-source.js';
+import type { WindowDiagnosis } from './types.js';
 import { type CutWindow, Windower } from './windower.js';
 
 export interface SensorSpec {
@@ -118,63 +119,6 @@ export interface MachineSpec {
   nominalRpm?: number;
   /** No data for this long → health `silent`, s; default the health config's (10 s). */
   silentAfterS?: number;
-}
-
-export type DefectLine = 'BPFO' | 'BPFI' | 'BSF';
-
-/** One diagnosis per window. */
-export interface MachineDiagnosis {
-  site: string;
-  machine: string;
-  sensor: string;
-  /** Time of the window's last sample, ms since the epoch (sensor clock, from the frame's t0). */
-  t: number;
-  /** Operator-facing: 'normal' | 'inner race' | 'outer race' | 'ball' | the model's name if unknown. */
-  faultClass: string;
-  /** Defect size when the model's class name carries one, e.g. '0.007 in'. */
-  severity?: string;
-  /** The model's own class name (argmax), e.g. 'IR007'. */
-  modelClass: string;
-  /** Probability of modelClass, 0–1. */
-  confidence: number;
-  /** Probability of every model class, keyed by the model's names. */
-  probs: Record<string, number>;
-  rpm: number | null;
-  rpmSource: RpmSource;
-  /** Acceleration RMS, g. */
-  rmsG: number;
-  /**
-   * Velocity RMS over 10–1000 Hz, mm/s. Computed every `featuresEvery`
-   * windows; in between, the sensor's latest is repeated (as isoZone).
-   */
-  velocityRmsMmS: number;
-  isoZone: IsoZone;
-  crestFactor: number;
-  kurtosis: number;
-  /**
-   * The envelope evidence: the defect line that stands out (null when none
-   * does, or no speed is known). Computed every `evidenceEvery` windows; in
-   * between, the sensor's latest is repeated.
-   */
-  evidence: { defect: DefectLine | null; frequencyHz?: number; score?: number };
-  /** contentHash prefix (12 hex digits) of the model that made it. */
-  modelVersion: string;
-  /** Arrival of the window's last sample → this diagnosis, ms. */
-  latencyMs: number;
-  /**
-   * Coarse spectrogram (≤ 32 × 32, `[freq, time]` row-major), only when
-   * requested (`requestSpectrogram`); `newFrames` of the last frames are new
-   * since the previous window, `maxFreqHz` tops the axis of time-mode models.
-   */
-  spectrogram?: { freqBins: number; frames: number; data: number[] } & Partial<
-    Pick<SpectrogramView, 'newFrames' | 'maxFreqHz'>
-  >;
-  /**
-   * Coarse envelope spectrum (≤ 256 bins up to ~3.2 × BPFI, or 500 Hz without
-   * a speed), only when requested (`requestEnvelope`) and on windows that
-   * computed evidence (every `evidenceEvery`th).
-   */
-  envelope?: EnvelopeView;
 }
 
 export interface PipelineOptions {
@@ -1051,7 +995,7 @@ export class DiagnosisPipeline extends EventEmitter {
             evidence: {
               defect: d.evidence.defect,
               frequencyHz: d.evidence.frequencyHz,
-              prominence: 20 * Math.log10(Math.max(1, d.evidence.score ?? 1)),
+              prominence: Math.max(0, d.evidence.score ?? 0),
             },
           }
         : {}),

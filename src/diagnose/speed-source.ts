@@ -8,10 +8,10 @@
  *   estimate  the spectrum of the window itself (estimateShaftSpeed)
  *   none      no speed: order-mode windows fail, evidence is skipped
  */
+
+import type { RpmSource } from '../contract/machine.js';
 import { estimateShaftSpeed } from '../dsp/speed.js';
 import { isFaultlineError } from '../errors.js';
-
-export type RpmSource = 'frame' | 'config' | 'estimate' | 'none';
 
 export interface SpeedReading {
   /** Shaft speed, rpm, or null when unknown. */

@@ -3,8 +3,11 @@
  * acceleration in g: RMS, crest factor, kurtosis, and broadband velocity RMS
  * (mm/s, the quantity ISO 20816 zones are defined on).
  */
+
+import type { IsoZone } from '../contract/health.js';
+import type { Foundation, MachineGroup } from '../contract/iso-zones.js';
 import { fftPlan } from './fftutil.js';
-import { type Foundation, type IsoZone, isoZone, type MachineGroup } from './iso20816.js';
+import { isoZone } from './iso20816.js';
 import { checkSignal, isPow2, MAX_FFT_SIGNAL_SAMPLES, nextPow2, requireParam } from './signal.js';
 
 /** Standard gravity, m/s² per g (ISO 80000-3). */

@@ -35,8 +35,9 @@
  * outside the band. Default: envelope on, 2–5 kHz (CWRU's drive-end band);
  * set `order.envelope: null` for machines whose faults are shaft-rate lines.
  */
+
+import type { BearingGeometry } from '../contract/machine.js';
 import { FaultlineError } from '../errors.js';
-import type { BearingGeometry } from './bearing.js';
 import { bandEnvelopeGeometry, createBandEnvelope, type EnvelopeOptions } from './envelope.js';
 import { angularResample, minRpmFor } from './order.js';
 import {

@@ -15,21 +15,16 @@
  *
  * Zone A: newly commissioned; B: unrestricted long-term operation; C: not
  * for long-term operation; D: damage likely. A reading equal to a boundary
- * is given the lower (better) zone.
+ * is given the lower (better) zone. The boundaries and the zone names are part
+ * of the contract (src/contract/health.ts): the console draws the same ones.
  */
+import type { IsoZone } from '../contract/health.js';
+import {
+  type Foundation,
+  ISO_20816_3_BOUNDARIES,
+  type MachineGroup,
+} from '../contract/iso-zones.js';
 import { requireParam } from './signal.js';
-
-export type IsoZone = 'A' | 'B' | 'C' | 'D';
-export type MachineGroup = 1 | 2;
-export type Foundation = 'rigid' | 'flexible';
-
-/** [A/B, B/C, C/D] boundaries, mm/s r.m.s. */
-export const ISO_20816_3_BOUNDARIES: Readonly<
-  Record<MachineGroup, Readonly<Record<Foundation, readonly [number, number, number]>>>
-> = Object.freeze({
-  1: Object.freeze({ rigid: [2.3, 4.5, 7.1] as const, flexible: [3.5, 7.1, 11.0] as const }),
-  2: Object.freeze({ rigid: [1.4, 2.8, 4.5] as const, flexible: [2.3, 4.5, 7.1] as const }),
-});
 
 /**
  * ISO 20816-3 zone of an r.m.s. velocity.

@@ -43,8 +43,10 @@
  * a line between two FFT bins, or off by the slip of a real bearing (1–2 %),
  * still reads at full height.
  */
+
+import { bearingFrequencies } from '../contract/bearing.js';
+import type { BearingGeometry } from '../contract/machine.js';
 import { FaultlineError } from '../errors.js';
-import { type BearingGeometry, bearingFrequencies } from './bearing.js';
 import { fftPlan } from './fftutil.js';
 import { angularResample } from './order.js';
 import { checkFinite, nextPow2, requireParam } from './signal.js';

@@ -14,10 +14,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
+import { rawTopic } from '../contract/topics.js';
 import { connectMqttLink, endMqttLink, type MqttLinkOptions } from './mqtt-link.js';
 import { SerialSource, type SerialSourceOptions } from './serial-source.js';
 import type { BadFrameInfo, IngestedBlock, IngestStats } from './source.js';
-import { rawTopic } from './topics.js';
 
 export interface BridgeOptions {
   serial: Omit<SerialSourceOptions, 'keepFrames'>;

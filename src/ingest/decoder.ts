@@ -17,7 +17,7 @@
  * to the stream.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { SampleBlock } from '../types.js';
+import type { SampleBlock } from '../contract/sample-block.js';
 import { COBS_INVALID, cobsDecodeInto, cobsMaxEncodedLength } from './cobs.js';
 import {
   type DecodedFrame,

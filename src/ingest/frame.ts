@@ -17,8 +17,9 @@
  * ```
  * Little-endian throughout. A frame is at most {@link MAX_FRAME_BYTES}.
  */
+
+import type { SampleBlock, SampleFormat } from '../contract/sample-block.js';
 import { type ErrorCode, FaultlineError } from '../errors.js';
-import type { SampleBlock, SampleFormat } from '../types.js';
 import { cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
 import { crc32c } from './crc.js';
 

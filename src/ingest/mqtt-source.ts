@@ -17,11 +17,11 @@
  * a site, but a wildcard subscription may span several.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
+import { checkFilter, parseRawTopic, rawFilter } from '../contract/topics.js';
 import { decodePayload } from './decoder.js';
 import { connectMqttLink, endMqttLink, type MqttLinkOptions } from './mqtt-link.js';
 import { SequenceTracker } from './sequence.js';
 import { IngestSource } from './source.js';
-import { checkFilter, parseRawTopic, rawFilter } from './topics.js';
 
 export interface MqttSourceOptions extends MqttLinkOptions {
   /**

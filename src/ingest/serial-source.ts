@@ -10,8 +10,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
+import type { SampleBlock } from '../contract/sample-block.js';
 import { FaultlineError } from '../errors.js';
-import type { SampleBlock } from '../types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import {
   type BadFrameEvent,

@@ -14,7 +14,7 @@
  * back so the broker stops sending once its in-flight window is full).
  */
 import { Readable } from 'node:stream';
-import type { SampleBlock } from '../types.js';
+import type { SampleBlock } from '../contract/sample-block.js';
 
 export type LinkKind = 'serial' | 'mqtt';
 

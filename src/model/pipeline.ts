@@ -4,6 +4,8 @@
  * (source model folder + target data → candidate model folder,
  * promoted only when the guards pass).
  */
+
+import type { AdaptStrategy } from '../contract/machine.js';
 import { ratesMatch } from '../data/resample.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { LEVEL_SCALE_DB } from '../dsp/order-lines.js';
@@ -142,13 +144,6 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
     cnn.model.dispose();
   }
 }
-
-/**
- * `dann-im` (DANN + information maximisation, ./adapt/align.ts) is for a
- * data-set target only: its diversity term spreads the windows over every
- * class, which one machine in one state must not be.
- */
-export type AdaptStrategy = 'dann' | 'mmd' | 'dann-im' | 'finetune' | 'features';
 
 export interface AdaptOptions {
   sourceDir: string;

@@ -7,10 +7,11 @@
  * the speed). Shared by `faultline train` and `faultline eval`.
  */
 
+import type { BearingGeometry } from '../contract/machine.js';
 import { type FrontEndConfig, type FrontEndInput, resolveFrontEndConfig } from '../dsp/frontend.js';
 import { FAULT_AXES, type LineNormalisation } from '../dsp/order-lines.js';
 import { FaultlineError } from '../errors.js';
-import type { BearingGeometry, Recording } from '../types.js';
+import type { Recording } from '../types.js';
 
 export type AxesChoice = 'shaft' | 'faults' | 'auto';
 

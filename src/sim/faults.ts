@@ -5,7 +5,7 @@
  * Smith 1984; Randall & Antoni 2011, "Rolling element bearing diagnostics — a
  * tutorial").
  */
-import type { BearingFrequencies } from '../dsp/bearing.js';
+import type { BearingFrequencies } from '../contract/bearing.js';
 
 /** Fault classes the simulator produces. */
 export type FaultType = 'none' | 'inner' | 'outer' | 'ball';

@@ -7,7 +7,7 @@
  *
  *   BearingSignalGenerator ─► runSensorStream (paced, int16 frames) ─► MQTT sink ─► broker
  */
-import type { BearingGeometry } from '../dsp/bearing.js';
+import type { BearingGeometry } from '../contract/machine.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { resolveCondition } from './conditions.js';
 import type { FaultType } from './faults.js';

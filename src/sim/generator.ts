@@ -34,7 +34,7 @@
  * are bit-identical.
  */
 
-import { type BearingFrequencies, bearingFrequencies } from '../dsp/bearing.js';
+import { type BearingFrequencies, bearingFrequencies } from '../contract/bearing.js';
 import type { Recording } from '../types.js';
 import { checkNumber, requireSim } from './check.js';
 import { REFERENCE_RPM } from './conditions.js';

@@ -3,7 +3,9 @@
  * configuration: a machine is (operating condition, fault), plus the bearing,
  * the sample rate and the seed.
  */
-import { type BearingGeometry, CWRU_DE_BEARING } from '../dsp/bearing.js';
+
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
+import type { BearingGeometry } from '../contract/machine.js';
 import { checkNumber, requireSim } from './check.js';
 import {
   type ConditionPresetName,

@@ -12,8 +12,8 @@
  * `speed`, as a real sensor's clock would.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SampleFormat } from '../contract/sample-block.js';
 import type { FrameHeaderInit } from '../ingest/frame.js';
-import type { SampleFormat } from '../types.js';
 import type { LinkByteFault, LinkFaultInjector } from './fault-injection.js';
 
 /** Anything that yields consecutive samples (g) of one channel. */

@@ -24,7 +24,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { CWRU_DE_BEARING } from '../dsp/bearing.js';
+import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import {
   createFrontEnd,
   type FrontEndInput,

@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { SerialPort } from 'serialport';
+import { rawTopic } from '../contract/topics.js';
 import { encodeFrame, encodeSerialPacket } from '../ingest/frame.js';
 import { connectMqttLink, endMqttLink, type MqttLinkOptions } from '../ingest/mqtt-link.js';
 import {
@@ -15,7 +16,6 @@ import {
   type SerialPortFactory,
   type SerialPortLike,
 } from '../ingest/serial-source.js';
-import { rawTopic } from '../ingest/topics.js';
 import type { FrameSink } from './sensor-stream.js';
 
 export interface SerialSinkOptions {

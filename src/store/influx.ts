@@ -23,7 +23,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { InfluxDB, type IPoint, escape as influxEscape } from 'influx';
-import type { Alert } from '../alerts/schema.js';
+import type { Alert } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
 import {

@@ -9,7 +9,7 @@
  * runs at open and then every `pruneEveryWrites` writes (default 1000).
  */
 import Database from 'better-sqlite3';
-import type { Alert } from '../alerts/schema.js';
+import type { Alert } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import {
   type AlertQuery,

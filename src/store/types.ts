@@ -2,9 +2,9 @@
  * The history store contract shared by the InfluxDB and the embedded
  * (SQLite) implementations, and the points they hold.
  */
-import type { Alert } from '../alerts/schema.js';
-import type { HealthState, IsoZone } from '../diagnose/types.js';
-import { SEVERITIES } from '../diagnose/types.js';
+import type { Alert } from '../contract/alert.js';
+import type { HealthState, IsoZone } from '../contract/health.js';
+import { SEVERITIES } from '../contract/health.js';
 
 /** Measurement names (InfluxDB measurements, SQLite `points.measurement`). */
 export const MEASUREMENTS = {

@@ -1,5 +1,6 @@
 /** A valid alert for tests (not a test file itself). */
-import { type Alert, alertId } from '../../src/alerts/schema.js';
+import { alertId } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
 
 export const exampleAlert: Alert = {
   id: alertId('plant1', 'pump3', '7', Date.UTC(2025, 4, 2, 8, 30), 'alarm'),

@@ -11,8 +11,9 @@ import {
   gatewayConnectOptions,
   type ReceivedAck,
 } from '../../src/alerts/publisher.js';
-import { type Alert, alertId, parseAlert } from '../../src/alerts/schema.js';
-import { ackTopic, alertTopic, gatewayStatusTopic, stateTopic } from '../../src/alerts/topics.js';
+import { alertId, parseAlert } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
+import { ackTopic, alertTopic, gatewayStatusTopic, stateTopic } from '../../src/contract/topics.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { freePort } from '../support/ports.js';
 import { exampleAlert } from './example.js';

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { alertFromChange } from '../../src/alerts/build.js';
-import {
-  ackSchema,
-  alertId,
-  alertJsonSchema,
-  alertSchema,
-  parseAlert,
-} from '../../src/alerts/schema.js';
+import { alertId, alertJsonSchema, parseAlert } from '../../src/alerts/schema.js';
+import { ackSchema, alertSchema } from '../../src/contract/alert.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { exampleAlert } from './example.js';
 

@@ -107,3 +107,24 @@ test('bench/ and test/support/ take from test/ only test/support/', () => {
     `helpers shared with benchmarks belong in test/support/:\n${bad.join('\n')}`,
   );
 });
+
+test('app/ takes from src/ only the contract (and the shell the error catalogue)', () => {
+  const bad: string[] = [];
+  const files = readdirSync(path.join(repoRoot, 'app'), { recursive: true, encoding: 'utf8' });
+  for (const f of files
+    .filter((f) => f.endsWith('.ts') && !f.includes('node_modules') && !f.includes('dist'))
+    .map((f) => path.join('app', f))) {
+    for (const { specifier } of importSpecifiers(readFileSync(path.join(repoRoot, f), 'utf8'))) {
+      if (!specifier.startsWith('.')) continue;
+      const to = path.posix.normalize(path.posix.join(path.dirname(f), specifier));
+      if (!to.startsWith('src/')) continue;
+      const shellErrors = f.startsWith('app/shell/') && to === 'src/errors.js';
+      if (!to.startsWith('src/contract/') && !shellErrors) bad.push(`  ${f} → ${to}`);
+    }
+  }
+  assert.deepEqual(
+    bad,
+    [],
+    `the console talks to the gateway through its API and shares only src/contract:\n${bad.join('\n')}`,
+  );
+});

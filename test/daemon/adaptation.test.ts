@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { AdaptJob } from '../../src/contract/machine.js';
 import {
   AdaptationManager,
-  type AdaptJob,
   applyWorkerProgress,
   MAX_CURVE_POINTS,
 } from '../../src/daemon/adaptation.js';

@@ -11,10 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import type { Alert, HealthStatePayload } from '../../src/alerts/schema.js';
+import type { Alert, HealthStatePayload } from '../../src/contract/alert.js';
+import type { MachineView } from '../../src/contract/machine.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { Gateway, type MachineView } from '../../src/daemon/gateway.js';
+import { Gateway } from '../../src/daemon/gateway.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';
 import { quiet, simModelDir } from '../support/gateway-fixture.js';
 

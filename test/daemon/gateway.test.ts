@@ -12,12 +12,21 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import type { Alert } from '../../src/alerts/schema.js';
+import { z } from 'zod';
+import { type Alert, alertSchema } from '../../src/contract/alert.js';
+import { gatewayHealthSchema, healthzSchema, modelsSchema } from '../../src/contract/api.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
+import {
+  adaptJobSchema,
+  type MachineDiagnosis,
+  type MachineView,
+  machineDiagnosisSchema,
+  machineViewSchema,
+} from '../../src/contract/machine.js';
+import { openApiDocument } from '../../src/contract/openapi.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { Gateway, type MachineView } from '../../src/daemon/gateway.js';
-import type { MachineDiagnosis } from '../../src/diagnose/pipeline.js';
-import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
+import { Gateway } from '../../src/daemon/gateway.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';
@@ -444,6 +453,10 @@ test('a viewed machine gets spectrogram rows and an envelope spectrum over the s
     ok.every((d) => !d.spectrogram && !d.envelope),
     'unviewed machine: no payloads',
   );
+  for (const d of diags) {
+    const r = machineDiagnosisSchema.safeParse(d);
+    assert.ok(r.success, `a stream diagnosis: ${r.success ? '' : z.prettifyError(r.error)}`);
+  }
   const last = bad[bad.length - 1];
   assert.equal(last.modelVersion, gw.registry?.active('faulty-2')?.contentHash.slice(0, 12));
   const sp = last.spectrogram;
@@ -477,4 +490,33 @@ test('a viewed machine gets spectrogram rows and an envelope spectrum over the s
   assert.ok(h >= 1 && Math.abs(f - h * bf.BPFO) <= env.df + 1, `peak at ${f} Hz, BPFO ${bf.BPFO}`);
   ws.close();
   await until('viewer released', () => gw.viewerCount('faulty-2') === 0 || undefined);
+});
+
+test('real answers validate against the contract schemas the OpenAPI document is generated from', async () => {
+  const check = async (route: string, schema: z.ZodType, open = false) => {
+    const res = await api(route, open ? { token: null } : {});
+    assert.equal(res.status, 200, route);
+    const r = schema.safeParse(await res.json());
+    assert.ok(r.success, `${route}: ${r.success ? '' : z.prettifyError(r.error)}`);
+    return r.data;
+  };
+  const machines = (await check('/api/machines', z.array(machineViewSchema))) as MachineView[];
+  assert.ok(
+    machines.some((m) => m.diagnosis !== undefined),
+    'a machine with a diagnosis',
+  );
+  await check('/api/machines/faulty-2', machineViewSchema);
+  const alerts = (await check('/api/alerts', z.array(alertSchema))) as Alert[];
+  assert.ok(alerts.length > 0, 'alerts to check');
+  await check('/api/gateway', gatewayHealthSchema);
+  await check('/api/models', modelsSchema);
+  await check('/api/machines/faulty-2/adapt', z.array(adaptJobSchema));
+  await check('/healthz', healthzSchema, true);
+  const doc = (await check(
+    '/api/openapi.json',
+    z.looseObject({ openapi: z.literal('3.1.0') }),
+  )) as {
+    paths: Record<string, unknown>;
+  };
+  assert.deepEqual(doc, JSON.parse(JSON.stringify(openApiDocument())));
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
+import type { BearingGeometry } from '../../src/contract/machine.js';
 import {
   BEARING_TABLE,
   formatGeometry,
@@ -9,11 +11,6 @@ import {
   sameBearing,
   tableDesignationOf,
 } from '../../src/data/bearings.js';
-import {
-  type BearingGeometry,
-  bearingFrequencies,
-  CWRU_DE_BEARING,
-} from '../../src/dsp/bearing.js';
 
 function geometryOf(text: string): BearingGeometry {
   const r = lookupBearing(text);

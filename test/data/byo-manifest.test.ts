@@ -11,9 +11,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import { loadByo, readByoManifest } from '../../src/data/byo.js';
 import { describeRecordings, loadDataset } from '../../src/data/dataset.js';
-import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadLabelledData } from '../../src/model/domains.js';
 

@@ -4,6 +4,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import {
   CWRU_CLASSES,
   CWRU_FILES,
@@ -13,7 +14,6 @@ import {
   loadCwru,
   selectCwru,
 } from '../../src/data/cwru.js';
-import { CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { requireCwru } from '../support/cwru.js';
 

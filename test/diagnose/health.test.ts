@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { HealthChange, IsoZone } from '../../src/contract/health.js';
 import { MachineHealth, parseHealthConfig } from '../../src/diagnose/health.js';
-import type { HealthChange, IsoZone, WindowDiagnosis } from '../../src/diagnose/types.js';
+import type { WindowDiagnosis } from '../../src/diagnose/types.js';
 import { isFaultlineError } from '../../src/errors.js';
 
 const T0 = Date.UTC(2025, 0, 1);

@@ -5,7 +5,7 @@ import {
   hasNormalClass,
   operatorClass,
   operatorProbs,
-} from '../../src/diagnose/fault-names.js';
+} from '../../src/contract/fault-names.js';
 import { estimatedSpeed, knownSpeed, resolveSpeed } from '../../src/diagnose/speed-source.js';
 import { generateBearingSignal } from '../../src/sim/generator.js';
 

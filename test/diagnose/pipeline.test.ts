@@ -6,13 +6,10 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { HealthChange } from '../../src/contract/health.js';
+import type { MachineDiagnosis } from '../../src/contract/machine.js';
 import { StreamResampler } from '../../src/data/resample-stream.js';
-import {
-  DiagnosisPipeline,
-  type MachineDiagnosis,
-  type WindowDropped,
-} from '../../src/diagnose/pipeline.js';
-import type { HealthChange } from '../../src/diagnose/types.js';
+import { DiagnosisPipeline, type WindowDropped } from '../../src/diagnose/pipeline.js';
 import { vibrationSummary } from '../../src/dsp/features.js';
 import { isFaultlineError } from '../../src/errors.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';

@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearingFrequencies, CWRU_DE_BEARING, defectEvidence } from '../../src/dsp/bearing.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
+import { defectEvidence } from '../../src/dsp/bearing.js';
 import {
   amplitudeSpectrum,
   bandEnvelopeGeometry,

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
+import { ISO_20816_3_BOUNDARIES } from '../../src/contract/iso-zones.js';
 import {
   amplitudeSpectrum,
-  bearingFrequencies,
-  CWRU_DE_BEARING,
   crestFactor,
   defectEvidence,
   envelopeSpectrum,
-  ISO_20816_3_BOUNDARIES,
   isoZone,
   kurtosis,
   rms,

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
+import { CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import {
   channelOf,
   createFrontEnd,

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type BearingGeometry, CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
+import { CWRU_DE_BEARING } from '../../src/contract/bearing.js';
+import type { BearingGeometry } from '../../src/contract/machine.js';
 import {
   checkOrderLineParams,
   createOrderLineMap,

@@ -12,8 +12,9 @@ import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { MachineView } from '../../src/contract/machine.js';
 import type { GatewayConfigInput } from '../../src/daemon/config.js';
-import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
+import type { GatewayHealth } from '../../src/daemon/gateway.js';
 import {
   type GatewayProcess,
   runCli,

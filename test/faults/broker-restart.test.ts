@@ -16,8 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Alert } from '../../src/alerts/schema.js';
-import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
+import type { Alert } from '../../src/contract/alert.js';
+import type { MachineView } from '../../src/contract/machine.js';
+import type { GatewayHealth } from '../../src/daemon/gateway.js';
 import {
   FAST_ALERTS,
   type GatewayProcess,

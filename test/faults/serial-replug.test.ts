@@ -10,8 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { Alert } from '../../src/alerts/schema.js';
-import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
+import type { Alert } from '../../src/contract/alert.js';
+import type { MachineView } from '../../src/contract/machine.js';
+import type { GatewayHealth } from '../../src/daemon/gateway.js';
 import {
   FAST_ALERTS,
   type GatewayProcess,

@@ -15,9 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import mqtt from 'mqtt';
-import type { Alert } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
+import type { MachineView } from '../../src/contract/machine.js';
 import type { GatewayConfigInput } from '../../src/daemon/config.js';
-import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
+import type { GatewayHealth } from '../../src/daemon/gateway.js';
 import type { ModelVersion } from '../../src/daemon/registry.js';
 import {
   FAST_ALERTS,

@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { SampleFormat } from '../../src/contract/sample-block.js';
 import { SerialFrameDecoder } from '../../src/ingest/decoder.js';
 import { MAX_PACKET_BYTES } from '../../src/ingest/frame.js';
-import type { SampleFormat } from '../../src/types.js';
 import { makeFrame, rng } from './stream-helpers.js';
 
 const FRAMES = Number(process.env.FAULTLINE_FUZZ_FRAMES ?? 100_000);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { SampleBlock } from '../../src/contract/sample-block.js';
 import {
   type BadFrameEvent,
   type BlockWithFrame,
@@ -10,7 +11,6 @@ import {
 import { encodeFrame, MAX_PACKET_BYTES } from '../../src/ingest/frame.js';
 import { LinkCounters } from '../../src/ingest/link-stats.js';
 import { SequenceTracker } from '../../src/ingest/sequence.js';
-import type { SampleBlock } from '../../src/types.js';
 import { concat, makeFrame, rng, runDecoder, type TestFrame } from './stream-helpers.js';
 
 const key = (b: SampleBlock) => `${b.sensorId}/${b.seq}/${b.samples.length}/${b.samples[0]}`;

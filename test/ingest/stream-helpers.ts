@@ -1,11 +1,12 @@
 /** Helpers shared by the decoder tests: deterministic frames and a collecting run. */
+
+import type { SampleBlock, SampleFormat } from '../../src/contract/sample-block.js';
 import type { BadFrameEvent, SerialFrameDecoder } from '../../src/ingest/decoder.js';
 import {
   encodeSerialPacket,
   type FrameHeaderInit,
   type RawSamples,
 } from '../../src/ingest/frame.js';
-import type { SampleBlock, SampleFormat } from '../../src/types.js';
 
 /** xorshift32 in [0, 1): deterministic test randomness. */
 export function rng(seed: number): () => number {

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { SampleBlock, SampleFormat } from '../../src/contract/sample-block.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { cobsDecode } from '../../src/ingest/cobs.js';
 import { crc32c } from '../../src/ingest/crc.js';
@@ -23,7 +24,6 @@ import {
   type FrameHeaderInit,
   type RawSamples,
 } from '../../src/ingest/frame.js';
-import type { SampleBlock, SampleFormat } from '../../src/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = path.resolve(here, '..', '..', 'firmware-bridge', 'vectors');

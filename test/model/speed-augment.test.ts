@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseSpeedAugment } from '../../src/cli/commands/front-end-options.js';
-import { CWRU_DE_BEARING } from '../../src/dsp/bearing.js';
+import { CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import { createFrontEnd, resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import { isFaultlineError } from '../../src/errors.js';
 import {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Alert } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
 import { parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { FAST_ALERTS, quiet, simModelDir, until } from '../support/gateway-fixture.js';

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AlertPublisher, gatewayConnectOptions } from '../../src/alerts/publisher.js';
-import type { Alert } from '../../src/alerts/schema.js';
+import type { Alert } from '../../src/contract/alert.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';

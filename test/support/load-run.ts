@@ -10,7 +10,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { GatewayHealth, MachineView } from '../../src/daemon/gateway.js';
+import type { MachineView } from '../../src/contract/machine.js';
+import type { GatewayHealth } from '../../src/daemon/gateway.js';
 import {
   rssMiB,
   simModelDir,

@@ -1,14 +1,12 @@
 /**
  * Defect-frequency markers of a machine's bearing at its current speed, from
  * the same kinematics the gateway uses (src/dsp/bearing.ts), and the ISO
- * 20816-3 zone boundaries of its machine group (src/dsp/iso20816.ts).
+ * 20816-3 zone boundaries of its machine group (src/contract/iso-zones.ts).
  */
-import {
-  type BearingGeometry,
-  bearingFrequencies,
-  CWRU_DE_BEARING,
-} from '../../../src/dsp/bearing.js';
-import { ISO_20816_3_BOUNDARIES } from '../../../src/dsp/iso20816.js';
+
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../../src/contract/bearing.js';
+import { ISO_20816_3_BOUNDARIES } from '../../../src/contract/iso-zones.js';
+import type { BearingGeometry } from '../../../src/contract/machine.js';
 import type { DefectMarker } from './charts/plots.js';
 import type { MachineInfo } from './types.js';
 

@@ -3,7 +3,7 @@
  * statistics and adaptation jobs, updated from the API and the stream.
  * Views subscribe to `change` events naming what changed.
  */
-import { operatorClass } from '../../../src/diagnose/fault-names.js';
+import { operatorClass } from '../../../src/contract/fault-names.js';
 import { TimeSeries } from './series.js';
 import type {
   AdaptationStatus,
@@ -21,7 +21,7 @@ export const CLASS_ORDER = ['normal', 'inner race', 'outer race', 'ball'];
 /**
  * Sums a diagnosis' probabilities (keyed by the model's own class names, e.g.
  * `IR007`, `inner`) into operator classes (`inner race`…), with the mapping
- * the gateway uses (src/diagnose/fault-names.ts). Non-finite values are skipped.
+ * the gateway uses (src/contract/fault-names.ts). Non-finite values are skipped.
  */
 export function operatorProbabilities(
   probs: Record<string, number> | undefined,

@@ -2,27 +2,24 @@
  * What the console reads from the gateway API (src/daemon). Written
  * defensively: every field the console can do without is optional, so a
  * gateway one version behind degrades a panel instead of breaking the page.
- * Types the console shares with the gateway unchanged come from src/diagnose
- * (type-only: nothing of them reaches the bundle).
+ * Types the console shares with the gateway unchanged come from the contract,
+ * src/contract (type-only: nothing of them reaches the bundle).
  */
-import type {
-  HealthState as DiagnosedState,
-  HealthChange,
-  IsoZone,
-} from '../../../src/diagnose/types.js';
+import type { HealthChange, IsoZone, MachineState } from '../../../src/contract/health.js';
 
 export type { HealthChange, IsoZone };
 
 /** A machine's health as the gateway diagnoses it, or `starting` before its first window. */
-export type HealthState = DiagnosedState | 'starting';
+export type HealthState = MachineState;
 
 export interface Evidence {
   /** Defect line that stands out, or null when none does. */
   defect: string | null;
   /** Peak frequency, Hz (absent when no line stands out). */
   frequencyHz?: number;
-  /** Peak prominence (dB) or score, depending on the gateway version. */
+  /** The line's envelope score, a plain ratio over the local floor (GET /api/machines, the stream). */
   score?: number;
+  /** The same ratio under the name alerts give it. */
   prominence?: number;
 }
 

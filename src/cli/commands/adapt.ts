@@ -9,9 +9,9 @@
  * command fails with FL_ERR_ADAPT_GUARD saying which guard and why.
  */
 import type { Command } from 'commander';
+import type { AdaptStrategy } from '../../contract/machine.js';
 import { FaultlineError } from '../../errors.js';
 import { loadLabelledData } from '../../model/domains.js';
-import type { AdaptStrategy } from '../../model/pipeline.js';
 import { progressBar } from './train.js';
 
 const STRATEGIES: AdaptStrategy[] = ['dann', 'mmd', 'dann-im', 'finetune', 'features'];

@@ -9,14 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import {
-  bearingFrequencies,
-  CWRU_DE_BEARING,
-  createStft,
-  defectEvidence,
-  envelopeSpectrum,
-  vibrationSummary,
-} from '../../dsp/index.js';
+import { bearingFrequencies, CWRU_DE_BEARING } from '../../contract/bearing.js';
+import { createStft, defectEvidence, envelopeSpectrum, vibrationSummary } from '../../dsp/index.js';
 import { FaultlineError } from '../../errors.js';
 import { spectrogramPng } from '../../report/png.js';
 import type { FaultType } from '../../sim/faults.js';

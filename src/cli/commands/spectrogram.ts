@@ -12,13 +12,15 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CWRU_FILES, cwruChannel, cwruRpmVariable } from '../../data/cwru.js';
-import { matScalar, readMat } from '../../data/mat.js';
-import { readSignalChannel, signalFormatOf } from '../../data/signals.js';
 import {
   type BearingFrequencies,
   bearingFrequencies,
   CWRU_DE_BEARING,
+} from '../../contract/bearing.js';
+import { CWRU_FILES, cwruChannel, cwruRpmVariable } from '../../data/cwru.js';
+import { matScalar, readMat } from '../../data/mat.js';
+import { readSignalChannel, signalFormatOf } from '../../data/signals.js';
+import {
   createFrontEnd,
   createStft,
   defectEvidence,

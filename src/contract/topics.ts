@@ -1,11 +1,20 @@
 /**
- * MQTT topic layout of raw sensor frames:
+ * Every MQTT topic Faultline uses (src/alerts/README.md, firmware-bridge/PROTOCOL.md):
  *
- *   faultline/<site>/<machine>/<sensorId>/raw      payload: one raw frame (PROTOCOL.md)
+ *   faultline/<site>/<machine>/<sensor>/raw    one raw frame, sensor → gateway, QoS 0/1
+ *   faultline/<site>/<machine>/alert           Alert JSON, QoS 1, not retained
+ *   faultline/<site>/<machine>/state           HealthStatePayload JSON, QoS 1, retained
+ *   faultline/<site>/<machine>/alert/ack       AlertAck JSON from operators, QoS 1
+ *   faultline/<site>/gateway/<id>/status       GatewayStatus JSON, QoS 1, retained (+ Last Will)
  *
- * Subscriptions may use `+` for any level (`faultline/plant1/+/+/raw`) and an
- * MQTT 5 shared subscription prefix (`$share/<group>/faultline/…`) to spread
- * one site over several gateways.
+ * (payload schemas in ./alert.ts). `gateway` is therefore a reserved machine
+ * name. Subscriptions may use `+` for any level (`faultline/plant1/+/+/raw`)
+ * and an MQTT 5 shared subscription prefix (`$share/<group>/faultline/…`) to
+ * spread one site over several gateways.
+ *
+ * A name that cannot be a topic level, or a malformed filter, throws
+ * FaultlineError FL_ERR_CLI_USAGE (the names mostly come from flags; the
+ * gateway's config rejects them before they get here).
  */
 import { FaultlineError } from '../errors.js';
 
@@ -30,12 +39,14 @@ export function assertTopicLevel(what: string, value: string): void {
   }
 }
 
+function level(what: string, value: string): string {
+  assertTopicLevel(what, value);
+  return value;
+}
+
 /** Topic a sensor's raw frames are published on. */
 export function rawTopic(site: string, machine: string, sensorId: number | string): string {
-  assertTopicLevel('site', site);
-  assertTopicLevel('machine', machine);
-  assertTopicLevel('sensor id', String(sensorId));
-  return `${TOPIC_ROOT}/${site}/${machine}/${sensorId}/raw`;
+  return `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/${level('sensor id', String(sensorId))}/raw`;
 }
 
 export interface RawFilterOptions {
@@ -93,4 +104,35 @@ export function checkFilter(filter: string): string {
     );
   }
   return filter;
+}
+
+export const alertTopic = (site: string, machine: string): string =>
+  `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/alert`;
+
+export const stateTopic = (site: string, machine: string): string =>
+  `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/state`;
+
+export const ackTopic = (site: string, machine: string): string =>
+  `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/alert/ack`;
+
+/** Subscription filter for every machine's acks at a site. */
+export const ackFilter = (site: string): string =>
+  `${TOPIC_ROOT}/${level('site', site)}/+/alert/ack`;
+
+export const gatewayStatusTopic = (site: string, gatewayId: string): string =>
+  `${TOPIC_ROOT}/${level('site', site)}/gateway/${level('gateway id', gatewayId)}/status`;
+
+/** The machine level of an ack topic, or null when `topic` is not one for `site`. */
+export function machineOfAckTopic(site: string, topic: string): string | null {
+  const parts = topic.split('/');
+  if (
+    parts.length !== 5 ||
+    parts[0] !== TOPIC_ROOT ||
+    parts[1] !== site ||
+    parts[3] !== 'alert' ||
+    parts[4] !== 'ack'
+  ) {
+    return null;
+  }
+  return parts[2];
 }
