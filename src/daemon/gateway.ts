@@ -66,6 +66,7 @@ import {
 import { AdaptationManager, type AdaptJob } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
+import { brokerAccounts } from './broker-auth.js';
 import { ClusterMembership, ownerOf } from './cluster.js';
 import {
   type GatewayConfig,
@@ -221,11 +222,16 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       this.broker = await EmbeddedBroker.start({
         host: c.broker.host,
         port: c.broker.port,
-        username: c.broker.username,
-        password: c.broker.password,
+        accounts: brokerAccounts(c),
+        maxConnections: c.broker.maxConnections,
+        maxPacketBytes: c.broker.maxPacketBytes,
+        tls: c.broker.tls,
+        log: (m) => this.log.warn(m),
       });
       this.brokerUrl = this.broker.url;
       link.connect = mqtt311Connect;
+      // our own clients verify the embedded broker's certificate like any other client
+      if (c.broker.tls) link.caPath = c.broker.caPath ?? c.broker.tls.certPath;
     } else {
       this.brokerUrl = c.broker.url ?? '';
       link.caPath = c.broker.caPath;
