@@ -78,6 +78,7 @@ import {
 import type { GatewayApi } from './gateway-api.js';
 import { resolveMachineModels } from './models.js';
 import { ModelRegistry, type ModelVersion } from './registry.js';
+import { redactUrl } from './secrets.js';
 import { ensureStateDir, loadOrCreateToken } from './state.js';
 import type { GatewayEvents, GatewayHealth, MachineIngest, MachineView } from './views.js';
 
@@ -965,7 +966,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       broker: {
-        url: this.brokerUrl,
+        url: redactUrl(this.brokerUrl),
         embedded: this.config.broker.embedded,
         connected: this.alertClient?.connected ?? false,
         ...(this.broker ? { clients: this.broker.stats().clients } : {}),
