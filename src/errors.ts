@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   FL_ERR_API_AUTH: 'a gateway API request lacks the access token or presents a wrong one',
   FL_ERR_API_NOT_FOUND: 'a gateway API request names an unknown machine, alert or job',
   FL_ERR_API_REQUEST: 'a gateway API request has an invalid body or conflicts with running work',
+  FL_ERR_API_ORIGIN:
+    'a browser request to the gateway API comes from another site (Origin or Host not accepted)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
