@@ -63,6 +63,7 @@ import {
   probsPoint,
   vibrationPoint,
 } from '../store/types.js';
+import { AckRecorder } from './acks.js';
 import { AdaptationManager, type AdaptJob } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
@@ -84,6 +85,10 @@ import type { GatewayEvents, GatewayHealth, MachineIngest, MachineView } from '.
 
 export type { GatewayApi } from './gateway-api.js';
 export type { GatewayEvents, GatewayHealth, MachineIngest, MachineView } from './views.js';
+
+/** What identifies the MQTT echo of an ack the API published. */
+const echoKey = (id: string, by: string, comment?: string) =>
+  JSON.stringify([id, by, comment ?? null]);
 
 export interface GatewayLogger {
   info(message: string): void;
@@ -162,6 +167,11 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
   private pendingPoints: HistoryPoint[] = [];
   private timers: NodeJS.Timeout[] = [];
   private readonly apiAcks = new Set<string>();
+  private readonly acks = new AckRecorder({
+    store: () => this.store,
+    alerts: (q) => this.alerts(q),
+    announce: (a) => this.emit('ack', a),
+  });
   private lastReload: GatewayHealth['reload'] = {};
   private closing = false;
   private unrouted = 0;
@@ -367,6 +377,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       host: c.http.host,
       port: c.http.port,
       token: this.token,
+      tls: c.http.tls,
+      allowedOrigins: c.http.allowedOrigins,
+      log: (m) => this.log.warn(m),
       webDir:
         c.http.webDir ?? (await firstExisting([path.join(this.repoRoot, 'app', 'web', 'dist')])),
     });
@@ -786,12 +799,14 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     comment: string | undefined,
     via: 'mqtt' | 'api',
   ): Promise<void> {
-    if (via === 'mqtt' && this.apiAcks.delete(id)) return; // our own echo of an API ack
+    // our own echo of an API ack (keyed by its content: another ack of the same id is not an echo)
+    if (via === 'mqtt' && this.apiAcks.delete(echoKey(id, by, comment))) return;
     try {
-      await this.store?.ack(id, by, comment);
-      this.emit('ack', { id, machine, by, ...(comment ? { comment } : {}), via });
+      await this.acks.record({ id, machine, by, ...(comment ? { comment } : {}) }, via);
     } catch (err) {
-      this.log.warn(`faultline gateway: ack of ${id} not stored: ${(err as Error).message}`);
+      this.log.warn(
+        `faultline gateway: ack of ${id} on ${machine} refused: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -921,20 +936,23 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
    * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id
    */
   async ackAlert(id: string, by: string, comment?: string): Promise<Alert> {
-    const found = (await this.alerts({ limit: 100_000 })).find((a) => a.id === id);
-    if (!found) throw new FaultlineError('FL_ERR_API_NOT_FOUND', `no alert with id ${id}`);
-    await this.recordAck(id, found.machine, by, comment, 'api');
-    if (this.alertClient?.connected) {
-      this.apiAcks.add(id);
+    // unknown id: 404; store failure: thrown on (the API answers 5xx, never 200)
+    const { alert: found, first } = await this.acks.record(
+      { id, by, ...(comment ? { comment } : {}) },
+      'api',
+    );
+    if (first && this.alertClient?.connected) {
+      const key = echoKey(id, by, comment);
+      this.apiAcks.add(key);
       this.alertClient
         .publishAsync(
           ackTopic(this.config.site, found.machine),
           JSON.stringify({ id, by, ...(comment ? { comment } : {}) }),
           { qos: 1 },
         )
-        .catch(() => this.apiAcks.delete(id));
+        .catch(() => this.apiAcks.delete(key));
     }
-    return (await this.alerts({ limit: 100_000 })).find((a) => a.id === id) ?? found;
+    return found;
   }
 
   /** Gateway health for `GET /api/gateway`. */

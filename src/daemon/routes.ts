@@ -2,7 +2,8 @@
  * The REST routes of the dashboard API (auth is a hook in ./api.ts). Bodies
  * and query strings are validated with zod; errors are JSON
  * `{ error: <FL_ERR code>, message }` with 400 (bad request), 404 (unknown
- * machine/alert/job) or 409 (conflicting work, e.g. an adaptation running).
+ * machine/alert/job), 409 (conflicting work, e.g. an adaptation running) or
+ * 503 (the history store failed: nothing was recorded); an unexpected error is a 500.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -77,7 +78,9 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
           ? 409
           : err.code === 'FL_ERR_API_AUTH'
             ? 401
-            : 400;
+            : err.code.startsWith('FL_ERR_STORE_')
+              ? 503 // the store failed: the request was not carried out
+              : 400;
     return reply.code(status).send({ error: err.code, message: err.message });
   }
   return reply.code(500).send({ error: 'internal', message: (err as Error).message });
