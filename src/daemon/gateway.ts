@@ -547,6 +547,8 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
               topics: [rawFilter({ site: c.site, shareGroup: c.broker.shareGroup }), ...custom],
             }),
         waitForBroker: !c.broker.embedded,
+        // state only for topics that route to a configured sensor (garbage topics make none)
+        accept: (w) => this.routes.has(`${w.site}/${w.machine}/${w.sensor}`),
       });
       src.on('bad-frame', (info) => {
         const rt = info.topic ? this.routeOfTopic(info.topic) : undefined;
