@@ -286,6 +286,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     // A new model is proven in a worker of its own: the main thread never loads tfjs.
     const backend = c.pipeline.backend;
     this.registry = await ModelRegistry.open(path.join(this.stateDir, 'registry'), {
+      log: (m) => this.log.warn(m),
       proveModel: (dir) =>
         this.pipeline ? this.pipeline.probeModel(dir) : probeModelInWorker(dir, backend),
     });
