@@ -67,7 +67,7 @@ import { AckRecorder } from './acks.js';
 import { AdaptationManager, type AdaptJob } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
-import { brokerAccounts } from './broker-auth.js';
+import { brokerAccounts, topicMatches } from './broker-auth.js';
 import { ClusterMembership, ownerOf } from './cluster.js';
 import {
   type GatewayConfig,
@@ -549,7 +549,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
             }),
         waitForBroker: !c.broker.embedded,
         // state only for topics that route to a configured sensor (garbage topics make none)
-        accept: (w) => this.routes.has(`${w.site}/${w.machine}/${w.sensor}`),
+        accept: (w) =>
+          this.routes.has(`${w.site}/${w.machine}/${w.sensor}`) ||
+          custom.some((f) => topicMatches(f, `faultline/${w.site}/${w.machine}/${w.sensor}/raw`)),
       });
       src.on('bad-frame', (info) => {
         const rt = info.topic ? this.routeOfTopic(info.topic) : undefined;

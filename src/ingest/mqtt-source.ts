@@ -213,7 +213,8 @@ export class MqttSource extends IngestSource {
       payload.length >= 12 && payload[0] === 0x46 && payload[1] === 0x4c
         ? payload.readUInt32LE(8)
         : undefined;
-    if (claimed !== undefined && String(claimed) !== where.sensor) {
+    // (a configured topic may name its sensor level otherwise, e.g. `accel-1`: not checked then)
+    if (claimed !== undefined && /^\d+$/.test(where.sensor) && String(claimed) !== where.sensor) {
       this.countBad({
         reason: 'FL_ERR_INGEST_TOPIC',
         bytes: payload.length,

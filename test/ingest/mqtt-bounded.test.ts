@@ -130,3 +130,12 @@ test('maxSensors caps the state of a source that accepts every topic', { skip },
   );
   assert.equal(s.stats().badFramesByReason.FL_ERR_INGEST_LIMIT, 2);
 });
+
+test('a configured topic whose sensor level is a name, not the id, still delivers', {
+  skip,
+}, async () => {
+  const { got } = await source({ accept: (w) => w.machine === 'named' });
+  await pub.publishAsync('faultline/b/named/accel-1/raw', frame(3, 1), { qos: 1 });
+  await until('the frame on the named topic', () => got.length === 1);
+  assert.equal(got[0].sensorId, 3);
+});
