@@ -992,7 +992,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
         url: redactUrl(this.brokerUrl),
         embedded: this.config.broker.embedded,
         connected: this.alertClient?.connected ?? false,
-        ...(this.broker ? { clients: this.broker.stats().clients } : {}),
+        ...(this.broker
+          ? { clients: this.broker.stats().clients, access: this.broker.stats().access }
+          : {}),
       },
       ingest: { sources: this.sources.map((s) => s.stats()), perSensor },
       store: { kind: this.storeKind, ...store, ...{ pendingPoints: this.pendingPoints.length } },

@@ -12,6 +12,7 @@ import type { BearingGeometry } from '../dsp/bearing.js';
 import type { IngestStats } from '../ingest/source.js';
 import type { HistoryStore } from '../store/types.js';
 import type { AdaptJob } from './adaptation.js';
+import type { EmbeddedBrokerStats } from './broker.js';
 
 /** A machine's ingest counters since start. */
 export interface MachineIngest {
@@ -83,7 +84,14 @@ export interface GatewayHealth {
   gatewayId: string;
   startedAt: string;
   uptimeS: number;
-  broker: { url: string; embedded: boolean; connected: boolean; clients?: number };
+  broker: {
+    url: string;
+    embedded: boolean;
+    connected: boolean;
+    clients?: number;
+    /** Embedded broker: refused CONNECTs, denied publishes/subscriptions, oversize packets. */
+    access?: EmbeddedBrokerStats['access'];
+  };
   ingest: {
     sources: IngestStats[];
     perSensor: Record<
