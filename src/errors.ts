@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   FL_ERR_SERIAL_OPEN: 'the serial device cannot be opened',
   FL_ERR_SERIAL_PERMISSION: 'no permission to open the serial device',
   FL_ERR_MQTT_CONNECT: 'the MQTT broker cannot be reached',
+  FL_ERR_INGEST_UNROUTED: 'a frame arrived on a topic that routes to no configured sensor',
+  FL_ERR_INGEST_TOPIC: "a frame's sensor id differs from the sensor level of its topic",
+  FL_ERR_INGEST_LIMIT: 'a source met more distinct sensors than it keeps state for',
   // ── model (src/model) ──────────────────────────────────────────────────────
   FL_ERR_BACKEND: 'no tfjs backend could be initialised',
   FL_ERR_MODEL_FILE: 'a model file is missing, corrupt or not a Faultline model',
@@ -60,6 +63,8 @@ export const ERROR_CODES = {
   FL_ERR_API_REQUEST: 'a gateway API request has an invalid body, query or parameter',
   FL_ERR_API_CONFLICT:
     'a gateway API request conflicts with running work or a failed promotion guard',
+  FL_ERR_API_ORIGIN:
+    'a browser request to the gateway API comes from another site (Origin or Host not accepted)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

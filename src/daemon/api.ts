@@ -3,9 +3,13 @@
  *
  * Auth: everything under `/api` (REST and the `/api/stream` WebSocket) needs
  * the gateway's token, as
- * `Authorization: Bearer <token>`, as `?token=<token>` (browsers, WebSocket),
- * or as the `faultline_token` cookie a browser gets when it opened
- * `/?token=…` (so the console's own asset requests need no token in the URL).
+ * `Authorization: Bearer <token>`, as `?token=<token>` (only on `/` and
+ * `/api/stream`: browsers and WebSockets; anywhere else it would end up in
+ * logs and histories, and is ignored), or as the `faultline_token` cookie a
+ * browser gets when it opened `/?token=…` (so the console's own asset
+ * requests need no token in the URL). A malformed cookie is a 401. Because a
+ * browser sends the cookie whichever site asks, state-changing requests and
+ * the WebSocket upgrade also pass the Origin/Host check of ./origin.ts (403).
  * Tokens are compared in constant time. `GET /healthz` and the static
  * console (`/`, its scripts and styles) are open: they hold no data, and the
  * console shows its own token screen when the API refuses it. Whether a
@@ -16,13 +20,17 @@
  * small placeholder page linking the API.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { FaultlineError } from '../errors.js';
 import { listenError } from './broker.js';
+import { isLoopbackHost } from './config.js';
 import type { GatewayApi } from './gateway-api.js';
 import { httpStatusOfCode } from './http-errors.js';
+import { crossSiteRefusal } from './origin.js';
 import { registerRoutes } from './routes.js';
 import { registerStream } from './websocket.js';
 
@@ -34,11 +42,17 @@ export interface ApiOptions {
   webDir?: string;
   /** Config key named in a port-in-use error. Default `http.port`. */
   portSetting?: string;
+  /** Serve HTTPS with these PEM files (http.tls). Default: plain HTTP. */
+  tls?: { certPath: string; keyPath: string };
+  /** Origins allowed besides the gateway's own (http.allowedOrigins). Default none. */
+  allowedOrigins?: readonly string[];
+  /** Warnings (plain HTTP off loopback). Default none. */
+  log?: (message: string) => void;
 }
 
 export interface ApiServer {
   readonly app: FastifyInstance;
-  /** `http://<host>:<port>` (a wildcard host is given as localhost). */
+  /** `http[s]://<host>:<port>` (a wildcard host is given as localhost). */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -58,12 +72,20 @@ function cookieToken(req: FastifyRequest): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    if (k !== COOKIE) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return ''; // not percent-decodable: presented, and wrong (401, not a 500)
+    }
   }
   return undefined;
 }
 
-/** The token a request presents, from header, query or cookie. */
+/** Routes where `?token=` is taken: the console's entry page and the WebSocket. */
+const QUERY_TOKEN_ROUTES = new Set(['/', '/api/stream']);
+
+/** The token a request presents, from header, query (where allowed) or cookie. */
 function presented(req: FastifyRequest): {
   token?: string;
   via: 'header' | 'query' | 'cookie' | 'none';
@@ -71,7 +93,8 @@ function presented(req: FastifyRequest): {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return { token: auth.slice(7).trim(), via: 'header' };
   const q = (req.query as Record<string, unknown> | undefined)?.token;
-  if (typeof q === 'string') return { token: q, via: 'query' };
+  if (typeof q === 'string' && QUERY_TOKEN_ROUTES.has(req.url.split('?')[0]))
+    return { token: q, via: 'query' };
   const c = cookieToken(req);
   if (c !== undefined) return { token: c, via: 'cookie' };
   return { via: 'none' };
@@ -110,13 +133,34 @@ function isPublic(req: FastifyRequest): boolean {
 /** Builds the fastify app (not listening): used by startApi and by tests with inject(). */
 export async function buildApi(
   gw: GatewayApi,
-  o: Omit<ApiOptions, 'host' | 'port'>,
+  o: Omit<ApiOptions, 'host' | 'port' | 'log'>,
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    ...(o.tls
+      ? { https: { cert: readPem(o.tls.certPath, 'cert'), key: readPem(o.tls.keyPath, 'key') } }
+      : {}),
+  });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const url = req.url.split('?')[0];
+    const crossSite = crossSiteRefusal(
+      {
+        method: req.method,
+        host: req.headers.host,
+        origin: req.headers.origin,
+        upgrade: req.headers.upgrade,
+      },
+      o.allowedOrigins,
+    );
+    if (crossSite !== undefined) {
+      reply
+        .code(httpStatusOfCode('FL_ERR_API_ORIGIN'))
+        .send({ error: 'FL_ERR_API_ORIGIN', message: crossSite });
+      return reply;
+    }
     const p = presented(req);
     if (isPublic(req)) {
       // a browser opened the console with ?token=: remember it for the console's own requests
@@ -131,7 +175,7 @@ export async function buildApi(
           error: 'FL_ERR_API_AUTH',
           message:
             p.via === 'none'
-              ? 'this API needs the gateway token: send Authorization: Bearer <token> or ?token=<token> (printed at start, kept in <stateDir>/token)'
+              ? 'this API needs the gateway token: send Authorization: Bearer <token> (?token=<token> only on / and /api/stream); it is kept in <stateDir>/token'
               : 'the token does not match this gateway; use the one printed at start (kept in <stateDir>/token)',
         });
       return reply;
@@ -157,6 +201,10 @@ export async function buildApi(
  */
 export async function startApi(gw: GatewayApi, o: ApiOptions): Promise<ApiServer> {
   const app = await buildApi(gw, o);
+  if (!o.tls && !isLoopbackHost(o.host))
+    o.log?.(
+      `faultline gateway: the dashboard API serves plain HTTP on ${o.host}: the token and every request cross the network readable; set http.tls (certPath, keyPath) or put a TLS proxy in front`,
+    );
   try {
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
@@ -168,9 +216,21 @@ export async function startApi(gw: GatewayApi, o: ApiOptions): Promise<ApiServer
     o.host === '0.0.0.0' || o.host === '::' || o.host === '127.0.0.1' ? 'localhost' : o.host;
   return {
     app,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
+    url: `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
     close: () => app.close(),
   };
+}
+
+/** Reads a PEM file of http.tls, naming the setting when it cannot. */
+function readPem(file: string, what: 'cert' | 'key'): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new FaultlineError(
+      'FL_ERR_CONFIG',
+      `cannot read http.tls.${what}Path ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path and its permissions`,
+    );
+  }
 }
 
 const PLACEHOLDER = `<!doctype html>

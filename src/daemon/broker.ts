@@ -11,19 +11,33 @@
  * embedded broker forgets sessions on restart anyway), and the Last Will,
  * retained messages and QoS 1 work as on v5.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { Aedes } from 'aedes';
+import tls from 'node:tls';
+import { Aedes, type Client } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { FaultlineError } from '../errors.js';
+import { BrokerAccess, type BrokerAccessStats, type BrokerAccount } from './broker-auth.js';
+import { PacketSizeGuard } from './mqtt-packet-guard.js';
 
 export interface EmbeddedBrokerOptions {
   /** Listen address. Default 127.0.0.1. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 1883. */
   port?: number;
-  /** When set, clients must present these credentials. */
+  /** When set (and `accounts` is not), clients must present these credentials. */
   username?: string;
   password?: string;
+  /** Accounts with roles (src/daemon/broker-auth.ts); wins over username/password. Default none. */
+  accounts?: readonly BrokerAccount[];
+  /** Most simultaneous connections; more are refused. Default 1000. */
+  maxConnections?: number;
+  /** Largest inbound packet, bytes; a client announcing more is disconnected. Default 128 KiB. */
+  maxPacketBytes?: number;
+  /** Listen with TLS (mqtts) using these PEM files. Default none. */
+  tls?: { certPath: string; keyPath: string };
+  /** Warnings (oversize packets, server errors). Default: none. */
+  log?: (message: string) => void;
   /** Config key named in a port-in-use error. Default `broker.port`. */
   portSetting?: string;
 }
@@ -32,6 +46,8 @@ export interface EmbeddedBrokerStats {
   clients: number;
   /** Messages published through the broker (all clients). */
   published: number;
+  /** Refused CONNECTs, denied publishes and subscriptions, oversize packets. */
+  access: BrokerAccessStats & { oversizePackets: number };
 }
 
 /** A running embedded broker. */
@@ -40,14 +56,28 @@ export class EmbeddedBroker {
   readonly port: number;
   private readonly aedes: Aedes;
   private readonly server: net.Server;
+  readonly tls: boolean;
   private published = 0;
   private closed = false;
+  private readonly access: BrokerAccess;
+  private readonly oversize: { count: number };
 
-  private constructor(aedes: Aedes, server: net.Server, host: string, port: number) {
+  private constructor(
+    aedes: Aedes,
+    server: net.Server,
+    host: string,
+    port: number,
+    access: BrokerAccess,
+    oversize: { count: number },
+    useTls: boolean,
+  ) {
     this.aedes = aedes;
     this.server = server;
     this.host = host;
     this.port = port;
+    this.access = access;
+    this.oversize = oversize;
+    this.tls = useTls;
     aedes.on('publish', (_p, client) => {
       if (client) this.published++;
     });
@@ -60,24 +90,53 @@ export class EmbeddedBroker {
   static async start(o: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
     const host = o.host ?? '127.0.0.1';
     const wanted = o.port ?? 1883;
+    const tlsFiles = o.tls && {
+      cert: readPem(o.tls.certPath, 'cert'),
+      key: readPem(o.tls.keyPath, 'key'),
+    };
     const aedes = await Aedes.createBroker({
       // a slow subscriber must not stall every publisher for the 60 s default
       drainTimeout: 5000,
     });
-    if (o.username !== undefined) {
-      const user = o.username;
-      const pass = o.password ?? '';
-      aedes.authenticate = (_client, username, password, done) => {
-        const ok = username === user && (password?.toString('utf8') ?? '') === pass;
-        if (ok) done(null, true);
-        else
-          done(
-            Object.assign(new Error('bad username or password'), { returnCode: 4 as const }),
-            false,
-          );
-      };
-    }
-    const server = net.createServer(aedes.handle);
+    const access = new BrokerAccess(
+      o.accounts ??
+        (o.username !== undefined
+          ? [{ username: o.username, password: o.password ?? '', role: 'gateway' }]
+          : []),
+    );
+    const who = new WeakMap<Client, BrokerAccount>();
+    aedes.authenticate = (client, username, password, done) => {
+      const a = access.authenticate(username, password);
+      if (a) {
+        who.set(client, a);
+        done(null, true);
+      } else
+        done(
+          Object.assign(new Error('bad username or password'), { returnCode: 4 as const }),
+          false,
+        );
+    };
+    aedes.authorizePublish = (client, packet, done) => {
+      // client null: the broker's own messages (e.g. $SYS)
+      if (client === null || access.mayPublish(who.get(client), packet.topic)) done(null);
+      else done(new Error(`not authorised to publish on ${packet.topic}`));
+    };
+    aedes.authorizeSubscribe = (client, sub, done) => {
+      done(null, access.maySubscribe(who.get(client), sub.topic) ? sub : null);
+    };
+    const oversize = { count: 0 };
+    const maxPacket = o.maxPacketBytes ?? 128 * 1024;
+    const onSocket = (socket: net.Socket) => {
+      const guarded = new PacketSizeGuard(socket, maxPacket, (why) => {
+        oversize.count++;
+        o.log?.(`faultline broker: disconnected ${socket.remoteAddress ?? 'a client'}: ${why}`);
+      });
+      aedes.handle(guarded as unknown as net.Socket);
+    };
+    const server = tlsFiles ? tls.createServer(tlsFiles, onSocket) : net.createServer(onSocket);
+    server.maxConnections = o.maxConnections ?? 1000;
+    // EMFILE and friends on accept: report, never crash the gateway
+    server.on('error', (err) => o.log?.(`faultline broker: ${err.message}`));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -91,17 +150,21 @@ export class EmbeddedBroker {
       throw listenError(err as NodeJS.ErrnoException, host, wanted, o.portSetting ?? 'broker.port');
     }
     const port = (server.address() as net.AddressInfo).port;
-    return new EmbeddedBroker(aedes, server, host, port);
+    return new EmbeddedBroker(aedes, server, host, port, access, oversize, o.tls !== undefined);
   }
 
-  /** `mqtt://<host>:<port>` (a wildcard listen address is given as 127.0.0.1). */
+  /** `mqtt[s]://<host>:<port>` (a wildcard listen address is given as 127.0.0.1). */
   get url(): string {
     const h = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
-    return `mqtt://${h.includes(':') ? `[${h}]` : h}:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://${h.includes(':') ? `[${h}]` : h}:${this.port}`;
   }
 
   stats(): EmbeddedBrokerStats {
-    return { clients: this.aedes.connectedClients, published: this.published };
+    return {
+      clients: this.aedes.connectedClients,
+      published: this.published,
+      access: { ...this.access.stats, oversizePackets: this.oversize.count },
+    };
   }
 
   /** Disconnects every client and stops listening. Idempotent. */
@@ -110,6 +173,18 @@ export class EmbeddedBroker {
     this.closed = true;
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+/** Reads a PEM file of broker.tls, naming the setting when it cannot. */
+function readPem(file: string, what: 'cert' | 'key'): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new FaultlineError(
+      'FL_ERR_CONFIG',
+      `cannot read broker.tls.${what}Path ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path and its permissions`,
+    );
   }
 }
 

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { lookupBearing } from '../data/bearings.js';
 import { healthConfigSchema } from '../diagnose/health.js';
 import { FaultlineError } from '../errors.js';
+import { expandEnv, readSecretFile } from './secrets.js';
 
 const POSITIVE = 'expected a positive number';
 const posNum = () => z.number({ error: POSITIVE }).positive({ error: POSITIVE });
@@ -39,6 +40,44 @@ const name = (what: string) =>
     .regex(/^[^/+#\u0000\s]+$/, {
       error: `${what} name must not contain / + # or spaces (it is an MQTT topic level)`,
     });
+
+/** A password or token: `${NAME}` is replaced by environment variable NAME (src/daemon/secrets.ts). */
+const secret = () =>
+  z.string().transform((v, ctx) => {
+    const r = expandEnv(v);
+    if (r.ok) return r.value;
+    ctx.addIssue({ code: 'custom', message: r.message });
+    return z.NEVER;
+  });
+
+/**
+ * Puts the contents of `passwordFile` (when given) into `password`, so the
+ * rest of the gateway sees one field. The file wins over an inline password.
+ */
+function withPasswordFile<T extends { password?: string; passwordFile?: string }>(
+  o: T,
+  ctx: z.RefinementCtx,
+): T {
+  if (o.passwordFile === undefined) return o;
+  const r = readSecretFile(o.passwordFile);
+  if (r.ok) return { ...o, password: r.value };
+  ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: r.message });
+  return z.NEVER;
+}
+
+/** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** PEM key and certificate files a server listens with (TLS). */
+const serverTlsSchema = z.strictObject({
+  /** PEM certificate (chain) file. */
+  certPath: z.string().min(1),
+  /** PEM private key file of certPath. */
+  keyPath: z.string().min(1),
+});
 
 /** Bearing geometry for the defect frequencies (same units for both diameters). */
 const geometrySchema = z
@@ -150,22 +189,63 @@ const machineSchema = z.strictObject({
   simulate: simulateSchema.optional(),
 });
 
+/**
+ * A client account of the embedded broker, with its role (the gateway's own
+ * clients use broker.username/password and may do everything):
+ * - sensor: publishes raw frames on the topics of its `sensors` only (the
+ *   topics that route to them), subscribes to nothing;
+ * - console: subscribes to (reads) anything and publishes acknowledgements
+ *   (`faultline/<site>/<machine>/alert/ack`) of configured machines.
+ */
+const brokerUserSchema = z
+  .strictObject({
+    /** User name the client presents. */
+    username: z.string().min(1).max(256),
+    /** Password (`${NAME}`: from the environment). Give it or passwordFile. */
+    password: secret().optional(),
+    /** File holding the password (wins over password; `${NAME}` expanded in the path). Default none. */
+    passwordFile: z.string().min(1).optional(),
+    /** sensor or console (see above). */
+    role: z.enum(['sensor', 'console']),
+    /** Role sensor: the sensor ids whose raw frames this account may publish. Default none. */
+    sensors: z.array(z.int().min(0).max(65535)).default([]),
+  })
+  .transform(withPasswordFile)
+  .refine((u) => u.password !== undefined, {
+    error: 'give password or passwordFile',
+    path: ['password'],
+  });
+
 /** MQTT broker the gateway uses for raw frames, alerts and acknowledgements. */
 const brokerSchema = z
   .strictObject({
     /** Run an embedded broker (aedes, MQTT 3.1.1) inside the gateway. Default true. */
     embedded: z.boolean().default(true),
-    /** Embedded broker: listen address. Default 127.0.0.1 (loopback only). */
+    /** Embedded broker: listen address. Default 127.0.0.1 (loopback only); any other address needs username/password. */
     host: z.string().min(1).default('127.0.0.1'),
     /** Embedded broker: TCP port (0: any free port). Default 1883. */
     port: port().default(1883),
     /** External broker URL (mqtt://, mqtts://, ws://) when embedded is false. Default none. */
     url: z.string().min(1).optional(),
-    /** Username (external broker; the embedded broker requires it too when set). Default none. */
+    /** Username of the gateway's own clients (external broker; the embedded broker requires it too when set, and gives it every right). Default none. */
     username: z.string().optional(),
-    /** Password. Default none. */
-    password: z.string().optional(),
-    /** PEM CA file for TLS. Default none. */
+    /** Password (`${NAME}`: from the environment). Default none. */
+    password: secret().optional(),
+    /** File holding the password (wins over password; systemd credentials, container secrets). Default none. */
+    passwordFile: z.string().min(1).optional(),
+    /** Embedded broker: more client accounts, each with a role (sensor or console). Needs username. Default none. */
+    users: z.array(brokerUserSchema).default([]),
+    /** Embedded broker: most simultaneous client connections; more are refused. Default 1000. */
+    maxConnections: posInt().default(1000),
+    /** Embedded broker: largest MQTT packet accepted, bytes (a raw frame is at most 64 KiB); a client sending more is disconnected. Default 131072. */
+    maxPacketBytes: z
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(128 * 1024),
+    /** Embedded broker: listen with TLS (mqtts) using these files. Default none (plain MQTT). */
+    tls: serverTlsSchema.optional(),
+    /** PEM CA file for TLS (the external broker's, or the one that signed broker.tls.certPath). Default none. */
     caPath: z.string().optional(),
     /** PEM client certificate for mutual TLS. Default none. */
     certPath: z.string().optional(),
@@ -177,35 +257,40 @@ const brokerSchema = z
     shareGroup: name('share group').optional(),
   })
   .prefault({})
+  .transform(withPasswordFile)
   .refine((b) => b.embedded || b.url !== undefined, {
     error: 'set broker.url, or broker.embedded: true',
     path: ['url'],
   });
 
 /** InfluxDB 1.x history (store-and-forward queue on disk); absent → the embedded SQLite store. */
-const influxSchema = z.strictObject({
-  /** Host. Default 127.0.0.1. */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** HTTP port. Default 8086. */
-  port: port().default(8086),
-  /** Database. Default faultline. */
-  database: z.string().min(1).default('faultline'),
-  /** Retention policy name. Default faultline. */
-  retentionPolicy: z.string().min(1).default('faultline'),
-  /** Retention duration (InfluxQL, e.g. 30d, INF). Default 30d. */
-  retention: z
-    .string()
-    .regex(/^(INF|\d+[hdw])$/, { error: 'expected an InfluxQL duration like 30d or INF' })
-    .default('30d'),
-  /** Username. Default none. */
-  username: z.string().optional(),
-  /** Password. Default none. */
-  password: z.string().optional(),
-  /** Store-and-forward queue directory. Default <stateDir>/influx-queue. */
-  queueDir: z.string().min(1).optional(),
-  /** Queue bound, bytes on disk. Default 256 MiB. */
-  queueMaxBytes: posInt().default(256 * 1024 * 1024),
-});
+const influxSchema = z
+  .strictObject({
+    /** Host. Default 127.0.0.1. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** HTTP port. Default 8086. */
+    port: port().default(8086),
+    /** Database. Default faultline. */
+    database: z.string().min(1).default('faultline'),
+    /** Retention policy name. Default faultline. */
+    retentionPolicy: z.string().min(1).default('faultline'),
+    /** Retention duration (InfluxQL, e.g. 30d, INF). Default 30d. */
+    retention: z
+      .string()
+      .regex(/^(INF|\d+[hdw])$/, { error: 'expected an InfluxQL duration like 30d or INF' })
+      .default('30d'),
+    /** Username. Default none. */
+    username: z.string().optional(),
+    /** Password (`${NAME}`: from the environment). Default none. */
+    password: secret().optional(),
+    /** File holding the password (wins over password). Default none. */
+    passwordFile: z.string().min(1).optional(),
+    /** Store-and-forward queue directory. Default <stateDir>/influx-queue. */
+    queueDir: z.string().min(1).optional(),
+    /** Queue bound, bytes on disk. Default 256 MiB. */
+    queueMaxBytes: posInt().default(256 * 1024 * 1024),
+  })
+  .transform(withPasswordFile);
 
 /** Embedded history store (SQLite), used when no InfluxDB is configured. */
 const storeSchema = z
@@ -226,8 +311,14 @@ const httpSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** TCP port (0: any free port). Default 8080. */
     port: port().default(8080),
-    /** Access token. Default: generated once and kept in <stateDir>/token. */
-    token: z.string().min(16, { error: 'a token needs at least 16 characters' }).optional(),
+    /** Access token (`${NAME}`: from the environment). Default: generated once and kept in <stateDir>/token. */
+    token: secret()
+      .pipe(z.string().min(16, { error: 'a token needs at least 16 characters' }))
+      .optional(),
+    /** Serve HTTPS with these files. Default none (plain HTTP, with a warning off loopback). */
+    tls: serverTlsSchema.optional(),
+    /** Origins (`https://console.example:8443`) allowed besides the gateway's own for state-changing requests and the WebSocket. Default none. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Directory of the web console's static files. Default app/web/dist when it exists. */
     webDir: z.string().min(1).optional(),
   })
@@ -309,6 +400,7 @@ export const gatewayConfigSchema = z
     cluster: clusterSchema,
   })
   .superRefine((c, ctx) => {
+    checkBrokerAccess(c, ctx);
     if (c.cluster.enabled && c.broker.shareGroup !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -348,6 +440,52 @@ export const gatewayConfigSchema = z
       });
     });
   });
+
+/** Who may reach the embedded broker, and with which accounts (see brokerUserSchema). */
+function checkBrokerAccess(
+  c: {
+    broker: z.output<typeof brokerSchema>;
+    machines: { sensors: { id: number }[] }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const b = c.broker;
+  if (!b.embedded) return;
+  if (!isLoopbackHost(b.host) && b.username === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['broker', 'host'],
+      message: `the embedded broker would accept anyone on ${b.host} (off this machine) without credentials: set broker.username and broker.password (or passwordFile), or listen on 127.0.0.1`,
+    });
+  }
+  if (b.users.length > 0 && b.username === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['broker', 'username'],
+      message:
+        "broker.users need the gateway's own account too: set broker.username and broker.password",
+    });
+  }
+  const sensorIds = new Set(c.machines.flatMap((m) => m.sensors.map((s) => s.id)));
+  const names = new Set(b.username === undefined ? [] : [b.username]);
+  b.users.forEach((u, i) => {
+    if (names.has(u.username))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'users', i, 'username'],
+        message: `user name ${JSON.stringify(u.username)} is used twice (broker.username counts)`,
+      });
+    names.add(u.username);
+    u.sensors.forEach((id, j) => {
+      if (!sensorIds.has(id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['broker', 'users', i, 'sensors', j],
+          message: `sensor ${id} is not a sensor of any configured machine`,
+        });
+    });
+  });
+}
 
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

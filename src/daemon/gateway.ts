@@ -39,6 +39,7 @@ import type { AlertQuery } from '../store/types.js';
 import type { AdaptationManager } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
+import { brokerAccounts } from './broker-auth.js';
 import { ClusterOwnership } from './cluster-ownership.js';
 import { type GatewayConfig, resolveGatewayId, resolveStateDir } from './config.js';
 import type { GatewayApi } from './gateway-api.js';
@@ -205,6 +206,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       host: c.http.host,
       port: c.http.port,
       token: this.token,
+      tls: c.http.tls,
+      allowedOrigins: c.http.allowedOrigins,
+      log: (m) => log.warn(m),
       webDir:
         c.http.webDir ?? (await firstExisting([path.join(ctx.repoRoot, 'app', 'web', 'dist')])),
     });
@@ -241,11 +245,16 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       this.parts.broker = await EmbeddedBroker.start({
         host: b.host,
         port: b.port,
-        username: b.username,
-        password: b.password,
+        accounts: brokerAccounts(this.ctx.config),
+        maxConnections: b.maxConnections,
+        maxPacketBytes: b.maxPacketBytes,
+        tls: b.tls,
+        log: (m) => this.ctx.log.warn(m),
       });
       this.brokerUrl = this.parts.broker.url;
       link.connect = mqtt311Connect;
+      // our own clients verify the embedded broker's certificate like any other client
+      if (b.tls) link.caPath = b.caPath ?? b.tls.certPath;
     } else {
       this.brokerUrl = b.url ?? '';
       link.caPath = b.caPath;

@@ -18,6 +18,7 @@ import { MqttSource } from '../ingest/mqtt-source.js';
 import { SerialSource } from '../ingest/serial-source.js';
 import type { IngestedBlock } from '../ingest/source.js';
 import { type HistoryPoint, ingestPoint } from '../store/types.js';
+import { topicMatches } from './broker-auth.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
 import { emptyInterval, type MachineRuntime } from './machine-table.js';
@@ -64,6 +65,10 @@ export class IngestRouter {
               topics: [rawFilter({ site: c.site, shareGroup: c.broker.shareGroup }), ...custom],
             }),
         waitForBroker: !c.broker.embedded,
+        // state only for topics that route to a configured sensor (garbage topics make none)
+        accept: (w) =>
+          ctx.machines.ofStream(`${w.site}/${w.machine}/${w.sensor}`) !== undefined ||
+          custom.some((f) => topicMatches(f, `faultline/${w.site}/${w.machine}/${w.sensor}/raw`)),
       });
       src.on('bad-frame', (info) => {
         const rt = info.topic ? this.routeOfTopic(info.topic) : undefined;

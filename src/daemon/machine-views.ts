@@ -9,6 +9,7 @@ import type { MachineDiagnosis, MachineView } from '../contract/machine.js';
 import type { MachineStatus } from '../diagnose/pipeline.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
+import { redactUrl } from './secrets.js';
 import type { GatewayHealth } from './views.js';
 
 /** What the views read besides the context; absent parts read as not started. */
@@ -169,10 +170,12 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
     startedAt: new Date(v.startedAt).toISOString(),
     uptimeS: Math.round((Date.now() - v.startedAt) / 1000),
     broker: {
-      url: v.brokerUrl,
+      url: redactUrl(v.brokerUrl),
       embedded: ctx.config.broker.embedded,
       connected: parts.alertClient?.connected ?? false,
-      ...(parts.broker ? { clients: parts.broker.stats().clients } : {}),
+      ...(parts.broker
+        ? { clients: parts.broker.stats().clients, access: parts.broker.stats().access }
+        : {}),
     },
     ingest: { sources: parts.sources.map((s) => s.stats()), perSensor },
     store: { kind: parts.storeKind, ...store, ...{ pendingPoints: v.pendingPoints } },

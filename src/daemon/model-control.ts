@@ -38,6 +38,7 @@ export class ModelControl {
     const c = ctx.config;
     const backend = c.pipeline.backend;
     const registry = await ModelRegistry.open(path.join(ctx.stateDir, 'registry'), {
+      log: (m) => ctx.log.warn(m),
       proveModel: (dir) =>
         ctx.parts.pipeline ? ctx.parts.pipeline.probeModel(dir) : probeModelInWorker(dir, backend),
     });

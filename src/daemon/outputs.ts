@@ -17,7 +17,6 @@ import type { HealthChange } from '../contract/health.js';
 import { DEFECT_KINDS, type IsoZone } from '../contract/health.js';
 import type { MachineDiagnosis } from '../contract/machine.js';
 import { ackTopic } from '../contract/topics.js';
-import { FaultlineError } from '../errors.js';
 import { type MqttLinkOptions, mqttAuthOptions } from '../ingest/mqtt-link.js';
 import { InfluxHistoryStore } from '../store/influx.js';
 import { SqliteHistoryStore } from '../store/sqlite.js';
@@ -28,6 +27,7 @@ import {
   probsPoint,
   vibrationPoint,
 } from '../store/types.js';
+import { AckRecorder } from './acks.js';
 import { mqtt311Connect } from './broker.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { MachineRuntime } from './machine-table.js';
@@ -66,15 +66,25 @@ export async function openHistoryStore(ctx: GatewayContext): Promise<void> {
   }
 }
 
+/** What identifies the MQTT echo of an ack the API published. */
+const echoKey = (id: string, by: string, comment?: string) =>
+  JSON.stringify([id, by, comment ?? null]);
+
 /** The pipeline's results on their way to the store, MQTT and the gateway's listeners. */
 export class Outputs {
   private readonly ctx: GatewayContext;
   private pendingPoints: HistoryPoint[] = [];
-  /** Ids acknowledged through the API and published: their MQTT echo is not recorded twice. */
+  /** Acks published by the API (by content): their MQTT echo is not recorded twice. */
   private readonly apiAcks = new Set<string>();
+  readonly acks: AckRecorder;
 
   constructor(ctx: GatewayContext) {
     this.ctx = ctx;
+    this.acks = new AckRecorder({
+      store: () => this.ctx.parts.store,
+      alerts: (q) => this.alerts(q),
+      announce: (a) => this.ctx.emit('ack', a),
+    });
   }
 
   /** Points waiting for the next flush. */
@@ -230,24 +240,27 @@ export class Outputs {
   /**
    * Acknowledges an alert from the API: recorded in the store and published on
    * the alert's ack topic so other consoles learn of it.
-   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id; a store
+   *   failure is thrown on (the API answers 5xx, never 200)
    */
   async ackAlert(id: string, by: string, comment?: string): Promise<Alert> {
-    const found = (await this.alerts({ limit: 100_000 })).find((a) => a.id === id);
-    if (!found) throw new FaultlineError('FL_ERR_API_NOT_FOUND', `no alert with id ${id}`);
-    await this.recordAck(id, found.machine, by, comment, 'api');
+    const { alert: found, first } = await this.acks.record(
+      { id, by, ...(comment ? { comment } : {}) },
+      'api',
+    );
     const client = this.ctx.parts.alertClient;
-    if (client?.connected) {
-      this.apiAcks.add(id);
+    if (first && client?.connected) {
+      const key = echoKey(id, by, comment);
+      this.apiAcks.add(key);
       client
         .publishAsync(
           ackTopic(this.ctx.config.site, found.machine),
           JSON.stringify({ id, by, ...(comment ? { comment } : {}) }),
           { qos: 1 },
         )
-        .catch(() => this.apiAcks.delete(id));
+        .catch(() => this.apiAcks.delete(key));
     }
-    return (await this.alerts({ limit: 100_000 })).find((a) => a.id === id) ?? found;
+    return found;
   }
 
   private async recordAck(
@@ -257,12 +270,14 @@ export class Outputs {
     comment: string | undefined,
     via: 'mqtt' | 'api',
   ): Promise<void> {
-    if (via === 'mqtt' && this.apiAcks.delete(id)) return; // our own echo of an API ack
+    // our own echo of an API ack (keyed by its content: another ack of the same id is not an echo)
+    if (via === 'mqtt' && this.apiAcks.delete(echoKey(id, by, comment))) return;
     try {
-      await this.ctx.parts.store?.ack(id, by, comment);
-      this.ctx.emit('ack', { id, machine, by, ...(comment ? { comment } : {}), via });
+      await this.acks.record({ id, machine, by, ...(comment ? { comment } : {}) }, via);
     } catch (err) {
-      this.ctx.log.warn(`faultline gateway: ack of ${id} not stored: ${(err as Error).message}`);
+      this.ctx.log.warn(
+        `faultline gateway: ack of ${id} on ${machine} refused: ${(err as Error).message}`,
+      );
     }
   }
 }

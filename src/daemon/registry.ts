@@ -7,11 +7,14 @@
  * A version is immutable once registered and named `v<n>-<hash8>` (n counts up,
  * hash8 is the start of the model's content hash), so two different models
  * never share an id. Registering a model whose content hash is already there
- * returns the existing version. `registry.json` is replaced atomically
- * (write + rename), so the active version of every machine survives a
- * restart or a power cut. Rollback walks each machine's activation history.
+ * returns the existing version. `registry.json` is replaced atomically and
+ * durably (temp file, fsync, rename, fsync of the folder; ./atomic-file.ts),
+ * the previous copy kept as `registry.json.bak`, so the active version of
+ * every machine survives a restart or a power cut; a registry.json that is
+ * missing or does not parse at start is read from the .bak instead (and
+ * `recovered` says why). Rollback walks each machine's activation history.
  */
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { PromotionRecord } from '../contract/api.js';
 import { FaultlineError } from '../errors.js';
@@ -21,6 +24,7 @@ import {
   readModelMetadata,
   verifyModelFiles,
 } from '../model/artifact.js';
+import { readWithBackup, writeFileAtomic } from './atomic-file.js';
 
 /** One registered model version. */
 export interface ModelVersion {
@@ -78,6 +82,8 @@ export interface RegisterOptions {
 export class ModelRegistry {
   readonly dir: string;
   private data: RegistryFile;
+  /** Why registry.json was read from its .bak at open, if it was. */
+  recovered: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -99,7 +105,7 @@ export class ModelRegistry {
    */
   static async open(
     dir: string,
-    o: { proveModel?: (dir: string) => Promise<void> } = {},
+    o: { proveModel?: (dir: string) => Promise<void>; log?: (message: string) => void } = {},
   ): Promise<ModelRegistry> {
     const abs = path.resolve(dir);
     await mkdir(path.join(abs, 'versions'), { recursive: true });
@@ -111,26 +117,33 @@ export class ModelRegistry {
       versions: [],
       machines: {},
     };
-    let text: string | undefined;
+    const parse = (text: string): RegistryFile => {
+      const parsed = JSON.parse(text) as RegistryFile;
+      if (parsed.format !== 'faultline-registry' || !Array.isArray(parsed.versions))
+        throw new Error('not a registry');
+      return parsed;
+    };
+    let recovered: string | undefined;
     try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (text !== undefined) {
-      try {
-        const parsed = JSON.parse(text) as RegistryFile;
-        if (parsed.format !== 'faultline-registry' || !Array.isArray(parsed.versions))
-          throw new Error('not a registry');
-        data = parsed;
-      } catch (err) {
-        throw new FaultlineError(
-          'FL_ERR_MODEL_FILE',
-          `${file} is corrupt (${(err as Error).message}); move it away to start an empty registry`,
+      const r = await readWithBackup(file, parse);
+      if (r.from !== 'none') data = r.value;
+      if (r.from === 'backup') {
+        recovered = r.problem;
+        o.log?.(
+          `faultline registry: ${r.problem}; recovered from ${file}.bak (the change written last may be lost)`,
         );
       }
+    } catch (err) {
+      throw new FaultlineError(
+        'FL_ERR_MODEL_FILE',
+        `${file} is corrupt (${(err as Error).message}) and ${file}.bak cannot replace it; move it away to start an empty registry`,
+      );
     }
-    return new ModelRegistry(abs, data, o.proveModel ?? loadInThisThread);
+    const reg = new ModelRegistry(abs, data, o.proveModel ?? loadInThisThread);
+    reg.recovered = recovered;
+    // put the recovered copy back in place at once (keeping the good .bak, not the bad file)
+    if (recovered !== undefined) await reg.save({ backup: false });
+    return reg;
   }
 
   /** Every version, oldest first. */
@@ -317,11 +330,12 @@ export class ModelRegistry {
     return v;
   }
 
-  private async save(): Promise<void> {
-    const file = path.join(this.dir, 'registry.json');
-    const tmp = `${file}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(this.data, null, 2)}\n`);
-    await rename(tmp, file);
+  private async save(o: { backup?: boolean } = {}): Promise<void> {
+    await writeFileAtomic(
+      path.join(this.dir, 'registry.json'),
+      `${JSON.stringify(this.data, null, 2)}\n`,
+      o,
+    );
   }
 
   private locked<R>(fn: () => Promise<R>): Promise<R> {

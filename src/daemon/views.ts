@@ -10,6 +10,7 @@ import type { HealthChange } from '../contract/health.js';
 import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/machine.js';
 import type { IngestStats } from '../ingest/source.js';
 import type { HistoryStore } from '../store/types.js';
+import type { EmbeddedBrokerStats } from './broker.js';
 
 /** `GET /api/gateway`. */
 export interface GatewayHealth {
@@ -17,7 +18,14 @@ export interface GatewayHealth {
   gatewayId: string;
   startedAt: string;
   uptimeS: number;
-  broker: { url: string; embedded: boolean; connected: boolean; clients?: number };
+  broker: {
+    url: string;
+    embedded: boolean;
+    connected: boolean;
+    clients?: number;
+    /** Embedded broker: refused CONNECTs, denied publishes/subscriptions, oversize packets. */
+    access?: EmbeddedBrokerStats['access'];
+  };
   ingest: {
     sources: IngestStats[];
     perSensor: Record<

@@ -74,6 +74,14 @@ export interface WalkContext {
   wanted: ReadonlySet<string> | undefined;
   /** Struct fields that may still be listed in this file (starts at {@link MAX_STRUCT_FIELDS}). */
   fieldsLeft: number;
+  /**
+   * Bytes the decoded arrays of this file may still take (float64: 8 per
+   * element, char: 2), charged before each allocation: small stored types
+   * (int8: 1 byte per element on disk) grow eightfold when decoded.
+   */
+  decodedBytesLeft: number;
+  /** The file's decode cap, bytes (for the message). */
+  decodedBytesCap: number;
 }
 
 interface Tag {
@@ -300,6 +308,14 @@ function walkMatrix(
     return listed; // complex arrays are listed, not decoded
   }
   if (!want) return listed;
+  const decodedBytes = count * (isChar ? 2 : 8);
+  if (decodedBytes > ctx.decodedBytesLeft) {
+    throw new FaultlineError(
+      'FL_ERR_MAT_FORMAT',
+      `${label}: decoding ${dims.join('x')} elements takes ${decodedBytes} bytes, more than the ${ctx.decodedBytesLeft} left of the file's ${ctx.decodedBytesCap}-byte decode cap; read fewer variables (options.variables) or split the recording into shorter files`,
+    );
+  }
+  ctx.decodedBytesLeft -= decodedBytes;
   if (isChar) {
     const text = decodeChar(element, real.type, real.data, real.nbytes, dims, label);
     return { ...listed, decoded: true, text };

@@ -68,6 +68,13 @@ const HEADER_TEXT = 'MATLAB 5.0 MAT-file';
  */
 export const MAX_INFLATED_BYTES = MAX_ARRAY_ELEMENTS * 8 + 64 * 2 ** 20;
 /**
+ * Most bytes the decoded arrays of one file may take together (float64, 8
+ * bytes per element), the same room as {@link MAX_INFLATED_BYTES}: one
+ * {@link MAX_ARRAY_ELEMENTS}-sample array plus 64 MiB. Without it, arrays
+ * stored as int8 inside the inflation cap could each decode to 1 GiB.
+ */
+export const MAX_DECODED_BYTES = MAX_ARRAY_ELEMENTS * 8 + 64 * 2 ** 20;
+/**
  * Compressed bytes inflated first, to read the element's tag (and so its
  * declared size) before inflating the rest: at zlib's ~1000:1 at most ~1 MiB.
  */
@@ -82,6 +89,8 @@ export interface ReadMatOptions {
   variables?: readonly string[];
   /** Most bytes all compressed elements of the file may inflate to, together. Default {@link MAX_INFLATED_BYTES}. */
   maxInflatedBytes?: number;
+  /** Most bytes the decoded arrays of the file may take, together. Default {@link MAX_DECODED_BYTES}. */
+  maxDecodedBytes?: number;
   /** Name used in error messages when `src` is a buffer. */
   label?: string;
 }
@@ -124,6 +133,8 @@ export function parseMat(
   const ctx: WalkContext = {
     wanted: options.variables ? new Set(options.variables) : undefined,
     fieldsLeft: MAX_STRUCT_FIELDS,
+    decodedBytesLeft: options.maxDecodedBytes ?? MAX_DECODED_BYTES,
+    decodedBytesCap: options.maxDecodedBytes ?? MAX_DECODED_BYTES,
   };
   const cap = options.maxInflatedBytes ?? MAX_INFLATED_BYTES;
   const inflation: InflationBudget = { cap, left: cap };

@@ -15,9 +15,16 @@
  *
  * Sequence gaps are tracked per (site, machine): sensor ids are unique within
  * a site, but a wildcard subscription may span several.
+ *
+ * State under hostile input stays bounded: a topic is decoded (and gets
+ * sequence state) only when `accept` takes it (the gateway: topics that
+ * route to a configured sensor), a frame must carry the sensor id its topic
+ * names, and at most `maxSensors` topics get state; everything else is
+ * counted as a bad frame (FL_ERR_INGEST_UNROUTED, FL_ERR_INGEST_TOPIC,
+ * FL_ERR_INGEST_LIMIT) and dropped.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { checkFilter, parseRawTopic, rawFilter } from '../contract/topics.js';
+import { checkFilter, parseRawTopic, type RawTopic, rawFilter } from '../contract/topics.js';
 import { decodePayload } from './decoder.js';
 import { connectMqttLink, endMqttLink, type MqttLinkOptions } from './mqtt-link.js';
 import { SequenceTracker } from './sequence.js';
@@ -50,6 +57,10 @@ export interface MqttSourceOptions extends MqttLinkOptions {
   dynamicTopics?: boolean;
   /** Blocks buffered for a slow consumer before acknowledgements are held back. Default 64. */
   highWaterMark?: number;
+  /** Which raw topics to decode; others are dropped as FL_ERR_INGEST_UNROUTED. Default: all. */
+  accept?: (where: RawTopic) => boolean;
+  /** Most distinct sensor topics with sequence state; frames of further ones are dropped (FL_ERR_INGEST_LIMIT). Default 4096. */
+  maxSensors?: number;
 }
 
 /** MQTT ingestion source. See the module comment and {@link IngestSource}. */
@@ -60,6 +71,8 @@ export class MqttSource extends IngestSource {
   private topicOps: Promise<void> = Promise.resolve();
   private client: MqttClient | undefined;
   private readonly trackers = new Map<string, SequenceTracker>();
+  /** Sensor topics (`site/machine/sensor`) that have sequence state. */
+  private readonly sensorKeys = new Set<string>();
   /** Acks held back while the consumer is saturated. */
   private held: Array<() => void> = [];
   private saturated = false;
@@ -147,6 +160,25 @@ export class MqttSource extends IngestSource {
     for (const done of this.held.splice(0)) done();
   }
 
+  /** Why a topic gets no state and no decoding, or undefined when it may. */
+  private refuse(where: RawTopic): { reason: string; message: string } | undefined {
+    const key = `${where.site}/${where.machine}/${where.sensor}`;
+    if (this.sensorKeys.has(key)) return undefined;
+    if (this.opts.accept && !this.opts.accept(where))
+      return {
+        reason: 'FL_ERR_INGEST_UNROUTED',
+        message: `no configured sensor ${where.sensor} of ${where.site}/${where.machine}`,
+      };
+    const max = this.opts.maxSensors ?? 4096;
+    if (this.sensorKeys.size >= max)
+      return {
+        reason: 'FL_ERR_INGEST_LIMIT',
+        message: `already ${max} sensor topics; ${key} is not tracked`,
+      };
+    this.sensorKeys.add(key);
+    return undefined;
+  }
+
   private onMessage(packet: IPublishPacket, done: (err?: Error) => void): void {
     const payload =
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -162,11 +194,35 @@ export class MqttSource extends IngestSource {
       done();
       return;
     }
+    const refused = this.refuse(where);
+    if (refused) {
+      this.countBad({ ...refused, bytes: payload.length, topic: packet.topic });
+      done();
+      return;
+    }
     const key = `${where.site}/${where.machine}`;
     let tracker = this.trackers.get(key);
     if (!tracker) {
       tracker = new SequenceTracker();
       this.trackers.set(key, tracker);
+    }
+    // the header's sensor id (offset 8, u32 LE; PROTOCOL.md) must be the topic's, before the
+    // tracker sees it: else one topic could make state for 2^32 sensors
+    // (only for what starts like a frame: garbage is the decoder's to name)
+    const claimed =
+      payload.length >= 12 && payload[0] === 0x46 && payload[1] === 0x4c
+        ? payload.readUInt32LE(8)
+        : undefined;
+    // (a configured topic may name its sensor level otherwise, e.g. `accel-1`: not checked then)
+    if (claimed !== undefined && /^\d+$/.test(where.sensor) && String(claimed) !== where.sensor) {
+      this.countBad({
+        reason: 'FL_ERR_INGEST_TOPIC',
+        bytes: payload.length,
+        message: `frame from sensor ${claimed} arrived on ${packet.topic}: a sensor publishes on its own topic`,
+        topic: packet.topic,
+      });
+      done();
+      return;
     }
     const r = decodePayload(payload, tracker);
     if (r.kind === 'bad') {
@@ -181,14 +237,6 @@ export class MqttSource extends IngestSource {
     }
     if (r.verdict === 'restart') this.countSequence(r.verdict);
     const block = r.block;
-    if (String(block.sensorId) !== where.sensor) {
-      this.emit(
-        'warning',
-        new Error(
-          `frame from sensor ${block.sensorId} arrived on ${packet.topic}: check the publisher's topic`,
-        ),
-      );
-    }
     const more = this.deliver(
       { ...block, origin: { link: 'mqtt', topic: packet.topic, ...where } },
       `${key}/${block.sensorId}`,

@@ -201,7 +201,7 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     ]);
   }
 
-  /** Appends an ack point (InfluxDB cannot update rows); the latest ack of an id wins. */
+  /** Appends an ack point (InfluxDB cannot update rows); the first ack of an id stands. */
   async ack(id: string, by: string, comment?: string): Promise<void> {
     const fields: HistoryPoint['fields'] = { id, by };
     if (comment !== undefined) fields.comment = comment;
@@ -232,7 +232,9 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
       }>(
         `SELECT "id", "by", "comment" FROM ${this.from(MEASUREMENTS.acks)} WHERE ${ids} ORDER BY time ASC`,
       );
-      const byId = new Map(acks.map((a) => [a.id, a]));
+      // oldest first: the first ack of an alert stands, later ones are history
+      const byId = new Map<string, (typeof acks)[number]>();
+      for (const k of acks) if (!byId.has(k.id)) byId.set(k.id, k);
       for (const a of alerts) {
         const k = byId.get(a.id);
         if (k) {

@@ -87,6 +87,13 @@ export class SqliteHistoryStore implements HistoryStore {
         ack_comment TEXT
       );
       CREATE INDEX IF NOT EXISTS alerts_time ON alerts (time_ms);
+      CREATE TABLE IF NOT EXISTS alert_acks (
+        alert_id TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        ack_by TEXT NOT NULL,
+        ack_comment TEXT
+      );
+      CREATE INDEX IF NOT EXISTS alert_acks_id ON alert_acks (alert_id);
     `);
     this.insertPoint = this.db.prepare(
       'INSERT INTO points (measurement, time_ms, site, machine, sensor, tags, fields) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -131,11 +138,40 @@ export class SqliteHistoryStore implements HistoryStore {
     this.maybePrune(1);
   }
 
+  /**
+   * Records an ack: the first one of an alert stands (it is the alert's
+   * `acknowledged`); every ack, first or later, is appended to `alert_acks`.
+   */
   async ack(id: string, by: string, comment?: string): Promise<void> {
     this.assertOpen();
-    this.db
-      .prepare('UPDATE alerts SET ack_by = ?, ack_time_ms = ?, ack_comment = ? WHERE id = ?')
-      .run(by, this.now(), comment ?? null, id);
+    const now = this.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'UPDATE alerts SET ack_by = ?, ack_time_ms = ?, ack_comment = ? WHERE id = ? AND ack_by IS NULL',
+        )
+        .run(by, now, comment ?? null, id);
+      this.db
+        .prepare(
+          'INSERT INTO alert_acks (alert_id, time_ms, ack_by, ack_comment) VALUES (?, ?, ?, ?)',
+        )
+        .run(id, now, by, comment ?? null);
+    })();
+  }
+
+  /** Every ack of alert `id`, oldest first (the first is the one that stands). */
+  ackHistory(id: string): { by: string; time: string; comment?: string }[] {
+    this.assertOpen();
+    const rows = this.db
+      .prepare(
+        'SELECT ack_by, time_ms, ack_comment FROM alert_acks WHERE alert_id = ? ORDER BY time_ms, rowid',
+      )
+      .all(id) as { ack_by: string; time_ms: number; ack_comment: string | null }[];
+    return rows.map((r) => ({
+      by: r.ack_by,
+      time: new Date(r.time_ms).toISOString(),
+      ...(r.ack_comment !== null ? { comment: r.ack_comment } : {}),
+    }));
   }
 
   async queryAlerts(q: AlertQuery = {}): Promise<Alert[]> {
@@ -205,6 +241,7 @@ export class SqliteHistoryStore implements HistoryStore {
     const alerts = this.db
       .prepare('DELETE FROM alerts WHERE time_ms < ?')
       .run(now - this.alertRetentionMs).changes;
+    this.db.prepare('DELETE FROM alert_acks WHERE alert_id NOT IN (SELECT id FROM alerts)').run();
     this.writesSincePrune = 0;
     return { points, alerts };
   }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -69,10 +69,11 @@ test('dist/ holds every module and the built gateway diagnoses the simulated fle
   c.stderr?.on('data', (d) => {
     out += d;
   });
-  const token = await new Promise<string>((resolve, reject) => {
+  // stdout is a pipe, not a terminal: the banner names the token file, never the token
+  const tokenFile = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no dashboard line in 60 s:\n${out}`)), 60_000);
     const check = () => {
-      const m = /dashboard: \S+\?token=(\S+)/.exec(out);
+      const m = /dashboard: \S+\s+\(token in (\S+)\)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -81,6 +82,8 @@ test('dist/ holds every module and the built gateway diagnoses the simulated fle
     c.stdout?.on('data', check);
     c.on('exit', (code) => reject(new Error(`the built gateway exited (${code}):\n${out}`)));
   });
+  const token = (await readFile(tokenFile, 'utf8')).trim();
+  assert.ok(!out.includes(token), 'the token never appears on a non-terminal stdout');
   // Every machine diagnosed, and the faulty ones named as their simulator says.
   const deadline = Date.now() + 90_000;
   let machines: {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ModelRegistry } from '../../src/daemon/registry.js';
 import { resolveFrontEndConfig } from '../../src/dsp/frontend.js';
 import { isFaultlineError } from '../../src/errors.js';
@@ -247,4 +249,79 @@ test('a new model proven in a worker (as the gateway does) leaves tfjs out of th
   assert.equal(r.hash, models[1].contentHash);
   assert.match(r.refused, /^FL_ERR_MODEL_FILE .*3 classes/);
   assert.equal(r.tf, false, 'tfjs was never loaded in the registering thread');
+});
+
+test('a truncated registry.json is recovered from registry.json.bak, not fatal', async () => {
+  const root = path.join(dir, 'reg-trunc');
+  const reg = await ModelRegistry.open(root);
+  const a = await reg.register(path.join(dir, 'm1'), { origin: 't' });
+  const b = await reg.register(path.join(dir, 'm2'), { origin: 't' });
+  await reg.activate('p1', a.id);
+  await reg.activate('p1', b.id);
+  const file = path.join(root, 'registry.json');
+  // the .bak holds the copy before the last write
+  const bak = JSON.parse(await readFile(`${file}.bak`, 'utf8'));
+  assert.equal(bak.machines.p1.active, a.id);
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.slice(0, text.length >> 1));
+  const warnings: string[] = [];
+  const reopened = await ModelRegistry.open(root, { log: (m) => warnings.push(m) });
+  assert.match(reopened.recovered ?? '', /registry\.json: .*JSON/);
+  assert.match(warnings.join('\n'), /recovered from .*registry\.json\.bak/);
+  assert.equal(reopened.active('p1')?.id, a.id, 'the state of the write before');
+  assert.equal(reopened.list().length, 2);
+  // the recovered copy is back in place, and the good .bak was kept
+  JSON.parse(await readFile(file, 'utf8'));
+  assert.equal(JSON.parse(await readFile(`${file}.bak`, 'utf8')).machines.p1.active, a.id);
+  assert.equal((await ModelRegistry.open(root)).recovered, undefined);
+  // registry.json gone (a crash between renames on a lying disk): the .bak again
+  await rm(file);
+  assert.equal((await ModelRegistry.open(root)).active('p1')?.id, a.id);
+  // both unreadable: still refused, naming both
+  await writeFile(file, '{"format": "faultl');
+  await writeFile(`${file}.bak`, '{');
+  await assert.rejects(
+    ModelRegistry.open(root),
+    (e) => isFaultlineError(e, 'FL_ERR_MODEL_FILE') && /\.bak cannot replace it/.test(e.message),
+  );
+});
+
+test('power cut: SIGKILL while the registry is being written leaves a readable registry', {
+  timeout: 300_000,
+}, async () => {
+  const root = path.join(dir, 'reg-kill');
+  const reg = await ModelRegistry.open(root);
+  const a = await reg.register(path.join(dir, 'm1'), { origin: 't' });
+  const b = await reg.register(path.join(dir, 'm2'), { origin: 't' });
+  for (let round = 0; round < 5; round++) {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(path.dirname(fileURLToPath(import.meta.url)), 'registry-writer.ts'),
+        root,
+        a.id,
+        b.id,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = once(child, 'exit');
+    // kill it somewhere in its stream of writes: after a varying number of them
+    const writes = 5 + round * 37;
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout?.on('data', (d: Buffer) => {
+        seen += d.toString().split('\n').length - 1;
+        if (seen >= writes) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(seen >= writes, `the writer stopped early after ${seen} writes`);
+    const after = await ModelRegistry.open(root);
+    assert.ok([a.id, b.id].includes(after.active('p')?.id ?? ''), `round ${round}`);
+    assert.equal(after.list().length, 2);
+  }
 });

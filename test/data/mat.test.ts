@@ -7,6 +7,7 @@ import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   MAX_ARRAY_ELEMENTS,
+  MAX_DECODED_BYTES,
   MAX_INFLATED_BYTES,
   MAX_STRUCT_DEPTH,
   MAX_STRUCT_FIELDS,
@@ -972,5 +973,35 @@ test('reads bearing.gs of the real MFPT InnerRaceFault_vload_1.mat with the valu
     assert.equal(ch.channel, 'bearing.gs');
     assert.equal(ch.samples.length, 146_484);
     assert.equal(ch.samples[1000], Math.fround(0.4413101));
+  }
+});
+
+test('decoded arrays are charged against the file’s decode cap before they are allocated', () => {
+  assert.equal(MAX_DECODED_BYTES, MAX_ARRAY_ELEMENTS * 8 + 64 * 2 ** 20);
+  // three 2^17-sample arrays stored as uint8 (128 KiB each on disk, 64 KiB compressed
+  // to almost nothing) decode to 1 MiB of float64 each: a 2.5 MiB cap takes two
+  const vars: FixtureVar[] = ['a', 'b', 'c'].map((name) => ({
+    name,
+    kind: 'double',
+    storage: 'uint8',
+    dims: [2 ** 17, 1],
+    data: new Array(2 ** 17).fill(1),
+  }));
+  for (const compress of [false, true]) {
+    const file = writeMat(vars, { compress });
+    assert.equal(parseMat(file).size, 3);
+    assert.throws(
+      () => parseMat(file, { label: 'int8-bomb.mat', maxDecodedBytes: 2.5 * 2 ** 20 }),
+      (e) =>
+        isFaultlineError(e, 'FL_ERR_MAT_FORMAT') &&
+        /^int8-bomb\.mat: variable #2 .*'c'\): decoding 131072x1 elements takes 1048576 bytes, more than the 524288 left of the file's 2621440-byte decode cap/.test(
+          (e as Error).message,
+        ),
+    );
+    // naming only what is needed decodes within the cap
+    assert.equal(
+      parseMat(file, { variables: ['c'], maxDecodedBytes: 2.5 * 2 ** 20 }).get('c')?.decoded,
+      true,
+    );
   }
 });

@@ -179,7 +179,7 @@ export async function startGatewayProcess(
   const deadline = Date.now() + readyMs;
   let m: RegExpMatchArray | null = null;
   while (
-    !(m = out.match(/API:\s+(http:\/\/\S+?)\/api\/machines\s+\(Authorization: Bearer (\S+)\)/))
+    !(m = out.match(/API:\s+(https?:\/\/\S+?)\/api\/machines\s+\(Authorization: Bearer (.+)\)\n/))
   ) {
     if (ended) throw new Error(`gateway exited at start:\n${out}`);
     if (Date.now() > deadline) {
@@ -189,7 +189,7 @@ export async function startGatewayProcess(
     await sleep(50);
   }
   const apiUrl = m[1];
-  const token = m[2];
+  const token = await bannerToken(m[2], configFile);
   const call = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${apiUrl}${route}`, {
       method,
@@ -224,6 +224,20 @@ export async function startGatewayProcess(
     stop: (graceMs = 10_000) => stopWith('SIGTERM', graceMs),
     kill: () => stopWith('SIGKILL', 1000),
   };
+}
+
+/**
+ * The token a gateway's start banner points at: without a terminal it never
+ * prints the token, only `$(cat <file>)` or `<http.token>` (the config's).
+ */
+export async function bannerToken(shown: string, configFile: string): Promise<string> {
+  const file = /^\$\(cat (.+)\)$/.exec(shown)?.[1];
+  if (file !== undefined) return (await readFile(file, 'utf8')).trim();
+  if (shown === '<http.token>') {
+    const c = JSON.parse(await readFile(configFile, 'utf8')) as { http?: { token?: string } };
+    if (c.http?.token) return c.http.token;
+  }
+  throw new Error(`the start banner shows no token reference: ${shown}`);
 }
 
 // ── a serial sensor driven from the test ───────────────────────────────────

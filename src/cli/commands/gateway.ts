@@ -7,10 +7,12 @@
  * `faultline gateway adapt|rollback|status` talk to a running gateway over
  * its API (thin clients: the daemon does the work).
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../daemon/config.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../../daemon/defaults.js';
 import { Gateway } from '../../daemon/gateway.js';
+import { redactConfig, redactUrl } from '../../daemon/secrets.js';
 import { FaultlineError } from '../../errors.js';
 
 interface RunOptions {
@@ -94,6 +96,27 @@ async function call(
   return data;
 }
 
+/**
+ * How the start banner shows the token. On a terminal, the dashboard link
+ * carries it (one click). Anywhere else (a service manager's journal, a pipe,
+ * a log file) it names where the token is, never the token itself:
+ * `$(cat <stateDir>/token)`, or `<http.token>` when the configuration holds it.
+ */
+export function accessLines(
+  gateway: Pick<Gateway, 'dashboardUrl' | 'apiUrl' | 'token' | 'stateDir'>,
+  config: Pick<GatewayConfig, 'http'>,
+  tty: boolean,
+): { dashboard: string; bearer: string } {
+  if (tty) return { dashboard: gateway.dashboardUrl, bearer: gateway.token };
+  if (config.http.token !== undefined)
+    return {
+      dashboard: `${gateway.apiUrl}/  (token: http.token of the configuration)`,
+      bearer: '<http.token>',
+    };
+  const file = path.join(gateway.stateDir, 'token');
+  return { dashboard: `${gateway.apiUrl}/  (token in ${file})`, bearer: `$(cat ${file})` };
+}
+
 const print = (v: unknown): void => {
   process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 };
@@ -119,16 +142,17 @@ export function registerGatewayCommand(program: Command): void {
     .action(async (o: RunOptions) => {
       const config = await effectiveConfig(o);
       if (o.check) {
-        print(config);
+        print(redactConfig(config));
         return;
       }
       const gateway = await Gateway.start({ config, configFile: o.config, fleet: o.fleet });
+      const access = accessLines(gateway, config, process.stdout.isTTY === true);
       process.stdout.write(
         [
           `faultline gateway ${gateway.gatewayId} (site ${config.site}) running`,
-          `  dashboard: ${gateway.dashboardUrl}`,
-          `  API:       ${gateway.apiUrl}/api/machines  (Authorization: Bearer ${gateway.token})`,
-          `  broker:    ${gateway.brokerUrl}${config.broker.embedded ? ' (embedded, MQTT 3.1.1)' : ''}`,
+          `  dashboard: ${access.dashboard}`,
+          `  API:       ${gateway.apiUrl}/api/machines  (Authorization: Bearer ${access.bearer})`,
+          `  broker:    ${redactUrl(gateway.brokerUrl)}${config.broker.embedded ? ' (embedded, MQTT 3.1.1)' : ''}`,
           `  state:     ${gateway.stateDir}`,
           `  machines:  ${config.machines.map((m) => m.id).join(', ')}`,
           '',
