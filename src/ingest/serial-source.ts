@@ -8,6 +8,7 @@
  * After the first open, a closed or failing port is reopened with exponential
  * backoff + jitter until the device reappears; `close()` stops that.
  */
+import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import type { SampleBlock } from '../contract/sample-block.js';
@@ -23,6 +24,10 @@ import type { LinkStats } from './link-stats.js';
 import { type BlockOrigin, IngestSource } from './source.js';
 
 /** What the source needs of a port: `serialport`'s SerialPort and SerialPortMock both fit. */
+
+/** How often an open port's device node is checked for removal, ms. */
+const PRESENCE_CHECK_MS = 1000;
+
 export interface SerialPortLike extends Duplex {
   readonly isOpen: boolean;
   open(cb?: (err: Error | null) => void): void;
@@ -106,6 +111,7 @@ export class SerialSource extends IngestSource {
   private retryTimer: NodeJS.Timeout | undefined;
   private connectedOnce = false;
   private linkPaused = false;
+  private presenceTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: SerialSourceOptions) {
     super('serial', opts.highWaterMark);
@@ -147,6 +153,7 @@ export class SerialSource extends IngestSource {
 
   protected override async disconnect(): Promise<void> {
     clearTimeout(this.retryTimer);
+    clearInterval(this.presenceTimer);
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
@@ -190,10 +197,36 @@ export class SerialSource extends IngestSource {
       this.scheduleRetry(err?.message ?? 'port closed');
     });
     if (this.linkPaused) port.pause();
+    this.watchPresence(port);
     if (this.connectedOnce) this.counters.reconnects++;
     this.connectedOnce = true;
     this.backoff.reset();
     this.setState('connected');
+  }
+
+  /**
+   * Polls the device node while the port is open. A port learns that its
+   * device is gone from a failed read, and a port paused by backpressure
+   * reads nothing: a USB adapter pulled then would go unnoticed until the
+   * consumer caught up. The node vanishing (udev removes it, as socat
+   * removes its link) is the same news, without a read. A port whose path
+   * is not a file (a test's fake) is not watched.
+   */
+  private watchPresence(port: SerialPortLike): void {
+    clearInterval(this.presenceTimer);
+    if (!existsSync(this.path)) return;
+    this.presenceTimer = setInterval(() => {
+      if (this.port !== port || this.closing) {
+        clearInterval(this.presenceTimer);
+        return;
+      }
+      if (existsSync(this.path)) return;
+      clearInterval(this.presenceTimer);
+      this.port = undefined;
+      if (port.isOpen) port.close();
+      this.scheduleRetry(`${this.path} is gone (device removed)`);
+    }, PRESENCE_CHECK_MS);
+    this.presenceTimer.unref();
   }
 
   private scheduleRetry(error: string): void {

@@ -131,6 +131,38 @@ describe('serial link through a socat pty pair', () => {
     }
   });
 
+  test('unplug while nobody reads (the port paused by backpressure): the source still notices', async () => {
+    // highWaterMark 1: the first block fills the source, the port is paused and reads nothing more
+    const source = new SerialSource({ path: pty.b, backoff: FAST, highWaterMark: 1 });
+    await source.start();
+    const sink = await openSerialSink({ path: pty.a });
+    try {
+      const first = collect(source, 1);
+      await runSensorStream({
+        sensors: [{ sensorId: 4, source: testSignal(4) }],
+        sampleRate: 12_000,
+        frameSamples: 200,
+        speed: Number.POSITIVE_INFINITY,
+        maxFrames: 50,
+        sink,
+      });
+      await first;
+      source.pause();
+      await waitFor(() => source.stats().blocks >= 3, 'blocks to fill the source', 60_000);
+      await sink.close();
+      await pty.kill();
+      await waitFor(
+        () => source.state === 'reconnecting',
+        'the paused source to notice the unplug',
+        60_000,
+      );
+      assert.ok(source.stats().lastError, 'why is kept for the stats');
+    } finally {
+      await source.close();
+      await pty.restart();
+    }
+  });
+
   test('unplug and replug (socat killed and restarted): the source reconnects, resumes, counts the gap', async () => {
     const source = new SerialSource({ path: pty.b, backoff: FAST });
     const states: string[] = [];
@@ -163,13 +195,17 @@ describe('serial link through a socat pty pair', () => {
       await sink.close();
       const tKill = performance.now();
       await pty.kill();
-      await waitFor(() => source.state === 'reconnecting', 'the source to notice the unplug', 3000);
+      await waitFor(
+        () => source.state === 'reconnecting',
+        'the source to notice the unplug',
+        60_000,
+      );
       const tNoticed = performance.now();
       // the device stays away for a while; the source keeps retrying with backoff
       await new Promise((r) => setTimeout(r, 600));
       await pty.restart();
       const tBack = performance.now();
-      await waitFor(() => source.state === 'connected', 'the source to reconnect', 5000);
+      await waitFor(() => source.state === 'connected', 'the source to reconnect', 60_000);
       process.stdout.write(
         `# serial: unplug noticed after ${(tNoticed - tKill).toFixed(0)} ms; device back ${(tBack - tKill).toFixed(0)} ms after the unplug; source reconnected ${(tConnected - tKill).toFixed(0)} ms after the unplug\n`,
       );
