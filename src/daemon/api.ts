@@ -20,17 +20,16 @@
  * small placeholder page linking the API.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { FaultlineError } from '../errors.js';
 import { listenError } from './broker.js';
 import { isLoopbackHost } from './config.js';
 import type { GatewayApi } from './gateway-api.js';
 import { httpStatusOfCode } from './http-errors.js';
 import { crossSiteRefusal } from './origin.js';
+import { readPem } from './pem.js';
 import { registerRoutes } from './routes.js';
 import { registerStream } from './websocket.js';
 
@@ -139,7 +138,12 @@ export async function buildApi(
     logger: false,
     bodyLimit: 64 * 1024,
     ...(o.tls
-      ? { https: { cert: readPem(o.tls.certPath, 'cert'), key: readPem(o.tls.keyPath, 'key') } }
+      ? {
+          https: {
+            cert: readPem(o.tls.certPath, 'http.tls.certPath'),
+            key: readPem(o.tls.keyPath, 'http.tls.keyPath'),
+          },
+        }
       : {}),
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
@@ -219,18 +223,6 @@ export async function startApi(gw: GatewayApi, o: ApiOptions): Promise<ApiServer
     url: `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
     close: () => app.close(),
   };
-}
-
-/** Reads a PEM file of http.tls, naming the setting when it cannot. */
-function readPem(file: string, what: 'cert' | 'key'): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new FaultlineError(
-      'FL_ERR_CONFIG',
-      `cannot read http.tls.${what}Path ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path and its permissions`,
-    );
-  }
 }
 
 const PLACEHOLDER = `<!doctype html>

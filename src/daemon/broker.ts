@@ -11,7 +11,6 @@
  * embedded broker forgets sessions on restart anyway), and the Last Will,
  * retained messages and QoS 1 work as on v5.
  */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
@@ -19,6 +18,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { FaultlineError } from '../errors.js';
 import { BrokerAccess, type BrokerAccessStats, type BrokerAccount } from './broker-auth.js';
 import { PacketSizeGuard } from './mqtt-packet-guard.js';
+import { readPem } from './pem.js';
 
 export interface EmbeddedBrokerOptions {
   /** Listen address. Default 127.0.0.1. */
@@ -91,8 +91,8 @@ export class EmbeddedBroker {
     const host = o.host ?? '127.0.0.1';
     const wanted = o.port ?? 1883;
     const tlsFiles = o.tls && {
-      cert: readPem(o.tls.certPath, 'cert'),
-      key: readPem(o.tls.keyPath, 'key'),
+      cert: readPem(o.tls.certPath, 'broker.tls.certPath'),
+      key: readPem(o.tls.keyPath, 'broker.tls.keyPath'),
     };
     const aedes = await Aedes.createBroker({
       // a slow subscriber must not stall every publisher for the 60 s default
@@ -173,18 +173,6 @@ export class EmbeddedBroker {
     this.closed = true;
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await new Promise<void>((r) => this.server.close(() => r()));
-  }
-}
-
-/** Reads a PEM file of broker.tls, naming the setting when it cannot. */
-function readPem(file: string, what: 'cert' | 'key'): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new FaultlineError(
-      'FL_ERR_CONFIG',
-      `cannot read broker.tls.${what}Path ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path and its permissions`,
-    );
   }
 }
 
