@@ -27,7 +27,7 @@ import {
   prepareDomain,
   speedAugmentFor,
 } from '../model/domains.js';
-import { medianLevel, readsLevels, shiftLevels } from '../model/level.js';
+import { medianLevel, readsLevels, shiftSplits } from '../model/level.js';
 import {
   accuracyOf,
   buildSeededCnn,
@@ -249,13 +249,7 @@ export async function runUnit(
   // source's median window, an adapted one relative to its target's (../model/level.ts).
   const levels = readsLevels(fe.config);
   const sourceLevel = levels ? medianLevel(srcRaw.train, srcRaw.plainTrain) : 0;
-  const centred = (d: DomainSplits, by: number): DomainSplits => ({
-    ...d,
-    train: shiftLevels(d.train, by),
-    val: shiftLevels(d.val, by),
-    test: shiftLevels(d.test, by),
-  });
-  const src = centred(srcRaw, sourceLevel);
+  const src = shiftSplits(srcRaw, sourceLevel);
   const tgts = new Map<string, DomainSplits>();
   for (const t of unit.targets)
     tgts.set(
@@ -302,7 +296,7 @@ export async function runUnit(
         strategy: 'source-only',
         seed: unit.seed,
         seconds: tr.seconds,
-        ...score(centred(tgts.get(t)!, sourceLevel)),
+        ...score(shiftSplits(tgts.get(t)!, sourceLevel)),
         ...choice(t),
       });
     }
@@ -314,7 +308,7 @@ export async function runUnit(
       for (const t of unit.targets) {
         cnn.model.setWeights(base);
         const raw = tgts.get(t)!;
-        const target = centred(raw, levels ? medianLevel(raw.train) : 0);
+        const target = shiftSplits(raw, levels ? medianLevel(raw.train) : 0);
         const unlabelled = { ...target.train, y: new Int32Array(target.train.n).fill(-1) };
         // Report only: each checkpoint's target test accuracy, read while its
         // weights are in the model. The label-free choice never sees it.

@@ -51,6 +51,20 @@ export function shiftLevels<T extends InputSet>(set: T, by: number): T {
   return { ...set, x };
 }
 
+/** Every split of `d` with `by` taken off (shiftLevels); `by` 0 returns `d`. */
+export function shiftSplits<T extends { train: InputSet; val: InputSet; test: InputSet }>(
+  d: T,
+  by: number,
+): T {
+  if (by === 0) return d;
+  return {
+    ...d,
+    train: shiftLevels(d.train, by),
+    val: shiftLevels(d.val, by),
+    test: shiftLevels(d.test, by),
+  };
+}
+
 /** `config` with its reference raised by `by` input units (what shiftLevels took off). */
 export function withLevelRef(config: FrontEndConfig, by: number): FrontEndConfig {
   if (!config.lines) return config;

@@ -37,7 +37,7 @@ import {
   speedAugmentFor,
 } from './domains.js';
 import { type InputSet, takeRows } from './inputs.js';
-import { medianLevel, readsLevels, shiftLevels, withLevelRef } from './level.js';
+import { medianLevel, readsLevels, shiftLevels, shiftSplits, withLevelRef } from './level.js';
 import { accuracyOf, buildSeededCnn, predictProbs, trainClassifier } from './train.js';
 
 export interface TrainSourceOptions {
@@ -79,12 +79,7 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
   });
   // A level-reading model reads levels relative to its source's median window (./level.ts).
   const level = readsLevels(feConfig) ? medianLevel(prepared.train, prepared.plainTrain) : 0;
-  const data = {
-    ...prepared,
-    train: shiftLevels(prepared.train, level),
-    val: shiftLevels(prepared.val, level),
-    test: shiftLevels(prepared.test, level),
-  };
+  const data = shiftSplits(prepared, level);
   const savedFrontEnd = withLevelRef(feConfig, level);
   const variant = o.variant ?? 'strided';
   const seed = o.seed ?? 1;
@@ -257,14 +252,7 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
     kind === 'dataset' && readsLevels(meta.frontEnd) ? medianLevel(unlabelled) : 0;
   const unlabelledBefore = unlabelled;
   unlabelled = shiftLevels(unlabelled, targetLevel);
-  if (targetData) {
-    targetData = {
-      ...targetData,
-      train: shiftLevels(targetData.train, targetLevel),
-      val: shiftLevels(targetData.val, targetLevel),
-      test: shiftLevels(targetData.test, targetLevel),
-    };
-  }
+  if (targetData) targetData = shiftSplits(targetData, targetLevel);
   const C = meta.classes.length;
   // The IM guard judges with the class mix the selection used (./adapt/align.ts).
   const prior = kind === 'dataset' && !newLabels ? classPrior(sourceData.train.y, C) : undefined;
