@@ -8,22 +8,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
+import { testFrame } from '../support/frames.js';
 import { until } from '../support/gateway-fixture.js';
+import { heapMiB } from '../support/heap.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapMiB = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 2 ** 20;
-};
 
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
 let broker: Mosquitto;
@@ -42,22 +33,7 @@ after(async () => {
   await broker?.stop();
 });
 
-const frame = (sensorId: number, seq: number) =>
-  Buffer.from(
-    encodeFrame(
-      {
-        sensorId,
-        seq,
-        t0Us: BigInt(seq) * 1000n,
-        sampleRate: 12_000,
-        channels: 1,
-        format: 'int16',
-        scale: 16 / 32768,
-        rpm: 0,
-      },
-      new Int16Array(64).fill(seq),
-    ),
-  );
+const frame = (sensorId: number, seq: number) => testFrame(sensorId, seq, { fill: seq });
 
 async function source(o: { accept?: (w: { machine: string }) => boolean; maxSensors?: number }) {
   const s = new MqttSource({

@@ -20,9 +20,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
+import { testFrame } from '../support/frames.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 
 const skip = !(await haveMosquitto()) ? 'mosquitto not installed' : false;
@@ -48,21 +48,7 @@ after(async () => {
 });
 
 const frame = (sensorId: number, seq: number) =>
-  Buffer.from(
-    encodeFrame(
-      {
-        sensorId,
-        seq,
-        t0Us: BigInt(seq) * 12_800n,
-        sampleRate: 12_000,
-        channels: 1,
-        format: 'int16',
-        scale: 16 / 32768,
-        rpm: 0,
-      },
-      new Int16Array(128).fill(seq & 0x7fff),
-    ),
-  );
+  testFrame(sensorId, seq, { samples: 128, t0StepUs: 12_800n, fill: seq & 0x7fff });
 
 test('shared subscription on mosquitto: failover after a member is killed; frames split per message', {
   skip,

@@ -15,8 +15,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
 import { stringify as toYaml } from 'yaml';
@@ -30,14 +28,7 @@ import { encodeFrame, encodeSerialPacket } from '../../src/ingest/frame.js';
 import { SequenceTracker } from '../../src/ingest/sequence.js';
 import { exampleAlert } from '../alerts/example.js';
 import { quiet, simModelDir } from '../support/gateway-fixture.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapMiB = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 2 ** 20;
-};
+import { heapMiB } from '../support/heap.js';
 
 /** mulberry32: small, seeded, good enough to drive a fuzzer. */
 function rng(seed: number) {

@@ -19,10 +19,10 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { AlertPublisher, gatewayConnectOptions } from '../../src/alerts/publisher.js';
 import type { Alert } from '../../src/contract/alert.js';
 import { isFaultlineError } from '../../src/errors.js';
-import { encodeFrame } from '../../src/ingest/frame.js';
 import { MqttSource } from '../../src/ingest/mqtt-source.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
 import { exampleAlert } from '../alerts/example.js';
+import { testFrame } from '../support/frames.js';
 import { collect } from '../support/links.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { freePort } from '../support/ports.js';
@@ -117,22 +117,7 @@ async function client(user: keyof typeof USERS): Promise<MqttClient> {
   return c;
 }
 
-const frame = (seq: number) =>
-  Buffer.from(
-    encodeFrame(
-      {
-        sensorId: 1,
-        seq,
-        t0Us: BigInt(seq) * 1000n,
-        sampleRate: 12_000,
-        channels: 1,
-        format: 'int16',
-        scale: 16 / 32768,
-        rpm: 0,
-      },
-      new Int16Array(64).fill(seq),
-    ),
-  );
+const frame = (seq: number) => testFrame(1, seq, { fill: seq });
 
 /**
  * Every block that arrives at `s` until one with sequence number `lastSeq`
