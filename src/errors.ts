@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   FL_ERR_DIAGNOSIS_INPUT:
     'a window diagnosis or stream statistic handed to the health state machine is malformed',
   FL_ERR_ALERT_SCHEMA: 'an alert, health state or acknowledgement does not match its schema',
+  FL_ERR_ALERT_OUTBOX: 'the on-disk alert outbox cannot be read or written',
   FL_ERR_STORE_QUEUE: 'the store-and-forward queue directory cannot be used',
   FL_ERR_STORE_CLOSED: 'a history store was used after close()',
   // ── daemon / cli ─────────────────────────────────────────────────────────

@@ -15,6 +15,11 @@
  * (unbounded, silent) stays empty; the single alert in flight when the link
  * drops sits in MQTT.js's outgoing store and MQTT.js resends it on reconnect.
  * Delivery is therefore at-least-once: receivers dedup on `Alert.id`.
+ *
+ * With an `outbox` (./outbox.ts) every queued alert is also journalled on
+ * disk until its PUBACK (or its drop by the bound), and the alerts a previous
+ * process left there are queued first: an alert raised during a broker outage
+ * survives a crash of the gateway.
  */
 import { EventEmitter } from 'node:events';
 import type { IClientOptions, MqttClient } from 'mqtt';
@@ -34,6 +39,7 @@ import {
   machineOfAckTopic,
   stateTopic,
 } from '../contract/topics.js';
+import type { AlertOutbox } from './outbox.js';
 import { parseAlert, parseWith } from './schema.js';
 
 /** An acknowledgement as received, with the machine from its topic. */
@@ -67,6 +73,11 @@ export interface AlertPublisherOptions {
   log?: (message: string) => void;
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;
+  /**
+   * On-disk journal of the queue; its pending alerts are queued at
+   * construction. Opened and closed by the caller. Default: memory only.
+   */
+  outbox?: AlertOutbox;
 }
 
 export interface AlertPublisherStats {
@@ -142,6 +153,7 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
   private readonly maxQueue: number;
   private readonly log: (m: string) => void;
   private readonly now: () => number;
+  private readonly outbox: AlertOutbox | undefined;
   private readonly queue: Alert[] = [];
   private readonly states = new Map<string, HealthStatePayload>();
   private inflight = false;
@@ -171,6 +183,9 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     }
     this.log = opts.log ?? ((m) => console.warn(m));
     this.now = opts.now ?? Date.now;
+    this.outbox = opts.outbox;
+    // What a previous process left unsent goes first, under the same bound.
+    for (const a of this.outbox?.pending() ?? []) this.enqueue(a);
   }
 
   /**
@@ -189,9 +204,15 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
    */
   publishAlert(alert: Alert): void {
     const a = parseAlert(alert);
-    if (this.queue.length >= this.maxQueue) this.dropOne(a);
-    if (this.queue.length < this.maxQueue) this.queue.push(a);
+    if (this.enqueue(a)) void this.outbox?.add(a);
     void this.pump();
+  }
+
+  /** Queues under the bound; false when `a` itself was the one dropped. */
+  private enqueue(a: Alert): boolean {
+    if (this.queue.length >= this.maxQueue && this.dropOne(a) === a) return false;
+    this.queue.push(a);
+    return true;
   }
 
   /**
@@ -242,8 +263,8 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     return this.queue.length === 0 && this.states.size === 0 && !this.inflight;
   }
 
-  /** Makes room for `incoming` by the documented policy. */
-  private dropOne(incoming: Alert): void {
+  /** Makes room for `incoming` by the documented policy; returns the alert dropped. */
+  private dropOne(incoming: Alert): Alert {
     const first = this.inflight ? 1 : 0; // never drop what MQTT.js is sending
     let victim = -1;
     for (let i = first; i < this.queue.length; i++) {
@@ -265,7 +286,9 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     this.log(
       `faultline alerts: offline queue full (${this.maxQueue}); dropped ${dropped.state} alert ${dropped.id} for ${dropped.machine}`,
     );
+    void this.outbox?.done(dropped.id);
     this.emit('dropped', dropped);
+    return dropped;
   }
 
   private connected(): void {
@@ -307,6 +330,7 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
           }
           // The head may have changed only by drops, which never touch index 0 in flight.
           this.queue.shift();
+          void this.outbox?.done(alert.id);
           this.counts.published++;
           this.emit('published', alert);
           continue;

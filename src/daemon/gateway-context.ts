@@ -7,6 +7,7 @@
  * Gateway class.
  */
 import type { MqttClient } from 'mqtt';
+import type { AlertOutbox } from '../alerts/outbox.js';
 import type { AlertPublisher } from '../alerts/publisher.js';
 import type { DiagnosisPipeline } from '../diagnose/pipeline.js';
 import type { IngestSource } from '../ingest/source.js';
@@ -47,6 +48,8 @@ export interface GatewayParts {
   /** The alert, state and presence client (it carries the gateway's Last Will). */
   alertClient?: MqttClient;
   publisher?: AlertPublisher;
+  /** The publisher's on-disk journal (absent when it could not be opened). */
+  alertOutbox?: AlertOutbox;
   adaptation?: AdaptationManager;
   sources: IngestSource[];
   fleet?: SimulatedFleet;

@@ -186,7 +186,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     await pipeline.start();
 
     // 5. alerts, and with them the cluster presence (the alert client carries the Last Will)
-    this.outputs.connectAlerts(link, this.brokerUrl);
+    await this.outputs.connectAlerts(link, this.brokerUrl);
     if (c.cluster.enabled && parts.alertClient) {
       this.ownership = new ClusterOwnership(ctx, parts.alertClient);
     }
@@ -382,6 +382,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       if (parts.alertClient?.connected) await Promise.race([publisher.flushed(), sleep(2000)]);
       await publisher.close();
     });
+    await step('alert outbox', () => parts.alertOutbox?.close());
     if (!parts.publisher) await step('alert client', async () => parts.alertClient?.end(true));
     await step('store', () => parts.store?.close());
     await step('broker', () => parts.broker?.close());

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { alertFromChange, statePayload } from '../alerts/build.js';
+import { AlertOutbox } from '../alerts/outbox.js';
 import { AlertPublisher, gatewayConnectOptions } from '../alerts/publisher.js';
 import type { Alert, Evidence } from '../contract/alert.js';
 import type { HealthChange } from '../contract/health.js';
@@ -31,6 +32,9 @@ import { AckRecorder } from './acks.js';
 import { mqtt311Connect } from './broker.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { MachineRuntime } from './machine-table.js';
+
+/** The alert outbox's journal, in the state directory. */
+export const ALERT_OUTBOX_FILE = 'alert-outbox.jsonl';
 
 /** Diagnosis points buffered before the oldest are dropped (store slower than the stream). */
 const MAX_PENDING_POINTS = 20_000;
@@ -94,10 +98,24 @@ export class Outputs {
 
   /**
    * Connects the alert client (same credentials and TLS files as ingest: an
-   * external TLS broker needs them) and starts the publisher.
+   * external TLS broker needs them) and starts the publisher, with the
+   * on-disk outbox of <stateDir> (alerts a crash left unsent go out first).
+   * An outbox that cannot be opened is logged and the alerts stay in memory:
+   * the gateway keeps diagnosing.
    */
-  connectAlerts(link: MqttLinkOptions, brokerUrl: string): void {
+  async connectAlerts(link: MqttLinkOptions, brokerUrl: string): Promise<void> {
     const { ctx } = this;
+    try {
+      ctx.parts.alertOutbox = await AlertOutbox.open({
+        file: path.join(ctx.stateDir, ALERT_OUTBOX_FILE),
+        log: (m) => ctx.log.warn(m),
+      });
+      const left = ctx.parts.alertOutbox.stats().pending;
+      if (left > 0)
+        ctx.log.info(`faultline gateway: ${left} unsent alert(s) from the outbox queued`);
+    } catch (err) {
+      ctx.log.error(`faultline gateway: ${(err as Error).message}; alerts are kept in memory only`);
+    }
     const c = ctx.config;
     const base: IClientOptions = {
       ...mqttAuthOptions(link),
@@ -116,6 +134,7 @@ export class Outputs {
       site: c.site,
       gatewayId: ctx.gatewayId,
       log: (m) => ctx.log.warn(m),
+      ...(ctx.parts.alertOutbox ? { outbox: ctx.parts.alertOutbox } : {}),
     });
     ctx.parts.publisher = publisher;
     publisher.on('ack', (a) => void this.recordAck(a.id, a.machine, a.by, a.comment, 'mqtt'));

@@ -1,0 +1,222 @@
+/**
+ * The alert outbox: an on-disk journal of the alerts the publisher has not
+ * yet handed to the broker, so an alert raised during a broker outage
+ * survives a crash or a power cut of the gateway and goes out after restart.
+ *
+ * Layout: one file of JSON lines, each an entry
+ *
+ *   {"add":{…alert…}}      an alert was queued
+ *   {"done":"<alert id>"}  it got its PUBACK, or the queue bound dropped it
+ *
+ * Why a journal and not a FIFO of alerts: the publisher's bound drops the
+ * oldest non-alarm alert, which may sit in the middle of the queue; a `done`
+ * line removes any entry, a FIFO cursor could not.
+ *
+ * - Order: `open()` returns the pending alerts in the order they were added.
+ * - Durability: each write is fsynced before the next one starts (entries
+ *   are written one after another, in call order), so a power cut loses at
+ *   most the entry being written. A torn last line is skipped at open.
+ * - Size: when nothing is pending the file is truncated; when it grows past
+ *   `compactBytes` the pending entries are rewritten to a temporary file,
+ *   fsynced and renamed over it (then the directory is fsynced), so a crash
+ *   leaves either the old journal or the new one, never a mix.
+ * - Delivery stays at-least-once: a crash between the PUBACK and the `done`
+ *   line sends that alert again; receivers dedup on `Alert.id`.
+ */
+import { type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Alert } from '../contract/alert.js';
+import { FaultlineError } from '../errors.js';
+import { parseAlert } from './schema.js';
+
+export interface AlertOutboxOptions {
+  /** The journal file (its directory is created if missing). */
+  file: string;
+  /** Journal size that triggers a rewrite of the pending entries, bytes. Default 1 MiB. */
+  compactBytes?: number;
+  /** Where problems are reported (a failed write: the alert stays in memory). */
+  log?: (message: string) => void;
+}
+
+export interface AlertOutboxStats {
+  /** Alerts added and not yet done. */
+  pending: number;
+  /** Journal size, bytes. */
+  bytes: number;
+  /** Lines skipped at open (torn or corrupt). */
+  corrupt: number;
+  /** Writes that failed (disk full, read-only file system…). */
+  writeErrors: number;
+}
+
+type Entry = { add: Alert } | { done: string };
+
+/** See the module comment for the file's layout and guarantees. */
+export class AlertOutbox {
+  private readonly file: string;
+  private readonly compactBytes: number;
+  private readonly log: (m: string) => void;
+  /** Pending alerts by id, in insertion order (Map keeps it). */
+  private readonly pendingById = new Map<string, Alert>();
+  private fh: FileHandle | null = null;
+  private size = 0;
+  private corrupt = 0;
+  private writeErrors = 0;
+  /** Every write waits for the one before: the journal's order is the call order. */
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(o: AlertOutboxOptions) {
+    this.file = o.file;
+    this.compactBytes = o.compactBytes ?? 1024 * 1024;
+    this.log = o.log ?? ((m) => console.warn(m));
+  }
+
+  /**
+   * Opens (or creates) the journal and reads what a previous process left.
+   * @throws FaultlineError FL_ERR_ALERT_OUTBOX when the file cannot be read or created
+   */
+  static async open(o: AlertOutboxOptions): Promise<AlertOutbox> {
+    if (!o?.file) throw new TypeError('AlertOutbox needs a file');
+    if (o.compactBytes !== undefined && !(o.compactBytes >= 4096)) {
+      throw new TypeError(`compactBytes must be ≥ 4096, got ${o.compactBytes}`);
+    }
+    const box = new AlertOutbox(o);
+    try {
+      await mkdir(path.dirname(o.file), { recursive: true });
+      let text = '';
+      try {
+        text = await readFile(o.file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      box.replay(text);
+      // Start from a clean journal holding only what is pending: drops the
+      // done entries and a torn last line before anything is appended.
+      await box.rewrite();
+    } catch (e) {
+      if (e instanceof FaultlineError) throw e;
+      throw new FaultlineError(
+        'FL_ERR_ALERT_OUTBOX',
+        `alert outbox ${o.file}: ${(e as Error).message}; check the state directory's permissions and free space`,
+        { cause: e },
+      );
+    }
+    return box;
+  }
+
+  /** Alerts added and not done, oldest first (what to send after a restart). */
+  pending(): Alert[] {
+    return [...this.pendingById.values()];
+  }
+
+  stats(): AlertOutboxStats {
+    return {
+      pending: this.pendingById.size,
+      bytes: this.size,
+      corrupt: this.corrupt,
+      writeErrors: this.writeErrors,
+    };
+  }
+
+  /** Journals a queued alert. Resolves when it is on disk (a failed write is logged and counted, not thrown). */
+  add(alert: Alert): Promise<void> {
+    if (this.closed || this.pendingById.has(alert.id)) return this.chain;
+    this.pendingById.set(alert.id, alert);
+    return this.write({ add: alert });
+  }
+
+  /** Journals that an alert left the queue (PUBACK or dropped by the bound). */
+  done(id: string): Promise<void> {
+    if (this.closed || !this.pendingById.delete(id)) return this.chain;
+    return this.write({ done: id });
+  }
+
+  /** Resolves when every entry written so far is on disk. */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Waits for the writes in progress and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain;
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
+  }
+
+  private replay(text: string): void {
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      let e: Entry;
+      try {
+        e = JSON.parse(line) as Entry;
+      } catch {
+        this.corrupt++; // a torn last line after a crash mid-write
+        continue;
+      }
+      if (e && typeof e === 'object' && 'add' in e) {
+        try {
+          const a = parseAlert(e.add);
+          this.pendingById.set(a.id, a);
+        } catch {
+          this.corrupt++;
+        }
+      } else if (e && typeof e === 'object' && 'done' in e && typeof e.done === 'string') {
+        this.pendingById.delete(e.done);
+      } else {
+        this.corrupt++;
+      }
+    }
+  }
+
+  private write(entry: Entry): Promise<void> {
+    const line = `${JSON.stringify(entry)}\n`;
+    this.chain = this.chain.then(async () => {
+      try {
+        if (this.pendingById.size === 0 || this.size + line.length > this.compactBytes) {
+          // Nothing pending (then the journal is empty), or too long: rewrite
+          // instead of appending; the entry is already reflected in the map.
+          await this.rewrite();
+          return;
+        }
+        const fh = (this.fh ??= await open(this.file, 'a'));
+        await fh.appendFile(line);
+        await fh.sync();
+        this.size += Buffer.byteLength(line);
+      } catch (e) {
+        this.writeErrors++;
+        this.log(
+          `faultline alerts: outbox ${this.file} not written (${(e as Error).message}); the alert is kept in memory only`,
+        );
+      }
+    });
+    return this.chain;
+  }
+
+  /** Replaces the journal with the pending entries: temp file, fsync, rename, fsync of the directory. */
+  private async rewrite(): Promise<void> {
+    const body = [...this.pendingById.values()]
+      .map((a) => `${JSON.stringify({ add: a })}\n`)
+      .join('');
+    const tmp = `${this.file}.tmp`;
+    const t = await open(tmp, 'w');
+    try {
+      await t.writeFile(body);
+      await t.sync();
+    } finally {
+      await t.close();
+    }
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
+    await rename(tmp, this.file);
+    const d = await open(path.dirname(this.file), 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+    this.size = Buffer.byteLength(body);
+  }
+}
