@@ -157,6 +157,7 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
   const store = parts.store?.stats() ?? {
     queued: 0,
     queuedBytes: 0,
+    queuedAlerts: 0,
     written: 0,
     flushed: 0,
     dropped: 0,

@@ -15,6 +15,12 @@
  * batch is counted in `rejected` and not retried, so one bad point cannot
  * block the queue.
  *
+ * Two lanes, each a queue and a flusher of its own: `points` (vibration,
+ * probabilities, health: many, and the first to go when the bound is hit)
+ * and `events` (alerts and acks: few, and never dropped to make room for
+ * points). An outage queues both; each lane keeps its own order, and an
+ * alert never waits behind a backlog of points.
+ *
  * Schema: database `database` (created if missing) with retention policy
  * `retentionPolicy` of `retentionDuration` (created, or altered to that
  * duration, and made the default). Measurements: see MEASUREMENTS; tags
@@ -22,6 +28,7 @@
  * queries until flushed.
  */
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import { InfluxDB, type IPoint, escape as influxEscape } from 'influx';
 import type { Alert } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
@@ -53,6 +60,10 @@ export interface InfluxStoreOptions {
   queueDir: string;
   /** Bounds and fsync policy of the queue (see DiskQueue). */
   queue?: Omit<DiskQueueOptions, 'dir'>;
+  /** Directory of the alerts-and-acks queue. Default `<queueDir>/events`. */
+  eventQueueDir?: string;
+  /** Its bounds. Default 100 000 records, 32 MiB, fsync per batch. */
+  eventQueue?: Omit<DiskQueueOptions, 'dir'>;
   /** Points per write request when flushing. Default 5000. */
   batchSize?: number;
   /** HTTP request timeout, ms. Default 5000. */
@@ -79,6 +90,17 @@ function statusOf(e: unknown): number | undefined {
 
 const TAG_KEYS = new Set(['site', 'machine', 'sensor']);
 
+/** Measurements that travel in the `events` lane. */
+const EVENT_MEASUREMENTS = new Set<string>([MEASUREMENTS.alerts, MEASUREMENTS.acks]);
+
+/** A queue and the state of its flusher. */
+interface Lane {
+  name: 'points' | 'events';
+  queue: DiskQueue<HistoryPoint>;
+  flushing: Promise<void> | null;
+  wake: (() => void) | null;
+}
+
 export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implements HistoryStore {
   readonly influx: InfluxDB;
   private readonly db: string;
@@ -88,13 +110,12 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
   private readonly now: () => number;
-  private queue!: DiskQueue<HistoryPoint>;
+  private points!: Lane;
+  private events!: Lane;
   private chain: Promise<unknown> = Promise.resolve();
   private setupDone = false;
   private connectedFlag = false;
   private closed = false;
-  private flushing: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
   private readonly counts = { written: 0, flushed: 0, dropped: 0, rejected: 0 };
   private lastError: string | null = null;
 
@@ -140,25 +161,44 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
   static async open(o: InfluxStoreOptions): Promise<InfluxHistoryStore> {
     if (!o?.queueDir) throw new TypeError('InfluxHistoryStore needs queueDir');
     const s = new InfluxHistoryStore(o);
-    s.queue = await DiskQueue.open<HistoryPoint>({ ...o.queue, dir: o.queueDir });
+    const lane = async (name: Lane['name'], opts: DiskQueueOptions): Promise<Lane> => ({
+      name,
+      queue: await DiskQueue.open<HistoryPoint>(opts),
+      flushing: null,
+      wake: null,
+    });
+    s.points = await lane('points', { ...o.queue, dir: o.queueDir });
+    s.events = await lane('events', {
+      maxPoints: 100_000,
+      maxBytes: 32 * 1024 * 1024,
+      ...o.eventQueue,
+      dir: o.eventQueueDir ?? path.join(o.queueDir, 'events'),
+    });
     try {
       await s.ensureSetup();
       s.setConnected(true);
     } catch (e) {
       s.setConnected(false, e as Error);
     }
-    s.kick();
+    s.kick(s.events);
+    s.kick(s.points);
     return s;
   }
 
   async writePoints(points: HistoryPoint[]): Promise<void> {
     this.assertOpen();
     for (const p of points) assertPoint(p);
+    const events = points.filter((p) => EVENT_MEASUREMENTS.has(p.measurement));
+    const rest = events.length === 0 ? points : points.filter((p) => !events.includes(p));
+    await Promise.all([this.writeLane(this.events, events), this.writeLane(this.points, rest)]);
+  }
+
+  private async writeLane(lane: Lane, points: HistoryPoint[]): Promise<void> {
     if (points.length === 0) return;
     await this.locked(async () => {
       // Not gated on `connectedFlag`: when every append failed (ENOSPC) the queue
       // stays empty, no flusher runs, and only a direct try can find the database back.
-      if (this.queue.size === 0) {
+      if (lane.queue.size === 0) {
         try {
           await this.send(points);
           this.counts.written += points.length;
@@ -169,9 +209,9 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
           this.setConnected(false, e as Error);
         }
       }
-      await this.enqueue(points);
+      await this.enqueue(lane, points);
     });
-    this.kick();
+    this.kick(lane);
   }
 
   async writeAlert(alert: Alert): Promise<void> {
@@ -273,38 +313,42 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     return {
       ...this.counts,
       dropped: this.counts.dropped,
-      queued: this.queue.size,
-      queuedBytes: this.queue.bytes,
+      queued: this.points.queue.size,
+      queuedBytes: this.points.queue.bytes,
+      queuedAlerts: this.events.queue.size,
       lastError: this.lastError,
       connected: this.connectedFlag,
     };
   }
 
   /**
-   * Resolves once the queue is empty (true) or `timeoutMs` passed (false).
+   * Resolves once both queues are empty (true) or `timeoutMs` passed (false).
    * Wakes a flusher that is waiting out its backoff.
    */
   async drain(timeoutMs = 30_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    this.wake?.();
-    // Also wait for the flusher to finish: the queue reads empty as soon as the
+    const lanes = [this.events, this.points];
+    for (const l of lanes) l.wake?.();
+    // Also wait for the flushers to finish: a queue reads empty as soon as the
     // last batch is committed, before its counters are updated.
-    while ((this.queue.size > 0 || this.flushing) && !this.closed) {
+    const busy = () => lanes.some((l) => l.queue.size > 0 || l.flushing);
+    while (busy() && !this.closed) {
       if (Date.now() > deadline) return false;
-      this.kick();
+      for (const l of lanes) this.kick(l);
       await new Promise((r) => setTimeout(r, 20));
     }
-    return this.queue.size === 0;
+    return lanes.every((l) => l.queue.size === 0);
   }
 
-  /** Stops the flusher (queued points stay on disk for the next open). */
+  /** Stops the flushers (queued points stay on disk for the next open). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wake?.();
-    await this.flushing;
+    for (const l of [this.events, this.points]) l.wake?.();
+    await Promise.all([this.events.flushing, this.points.flushing]);
     await this.chain.catch(() => {});
-    await this.queue.close();
+    await this.events.queue.close();
+    await this.points.queue.close();
   }
 
   private assertOpen(): void {
@@ -368,15 +412,15 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     return true;
   }
 
-  private async enqueue(points: HistoryPoint[]): Promise<void> {
+  private async enqueue(lane: Lane, points: HistoryPoint[]): Promise<void> {
     try {
-      const lost = await this.queue.append(points);
+      const lost = await lane.queue.append(points);
       if (lost > 0) {
         this.counts.dropped += lost;
         this.emit('problem', {
           kind: 'dropped',
           points: lost,
-          error: 'store-and-forward queue full: oldest points dropped',
+          error: `store-and-forward queue full (${lane.name}): oldest ${lane.name === 'events' ? 'alerts and acks' : 'points'} dropped`,
         });
       }
     } catch (e) {
@@ -395,38 +439,38 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     else this.emit('disconnected', err ?? new Error('disconnected'));
   }
 
-  private kick(): void {
-    if (this.flushing || this.closed || this.queue.size === 0) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = null;
+  private kick(lane: Lane): void {
+    if (lane.flushing || this.closed || lane.queue.size === 0) return;
+    lane.flushing = this.flushLoop(lane).finally(() => {
+      lane.flushing = null;
     });
   }
 
-  private async flushLoop(): Promise<void> {
+  private async flushLoop(lane: Lane): Promise<void> {
     let delay = this.minBackoff;
     while (!this.closed) {
-      const batch = await this.locked(() => this.queue.peek(this.batchSize));
+      const batch = await this.locked(() => lane.queue.peek(this.batchSize));
       if (!batch) return;
       try {
         if (batch.items.length > 0) await this.send(batch.items);
-        await this.locked(() => this.queue.commit(batch));
+        await this.locked(() => lane.queue.commit(batch));
         this.counts.flushed += batch.items.length;
         this.setConnected(true);
         delay = this.minBackoff;
       } catch (e) {
         if (this.refused(e, batch.items.length)) {
-          await this.locked(() => this.queue.commit(batch));
+          await this.locked(() => lane.queue.commit(batch));
           continue;
         }
         this.setConnected(false, e as Error);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, delay);
-          this.wake = () => {
+          lane.wake = () => {
             clearTimeout(t);
             resolve();
           };
         });
-        this.wake = null;
+        lane.wake = null;
         delay = Math.min(delay * 2, this.maxBackoff);
       }
     }

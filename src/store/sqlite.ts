@@ -250,6 +250,7 @@ export class SqliteHistoryStore implements HistoryStore {
     return {
       queued: 0,
       queuedBytes: 0,
+      queuedAlerts: 0,
       written: this.written,
       flushed: 0,
       dropped: 0,

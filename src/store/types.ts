@@ -60,6 +60,8 @@ export interface StoreStats {
   queued: number;
   /** Bytes of the queue on disk. */
   queuedBytes: number;
+  /** Alerts and acks waiting in their own queue (InfluxDB; 0 for SQLite). */
+  queuedAlerts: number;
   /** Points written straight to the database. */
   written: number;
   /** Points written from the queue after an outage. */

@@ -211,6 +211,42 @@ describe('InfluxHistoryStore on a real influxd', { skip, timeout: 60_000 }, () =
     }
   });
 
+  test('alerts and acks have their own queue: a points overflow never drops them', async () => {
+    await influxd.kill();
+    try {
+      const s = await open('lanes', { queue: { maxPoints: 1000, segmentPoints: 100 } });
+      const t = T0 + 5000;
+      const a = parseAlert({
+        ...exampleAlert,
+        machine: 'pump5',
+        id: alertId('plant1', 'pump5', '7', t, 'alarm'),
+        time: new Date(t).toISOString(),
+      });
+      // the alert first, so with one queue it would be the oldest record: the first dropped
+      await s.writeAlert(a);
+      await s.ack(a.id, 'ana', 'seen');
+      for (let b = 0; b < 15; b++) await s.writePoints(points('pump5', b * 100, 100));
+      const st = s.stats();
+      assert.equal(st.queued, 1000, JSON.stringify(st));
+      assert.equal(st.dropped, 500, 'points were dropped by their bound');
+      assert.equal(st.queuedAlerts, 2, 'the alert and its ack are still queued');
+      assert.ok(
+        (await readdir(path.join(tmp, 'lanes', 'events'))).some((f) => f.startsWith('seg-')),
+      );
+      await influxd.restart();
+      assert.equal(await s.drain(30_000), true, JSON.stringify(s.stats()));
+      const alerts = await s.queryAlerts({ machine: 'pump5' });
+      assert.deepEqual(
+        alerts.map((x) => x.id),
+        [a.id],
+      );
+      assert.equal(alerts[0].acknowledged?.by, 'ana');
+      assert.equal(s.stats().queuedAlerts, 0);
+    } finally {
+      await influxd.restart().catch(() => {});
+    }
+  });
+
   test('the queue survives a process restart and flushes at the next open', async () => {
     await influxd.kill();
     const dir = 'restart';
