@@ -2,7 +2,8 @@
  * The stage order of src/, enforced by `npm run lint:deps` (part of `npm test`).
  * Each part may import only the parts below it:
  *
- *   errors.ts                                the error catalogue (codes are part of the API's answers)
+ *   errors.ts, atomic-file.ts                the error catalogue (codes are part of the API's answers);
+ *                                            files replaced whole or not at all (registry, artifacts, token)
  *   contract                                 zod schemas of what crosses a boundary, MQTT topics
  *   types.ts                                 in-process hand-off types (Recording, Spectrogram, …)
  *   dsp                                      signals → spectra, order lines, bearing physics
@@ -18,7 +19,7 @@
  * the same graph with levels and edge counts.
  */
 const STAGES = [
-  ['errors.ts'],
+  ['errors.ts', 'atomic-file.ts'],
   ['contract'],
   ['types.ts'],
   ['dsp'],

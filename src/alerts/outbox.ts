@@ -23,8 +23,9 @@
  * - Delivery stays at-least-once: a crash between the PUBACK and the `done`
  *   line sends that alert again; receivers dedup on `Alert.id`.
  */
-import { type FileHandle, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { Alert } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import { parseAlert } from './schema.js';
@@ -195,28 +196,14 @@ export class AlertOutbox {
     return this.chain;
   }
 
-  /** Replaces the journal with the pending entries: temp file, fsync, rename, fsync of the directory. */
+  /** Replaces the journal with the pending entries, whole or not at all (../atomic-file.ts). */
   private async rewrite(): Promise<void> {
     const body = [...this.pendingById.values()]
       .map((a) => `${JSON.stringify({ add: a })}\n`)
       .join('');
-    const tmp = `${this.file}.tmp`;
-    const t = await open(tmp, 'w');
-    try {
-      await t.writeFile(body);
-      await t.sync();
-    } finally {
-      await t.close();
-    }
     await this.fh?.close().catch(() => undefined);
     this.fh = null;
-    await rename(tmp, this.file);
-    const d = await open(path.dirname(this.file), 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
+    await writeFileAtomic(this.file, body, { backup: false });
     this.size = Buffer.byteLength(body);
   }
 }

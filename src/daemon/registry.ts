@@ -16,6 +16,7 @@
  */
 import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { readWithBackup, writeFileAtomic } from '../atomic-file.js';
 import type { PromotionRecord } from '../contract/api.js';
 import { FaultlineError } from '../errors.js';
 import {
@@ -24,7 +25,6 @@ import {
   readModelMetadata,
   verifyModelFiles,
 } from '../model/artifact.js';
-import { readWithBackup, writeFileAtomic } from './atomic-file.js';
 
 /** One registered model version. */
 export interface ModelVersion {

@@ -3,8 +3,9 @@
  * model registry, the embedded history database and the InfluxDB queue.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { FaultlineError } from '../errors.js';
 
 /** Creates the state directory (mode 0700: it holds the access token). */
@@ -33,6 +34,7 @@ export async function loadOrCreateToken(dir: string): Promise<string> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const token = randomBytes(32).toString('base64url');
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  // Whole or not at all: a token torn by a power cut would lock every operator out.
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600, backup: false });
   return token;
 }

@@ -17,9 +17,10 @@
  * front end (FL_ERR_MODEL_MISMATCH). Never silently run.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../atomic-file.js';
 import { ratesMatch } from '../data/resample.js';
 import type { FrontEndConfig } from '../dsp/frontend.js';
 import { createFrontEnd } from '../dsp/frontend.js';
@@ -432,8 +433,7 @@ function firstDifference(a: unknown, b: unknown, at: string): string | undefined
     : `${at} is ${JSON.stringify(a)} in the model, ${JSON.stringify(b)} here`;
 }
 
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
+/** A power cut leaves the old file or the new one, never a torn model (../atomic-file.ts). */
+function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  return writeFileAtomic(file, bytes, { backup: false });
 }
