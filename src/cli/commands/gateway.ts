@@ -140,12 +140,34 @@ export function registerGatewayCommand(program: Command): void {
     .option('--no-fleet', 'do not run the simulated sensors of machines with `simulate`')
     .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
     .action(async (o: RunOptions) => {
-      const config = await effectiveConfig(o);
+      // Signals are ours from the first line: a SIGHUP that a service manager
+      // sends while the gateway starts would otherwise kill it (the default
+      // action), and a stop request would cut a half-written start.
+      let hupWhileStarting = false;
+      let stop!: () => void;
+      const stopped = new Promise<void>((resolve) => {
+        stop = resolve;
+      });
+      const earlyHup = () => {
+        hupWhileStarting = true;
+      };
+      process.on('SIGHUP', earlyHup);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (!o.check) process.stdout.write('faultline gateway: starting…\n');
+      const config = await effectiveConfig(o).catch((err: unknown) => {
+        process.off('SIGHUP', earlyHup);
+        throw err;
+      });
       if (o.check) {
+        process.off('SIGHUP', earlyHup);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
         print(redactConfig(config));
         return;
       }
       const gateway = await Gateway.start({ config, configFile: o.config, fleet: o.fleet });
+      process.off('SIGHUP', earlyHup);
       const access = accessLines(gateway, config, process.stdout.isTTY === true);
       process.stdout.write(
         [
@@ -160,10 +182,8 @@ export function registerGatewayCommand(program: Command): void {
       );
       const onHup = () => void gateway.reload();
       process.on('SIGHUP', onHup);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      if (hupWhileStarting) onHup(); // the file may have changed after it was read
+      await stopped;
       process.off('SIGHUP', onHup);
       process.stdout.write('faultline gateway: stopping…\n');
       await gateway.close();
