@@ -74,6 +74,13 @@ export interface AlertPublisherOptions {
   /** Clock, ms since the epoch. Default Date.now. */
   now?: () => number;
   /**
+   * With a heartbeat period (ms), the retained `online` status is sent again
+   * every period while connected, carrying `heartbeatS` and `beat`, so the
+   * site's other gateways can expire a presence that stopped beating.
+   * Default: none (the status is sent on each connect only).
+   */
+  heartbeatMs?: number;
+  /**
    * On-disk journal of the queue; its pending alerts are queued at
    * construction. Opened and closed by the caller. Default: memory only.
    */
@@ -107,8 +114,16 @@ export function gatewayStatus(
   gatewayId: string,
   status: 'online' | 'offline',
   sinceMs: number,
+  heartbeat?: { periodMs: number; atMs: number },
 ): GatewayStatus {
-  return { status, gateway: gatewayId, since: new Date(sinceMs).toISOString() };
+  return {
+    status,
+    gateway: gatewayId,
+    since: new Date(sinceMs).toISOString(),
+    ...(heartbeat
+      ? { heartbeatS: heartbeat.periodMs / 1000, beat: new Date(heartbeat.atMs).toISOString() }
+      : {}),
+  };
 }
 
 /** Bad site or gateway names are options errors: a TypeError naming the value. */
@@ -154,6 +169,10 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
   private readonly log: (m: string) => void;
   private readonly now: () => number;
   private readonly outbox: AlertOutbox | undefined;
+  private readonly heartbeatMs: number | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** When the current connection came up (the status's `since`). */
+  private connectedAt = 0;
   private readonly queue: Alert[] = [];
   private readonly states = new Map<string, HealthStatePayload>();
   private inflight = false;
@@ -184,6 +203,10 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     this.log = opts.log ?? ((m) => console.warn(m));
     this.now = opts.now ?? Date.now;
     this.outbox = opts.outbox;
+    if (opts.heartbeatMs !== undefined && !(opts.heartbeatMs >= 100)) {
+      throw new TypeError(`heartbeatMs must be ≥ 100, got ${opts.heartbeatMs}`);
+    }
+    this.heartbeatMs = opts.heartbeatMs;
     // What a previous process left unsent goes first, under the same bound.
     for (const a of this.outbox?.pending() ?? []) this.enqueue(a);
   }
@@ -196,6 +219,12 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     this.client.on('connect', this.onConnect);
     this.client.on('message', this.onMessage);
     if (this.client.connected) this.connected();
+    if (this.heartbeatMs !== undefined) {
+      this.heartbeat = setInterval(() => {
+        if (this.client.connected && !this.closed) this.sendOnline();
+      }, this.heartbeatMs);
+      this.heartbeat.unref();
+    }
   }
 
   /**
@@ -245,6 +274,7 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.client.off('connect', this.onConnect);
     this.client.off('message', this.onMessage);
     if (this.client.connected) {
@@ -291,15 +321,27 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     return dropped;
   }
 
-  private connected(): void {
-    if (this.closed) return;
-    const status = gatewayStatus(this.gatewayId, 'online', this.now());
+  /** Retained `online`, with the heartbeat fields when beating. */
+  private sendOnline(): void {
+    const now = this.now();
+    const status = gatewayStatus(
+      this.gatewayId,
+      'online',
+      this.connectedAt,
+      this.heartbeatMs !== undefined ? { periodMs: this.heartbeatMs, atMs: now } : undefined,
+    );
     this.client
       .publishAsync(gatewayStatusTopic(this.site, this.gatewayId), JSON.stringify(status), {
         qos: 1,
         retain: true,
       })
       .catch((e: Error) => this.log(`faultline alerts: online status not sent: ${e.message}`));
+  }
+
+  private connected(): void {
+    if (this.closed) return;
+    this.connectedAt = this.now();
+    this.sendOnline();
     // MQTT.js resubscribes after reconnects on its own; subscribing again is harmless.
     this.client
       .subscribeAsync(ackFilter(this.site), { qos: 1 })

@@ -113,5 +113,14 @@ export const gatewayStatusSchema = z.object({
   gateway: topicLevel,
   /** When the connection that set this status was opened. */
   since: utcTime,
+  /**
+   * Heartbeat period, s: a gateway that sends it promises a fresh `online`
+   * at least this often, and the others count it gone after 3 periods
+   * without one (a retained `online` of a gateway that died while the broker
+   * was down would otherwise hold its machines for ever). Absent: no promise.
+   */
+  heartbeatS: z.number().positive().max(3600).optional(),
+  /** When this heartbeat was sent. */
+  beat: utcTime.optional(),
 });
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;

@@ -22,6 +22,11 @@
  * retained status says `online`; a clean stop publishes `offline`, a crash or
  * a cut link makes the broker publish the Last Will (`offline`) once the TCP
  * connection closes, or after 1.5 × the keep-alive when it silently hangs.
+ * One case the broker cannot tell: a gateway that died while the broker was
+ * down (or whose Last Will was lost) leaves a retained `online` for ever. So
+ * a gateway whose status carries a heartbeat period counts as gone after
+ * HEARTBEAT_MISSES periods without a fresh one, measured on our own clock
+ * from when we received it (no clock sync between gateways needed).
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -68,7 +73,14 @@ export interface ClusterMembershipOptions {
   self: string;
   /** Where problems are reported. */
   log?: (message: string) => void;
+  /** Clock, ms. Default Date.now. */
+  now?: () => number;
+  /** How often beating presences are checked for expiry, ms. Default 1000. */
+  expiryCheckMs?: number;
 }
+
+/** Missed heartbeat periods after which a beating gateway counts as gone. */
+export const HEARTBEAT_MISSES = 3;
 
 export interface ClusterMembershipEvents {
   /** The live set changed (sorted gateway ids, ourselves included). */
@@ -83,6 +95,10 @@ export interface ClusterMembershipEvents {
 export class ClusterMembership extends EventEmitter<ClusterMembershipEvents> {
   private readonly o: ClusterMembershipOptions;
   private readonly online = new Set<string>();
+  /** Beating gateways: when their last status arrived (our clock) and their period. */
+  private readonly beats = new Map<string, { at: number; periodMs: number }>();
+  private readonly now: () => number;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private readonly prefix: string;
   private readonly onMessage = (topic: string, payload: Buffer) => this.message(topic, payload);
   private readonly onConnect = () => this.subscribe();
@@ -95,6 +111,7 @@ export class ClusterMembership extends EventEmitter<ClusterMembershipEvents> {
     super();
     this.o = o;
     this.prefix = `faultline/${o.site}/gateway/`;
+    this.now = o.now ?? Date.now;
     this.online.add(o.self);
   }
 
@@ -105,9 +122,12 @@ export class ClusterMembership extends EventEmitter<ClusterMembershipEvents> {
     this.o.client.on('message', this.onMessage);
     this.o.client.on('connect', this.onConnect);
     if (this.o.client.connected) this.subscribe();
+    this.expiryTimer = setInterval(() => this.expire(), this.o.expiryCheckMs ?? 1000);
+    this.expiryTimer.unref();
   }
 
   stop(): void {
+    clearInterval(this.expiryTimer);
     this.o.client.off('message', this.onMessage);
     this.o.client.off('connect', this.onConnect);
   }
@@ -145,7 +165,30 @@ export class ClusterMembership extends EventEmitter<ClusterMembershipEvents> {
         return;
       }
       online = r.data.status === 'online';
+      if (online && r.data.heartbeatS !== undefined) {
+        this.beats.set(id, { at: this.now(), periodMs: r.data.heartbeatS * 1000 });
+      } else {
+        this.beats.delete(id);
+      }
     }
+    if (!online) this.beats.delete(id);
+    this.set(id, online);
+  }
+
+  /** Drops the beating gateways whose heartbeat stopped. */
+  private expire(): void {
+    const now = this.now();
+    for (const [id, b] of this.beats) {
+      if (now - b.at <= HEARTBEAT_MISSES * b.periodMs) continue;
+      this.beats.delete(id);
+      this.o.log?.(
+        `faultline cluster: ${id} sent no heartbeat for ${Math.round((now - b.at) / 1000)} s (period ${b.periodMs / 1000} s): counted gone`,
+      );
+      this.set(id, false);
+    }
+  }
+
+  private set(id: string, online: boolean): void {
     if (online === this.online.has(id)) return;
     if (online) this.online.add(id);
     else this.online.delete(id);

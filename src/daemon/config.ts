@@ -371,6 +371,8 @@ const clusterSchema = z
     keepaliveS: z.int().min(1).max(65535).default(10),
     /** How long to collect the other gateways' retained presence before taking machines at start, ms. Default 1000. */
     settleMs: z.int().min(0).max(60_000).default(1000),
+    /** Presence heartbeat, s: the gateway re-sends its retained `online` this often, and counts another gateway gone after 3 periods without one. Default 10. */
+    heartbeatS: z.number().min(0.1).max(3600).default(10),
   })
   .prefault({});
 

@@ -135,6 +135,7 @@ export class Outputs {
       gatewayId: ctx.gatewayId,
       log: (m) => ctx.log.warn(m),
       ...(ctx.parts.alertOutbox ? { outbox: ctx.parts.alertOutbox } : {}),
+      ...(c.cluster.enabled ? { heartbeatMs: c.cluster.heartbeatS * 1000 } : {}),
     });
     ctx.parts.publisher = publisher;
     publisher.on('ack', (a) => void this.recordAck(a.id, a.machine, a.by, a.comment, 'mqtt'));

@@ -6,7 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { gatewayConnectOptions, gatewayStatus } from '../../src/alerts/publisher.js';
+import {
+  AlertPublisher,
+  gatewayConnectOptions,
+  gatewayStatus,
+} from '../../src/alerts/publisher.js';
 import { ClusterMembership, ownerOf, rendezvousWeight } from '../../src/daemon/cluster.js';
 import { parseConfig } from '../../src/daemon/config.js';
 import { isFaultlineError } from '../../src/errors.js';
@@ -67,7 +71,7 @@ test('rendezvous owner: a leaving gateway moves only its machines, a joining one
 test('config: cluster defaults off; a share group and the cluster exclude each other', () => {
   const base = { machines: [{ id: 'm', sensors: [{ id: 1, sampleRate: 12_000 }] }] };
   const c = parseConfig(base);
-  assert.deepEqual(c.cluster, { enabled: false, keepaliveS: 10, settleMs: 1000 });
+  assert.deepEqual(c.cluster, { enabled: false, keepaliveS: 10, settleMs: 1000, heartbeatS: 10 });
   assert.throws(
     () =>
       parseConfig({
@@ -81,7 +85,7 @@ test('config: cluster defaults off; a share group and the cluster exclude each o
 
 test('membership follows retained presence, a clean offline and a Last Will', {
   skip,
-  timeout: 20_000,
+  timeout: 180_000,
 }, async () => {
   const site = 'cl';
   const publish = async (id: string, status: 'online' | 'offline') => {
@@ -114,7 +118,7 @@ test('membership follows retained presence, a clean offline and a Last Will', {
   m.on('change', (live) => changes.push(live));
   m.start();
   const wait = async (want: string[]) => {
-    const deadline = Date.now() + 8000;
+    const deadline = Date.now() + 60_000;
     while (JSON.stringify(m.live()) !== JSON.stringify(want)) {
       if (Date.now() > deadline) assert.fail(`live ${JSON.stringify(m.live())}, want ${want}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -133,6 +137,66 @@ test('membership follows retained presence, a clean offline and a Last Will', {
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(m.live(), ['gw-a']);
   m.stop();
+});
+
+test('a retained online whose heartbeat stopped expires; a beating gateway and an old one without a period stay', {
+  skip,
+  timeout: 180_000,
+}, async () => {
+  const site = 'hb';
+  const c = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+  clients.push(c);
+  const t = Date.now();
+  // gw-dead: died while the broker was down, its retained online promised a beat every 0.2 s
+  await c.publishAsync(
+    `faultline/${site}/gateway/gw-dead/status`,
+    JSON.stringify(gatewayStatus('gw-dead', 'online', t, { periodMs: 200, atMs: t })),
+    { qos: 1, retain: true },
+  );
+  // gw-old: a gateway of a version without heartbeats (no promise, never expires)
+  await c.publishAsync(
+    `faultline/${site}/gateway/gw-old/status`,
+    JSON.stringify(gatewayStatus('gw-old', 'online', t)),
+    { qos: 1, retain: true },
+  );
+  // gw-live: beats every 5 s through the real publisher (expires only after 15 s of silence)
+  const liveClient = await mqtt.connectAsync(
+    broker.url,
+    gatewayConnectOptions({ site, gatewayId: 'gw-live', base: { reconnectPeriod: 200 } }),
+  );
+  clients.push(liveClient);
+  const pub = new AlertPublisher({
+    client: liveClient,
+    site,
+    gatewayId: 'gw-live',
+    heartbeatMs: 5000,
+    log: () => undefined,
+  });
+  pub.start();
+  const self = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+  clients.push(self);
+  const logs: string[] = [];
+  const m = new ClusterMembership({
+    client: self,
+    site,
+    self: 'gw-a',
+    expiryCheckMs: 50,
+    log: (x) => logs.push(x),
+  });
+  const seen = new Set<string>();
+  m.on('change', (live) => {
+    for (const g of live) seen.add(g);
+  });
+  m.start();
+  const deadline = Date.now() + 60_000;
+  while (JSON.stringify(m.live()) !== JSON.stringify(['gw-a', 'gw-live', 'gw-old'])) {
+    if (Date.now() > deadline) assert.fail(`live ${JSON.stringify(m.live())}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(seen.has('gw-dead'), 'the retained online counted at first');
+  assert.ok(logs.some((l) => l.includes('gw-dead') && l.includes('no heartbeat')));
+  m.stop();
+  await pub.close();
 });
 
 test('MqttSource: dynamic topics move the subscription; a share group gets session expiry 0', {
