@@ -4,7 +4,7 @@
  */
 import type { BearingGeometry } from '../contract/machine.js';
 import type { BackendName } from '../model/backend.js';
-import type { HealthConfig } from './health.js';
+import type { HealthConfig } from './health-config.js';
 
 export interface SensorSpec {
   /** Sensor key, e.g. '1' (the MQTT topic level / the serial frame's sensor id). */
