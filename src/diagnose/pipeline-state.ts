@@ -10,10 +10,12 @@ import type { BearingGeometry, MachineDiagnosis } from '../contract/machine.js';
 import type { ModelMetadata } from '../model/artifact.js';
 import { MachineHealth } from './health.js';
 import type { HealthConfig } from './health-config.js';
+import type { PoolJob } from './inference-pool.js';
 import type { MachineSpec, SensorSpec } from './pipeline-options.js';
 import type { MachineStatus, SensorStatus } from './pipeline-status.js';
+import type { SpeedReading } from './speed-source.js';
 import type { StreamRoute } from './stream-route.js';
-import type { Windower } from './windower.js';
+import type { CutWindow, Windower } from './windower.js';
 
 /** A model loaded in the workers, as the machines bound to it see it. */
 export interface ModelBinding {
@@ -166,6 +168,43 @@ export function buildMachines(
     }
   }
   return { machines, sensors };
+}
+
+/**
+ * The inference job of window `w` of sensor `s` (next in the sensor's
+ * order): its samples and history, what to compute besides the CNN, and the
+ * context its result comes back with.
+ * @param o.t time of the window's last sample on the sensor's clock, ms
+ * @param o.arrivedAt arrival of the block holding it, ms
+ * @param o.speed the speed known without the signal
+ * @param o.evidence, o.velocity whether to compute the envelope evidence, the velocity RMS and zone
+ */
+export function windowJob(
+  s: SensorState,
+  model: ModelBinding,
+  w: CutWindow,
+  o: { t: number; arrivedAt: number; speed: SpeedReading; evidence: boolean; velocity: boolean },
+): PoolJob<JobCtx> {
+  const m = s.machine;
+  const { t, arrivedAt, speed, evidence, velocity } = o;
+  return {
+    key: model.key,
+    window: w.samples,
+    ...(w.history ? { history: w.history } : {}),
+    task: {
+      rpm: speed.rpm,
+      rpmSource: speed.source,
+      evidence,
+      velocity,
+      spectrogram: s.spectrogram,
+      envelope: s.envelope && evidence,
+      bearing: s.spec.bearing ?? m.bearing,
+      bearingConfigured: s.spec.bearing !== undefined || m.spec.bearing !== undefined,
+      iso: m.iso,
+      fullScaleG: s.spec.fullScaleG ?? 16,
+    },
+    ctx: { sensor: s, seq: s.nextSeq, model, t, arrivedAt },
+  };
 }
 
 /** The status of machine `m` (copies: the caller may keep it). */

@@ -12,29 +12,17 @@
  * Speed per window: the frame's rpm, else the machine's nominal rpm, else
  * estimated from the window (./speed-source.ts); every diagnosis says which.
  *
- * Health for models without a normal class (the CWRU cross-load model knows
- * 9 fault classes only, so 1 − p(normal) would always be 1): a window counts
- * as faulty only when the vibration evidence agrees with the CNN — the
- * envelope spectrum's strongest defect line (BPFI / BPFO / 2·BSF at the
- * current speed) is the one of the CNN's fault location. Then the fault
- * probability is the CNN's confidence, otherwise 0. A CNN that can only say
- * "which fault" is thus never allowed to raise an alarm on its own.
+ * Health for models without a normal class: a window counts as faulty only
+ * when the envelope evidence agrees with the CNN (./result-diagnosis.ts).
  *
  * Stream faults are the health machine's diagnostic states, never a fault:
  * silence (a tick timer), CRC errors and sequence gaps (`noteStream`), and
  * saturation (fraction of samples at the sensor's full scale, per window).
  *
- * Any sensor rate: a stream within ±1 % of the model's rate is taken as it
- * is (no copy, no filter: a 12 kHz sensor into a 12 kHz model costs what it
- * always did); any other rate from 1 kHz to 1 MHz goes through the sensor's
- * own StreamResampler (src/data/resample-stream.ts: the Kaiser-windowed sinc
- * of src/data/resample.ts, block by block, only the sensor's channel) and
- * windows are cut at the model's rate. A diagnosis' `t` stays the time of
- * the window's last sample on the sensor's clock: the filter is zero-phase
- * about each output's input position, so `t` is that position converted
- * with the block's t0 and rate; the filter's latency (half its length,
- * ≈ 4 ms at 26 667 Hz → 12 kHz) only delays when the window is complete.
- * A sequence gap restarts the resampler with the windower.
+ * Any sensor rate from 1 kHz to 1 MHz: blocks are resampled to the model's
+ * rate unless within ±1 % of it, and a diagnosis' `t` stays the time of the
+ * window's last sample on the sensor's clock (./stream-route.ts). A sequence
+ * gap restarts the resampler with the windower.
  *
  * Blocks that do not fit are dropped and counted per sensor and reason
  * (`bad-block`: the sensor's channel is not in the block; `bad-rate`: a
@@ -69,6 +57,7 @@ import {
   machineStatusOf,
   type SensorKey,
   type SensorState,
+  windowJob,
 } from './pipeline-state.js';
 import { LatencyRecord, newCounts, pipelineStatsOf } from './pipeline-stats.js';
 import type {
@@ -276,31 +265,13 @@ export class DiagnosisPipeline extends EventEmitter {
     speed: ReturnType<typeof knownSpeed>,
     arrivedAt: number,
   ): boolean {
-    const m = s.machine;
     this.counts.windowsIn++;
     s.st.windowsIn++;
     const n = s.windowCount++;
     const evidence = n % this.evidenceEvery === 0;
     const velocity = n % this.featuresEvery === 0 || s.velocityDue;
     s.velocityDue = false;
-    const job: PoolJob<JobCtx> = {
-      key: model.key,
-      window: w.samples,
-      ...(w.history ? { history: w.history } : {}),
-      task: {
-        rpm: speed.rpm,
-        rpmSource: speed.source,
-        evidence,
-        velocity,
-        spectrogram: s.spectrogram,
-        envelope: s.envelope && evidence,
-        bearing: s.spec.bearing ?? m.bearing,
-        bearingConfigured: s.spec.bearing !== undefined || m.spec.bearing !== undefined,
-        iso: m.iso,
-        fullScaleG: s.spec.fullScaleG ?? 16,
-      },
-      ctx: { sensor: s, seq: s.nextSeq, model, t, arrivedAt },
-    };
+    const job = windowJob(s, model, w, { t, arrivedAt, speed, evidence, velocity });
     if (this.pool.submit(job)) {
       s.nextSeq++;
       return true;

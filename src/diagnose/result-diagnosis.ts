@@ -2,8 +2,15 @@
  * A worker's result for one window (WindowResult) → the MachineDiagnosis the
  * pipeline emits and the WindowDiagnosis its health state machine reads.
  * Pure, but for `carryOver`, which updates the values a sensor carries from
- * window to window. How a model without a normal class feeds the health
- * machine is explained in the module comment of ./pipeline.ts.
+ * window to window.
+ *
+ * Health for models without a normal class (the CWRU cross-load model knows
+ * 9 fault classes only, so 1 − p(normal) would always be 1): a window counts
+ * as faulty only when the vibration evidence agrees with the CNN — the
+ * envelope spectrum's strongest defect line (BPFI / BPFO / 2·BSF at the
+ * current speed) is the one of the CNN's fault location. Then the fault
+ * probability is the CNN's confidence, otherwise 0. A CNN that can only say
+ * "which fault" is thus never allowed to raise an alarm on its own.
  */
 import { defectOf, NORMAL, operatorProbs } from '../contract/fault-names.js';
 import type { MachineDiagnosis, RpmSource } from '../contract/machine.js';
@@ -97,8 +104,8 @@ export function diagnosisOf(
     ...(r.spectrogram ? { spectrogram: r.spectrogram } : {}),
     ...(r.envelope ? { envelope: r.envelope } : {}),
   };
-  // Health: operator-term probabilities; see the module comment of
-  // ./pipeline.ts for models without a normal class.
+  // Health: operator-term probabilities; see the module comment for models
+  // without a normal class.
   let healthProbs: Record<string, number>;
   if (model.hasNormal) {
     healthProbs = operatorProbs(classes, probs);

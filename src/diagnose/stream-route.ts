@@ -1,10 +1,17 @@
 /**
- * How a sensor's blocks reach its windower at the model's rate. A stream
- * within ±1 % of the model's rate is taken as it is (no copy, no filter);
- * any other rate from 1 kHz to 1 MHz goes through the sensor's own
- * StreamResampler (src/data/resample-stream.ts), and windows are cut at the
- * model's rate. A window's time stays that of its last sample on the
- * sensor's clock (see the module comment of ./pipeline.ts).
+ * How a sensor's blocks reach its windower at the model's rate.
+ *
+ * Any sensor rate: a stream within ±1 % of the model's rate is taken as it
+ * is (no copy, no filter: a 12 kHz sensor into a 12 kHz model costs what it
+ * always did); any other rate from 1 kHz to 1 MHz goes through the sensor's
+ * own StreamResampler (src/data/resample-stream.ts: the Kaiser-windowed sinc
+ * of src/data/resample.ts, block by block, only the sensor's channel) and
+ * windows are cut at the model's rate. A diagnosis' `t` stays the time of
+ * the window's last sample on the sensor's clock: the filter is zero-phase
+ * about each output's input position, so `t` is that position converted
+ * with the block's t0 and rate; the filter's latency (half its length,
+ * ≈ 4 ms at 26 667 Hz → 12 kHz) only delays when the window is complete.
+ * A sequence gap restarts the resampler with the windower (./pipeline.ts).
  */
 import type { SampleBlock } from '../contract/sample-block.js';
 import { ratesMatch } from '../data/resample.js';
