@@ -79,20 +79,6 @@ export interface JobCtx {
 
 export type SensorKey = { site: string; machine: string; sensor: string };
 
-/** A machine as it starts: no model bound, no sensors yet (see newSensorState). */
-function newMachineState(spec: MachineSpec, id: string, health: MachineHealth): MachineState {
-  return {
-    spec,
-    id,
-    health,
-    model: null,
-    sensors: new Map(),
-    lastDiagnosis: null,
-    bearing: spec.bearing ?? CWRU_DE_BEARING,
-    iso: spec.iso ?? { group: 2, foundation: 'rigid' },
-  };
-}
-
 /** A sensor as it starts: refused until its machine's model is bound, nothing counted. */
 function newSensorState(spec: SensorSpec, key: string, machine: MachineState): SensorState {
   return {
@@ -154,7 +140,16 @@ export function buildMachines(
       ...(healthOptions ?? {}),
       ...(spec.silentAfterS !== undefined ? { silentAfterMs: spec.silentAfterS * 1000 } : {}),
     });
-    const m = newMachineState(spec, id, health);
+    const m: MachineState = {
+      spec,
+      id,
+      health,
+      model: null,
+      sensors: new Map(),
+      lastDiagnosis: null,
+      bearing: spec.bearing ?? CWRU_DE_BEARING,
+      iso: spec.iso ?? { group: 2, foundation: 'rigid' },
+    };
     machines.set(id, m);
     for (const s of spec.sensors) {
       const key = `${id}/${s.id}`;
