@@ -13,7 +13,8 @@
  *   subscribed and stops when the parent sends 'stop'.
  */
 import { performance } from 'node:perf_hooks';
-import { DiagnosisPipeline, type MachineSpec } from '../src/diagnose/pipeline.js';
+import { DiagnosisPipeline } from '../src/diagnose/pipeline.js';
+import type { MachineSpec } from '../src/diagnose/pipeline-options.js';
 import type { IngestedBlock } from '../src/ingest/source.js';
 
 export interface StepRequest {

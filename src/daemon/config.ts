@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { lookupBearing } from '../data/bearings.js';
-import { healthConfigSchema } from '../diagnose/health.js';
+import { healthConfigSchema } from '../diagnose/health-config.js';
 import { FaultlineError } from '../errors.js';
 import { expandEnv, readSecretFile } from './secrets.js';
 

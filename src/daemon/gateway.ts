@@ -32,7 +32,8 @@ import type {
   MachineDiagnosis,
   MachineView,
 } from '../contract/machine.js';
-import { DiagnosisPipeline, type MachineStatus } from '../diagnose/pipeline.js';
+import { DiagnosisPipeline } from '../diagnose/pipeline.js';
+import type { MachineStatus } from '../diagnose/pipeline-status.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { SimulatedFleet } from '../sim/fleet.js';
 import type { AlertQuery } from '../store/types.js';

@@ -8,7 +8,7 @@
 
 import type { HealthState } from '../contract/health.js';
 import type { MachineDiagnosis, MachineIngest } from '../contract/machine.js';
-import type { MachineSpec } from '../diagnose/pipeline.js';
+import type { MachineSpec } from '../diagnose/pipeline-options.js';
 import { FaultlineError } from '../errors.js';
 import type { GatewayConfig, MachineConfig } from './config.js';
 import type { ModelVersion } from './registry.js';

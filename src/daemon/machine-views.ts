@@ -6,7 +6,7 @@
 
 import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import type { MachineDiagnosis, MachineView } from '../contract/machine.js';
-import type { MachineStatus } from '../diagnose/pipeline.js';
+import type { MachineStatus } from '../diagnose/pipeline-status.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
 import { redactUrl } from './secrets.js';

@@ -4,7 +4,7 @@
  * transition. Pure and deterministic: time comes only from the inputs
  * (`WindowDiagnosis.t`, `StreamStats.t`, `tick(nowMs)`), no timers, no I/O.
  *
- * Policy (every number is an option of {@link healthConfigSchema}):
+ * Policy (every number is an option of {@link healthConfigSchema}, ./health-config.ts):
  *
  * - Fault probability of a window: p = 1 − probs[normalClass].
  * - Escalation (k of n): level L ∈ {watch, warning, alarm} is *supported* when
@@ -49,141 +49,21 @@
  *   (`snapshot().reason`); for `stream-mismatch` it names the sensor and why
  *   its blocks are dropped.
  */
-import { z } from 'zod';
 import type { HealthChange } from '../contract/health.js';
 import { type HealthState, type IsoZone, SEVERITIES, type Severity } from '../contract/health.js';
 import { FaultlineError } from '../errors.js';
+import { type HealthConfig, type HealthConfigInput, parseHealthConfig } from './health-config.js';
+import {
+  faultProbability,
+  faultSummary,
+  lastN,
+  nextSaturated,
+  nextSeverity,
+  rank,
+  type WindowEntry,
+  ZONE_RANK,
+} from './health-rules.js';
 import type { StreamFit, StreamStats, WindowDiagnosis } from './types.js';
-
-const prob = z.number().min(0).max(1);
-const severity = z.enum(SEVERITIES);
-
-/** One escalation level's thresholds, with its own defaults. */
-function levelSchema(enter: number, k: number, exit: number) {
-  return z
-    .object({
-      /** Fault probability at or above which a window counts toward this level. Default per level. */
-      enter: prob.default(enter),
-      /** Windows (of the last n) that must count before the level is entered. */
-      k: z.int().min(1).default(k),
-      /** Fault probability below which a window counts toward leaving the level. */
-      exit: prob.default(exit),
-    })
-    .prefault({});
-}
-
-/** Health state machine options; every field has a default. */
-export const healthConfigSchema = z
-  .object({
-    /** Class name meaning "no fault". Default `normal`. */
-    normalClass: z.string().min(1).default('normal'),
-    /** Debounce window n: how many recent windows the k-of-n rules look at. Default 5. */
-    windows: z.int().min(1).max(1000).default(5),
-    /** Hysteresis m: consecutive quiet windows needed to step a level down. Default 5. */
-    clearWindows: z.int().min(1).max(1000).default(5),
-    levels: z
-      .object({
-        watch: levelSchema(0.5, 3, 0.3),
-        warning: levelSchema(0.7, 3, 0.5),
-        alarm: levelSchema(0.9, 4, 0.7),
-      })
-      .prefault({}),
-    zone: z
-      .object({
-        /** Windows (of the last n) in the zone needed before its floor applies. Default 3. */
-        k: z.int().min(1).default(3),
-        /** Lowest level while zone C holds. Default warning. */
-        C: severity.default('warning'),
-        /** Lowest level while zone D holds. Default alarm. */
-        D: severity.default('alarm'),
-      })
-      .prefault({}),
-    /** No window or frame for this long (ms) → `silent`. Default 10 000 ms. */
-    silentAfterMs: z.number().positive().default(10_000),
-    /** Only blocks that do not fit from a sensor for this long (ms) → `stream-mismatch`. Default 5 000 ms. */
-    mismatchAfterMs: z.number().positive().default(5_000),
-    stream: z
-      .object({
-        /** Sliding interval over which link errors are summed, ms. Default 30 000. */
-        windowMs: z.number().positive().default(30_000),
-        /** Error rate (0–1) at or above which `stream-errors` is entered. Default 0.05. */
-        enterRate: prob.default(0.05),
-        /** Error rate below which `stream-errors` is left. Default 0.01. */
-        exitRate: prob.default(0.01),
-        /** Frames (good + bad) needed in the interval before a rate is judged. Default 20. */
-        minFrames: z.int().min(1).default(20),
-      })
-      .prefault({}),
-    saturation: z
-      .object({
-        /** Clipped-sample fraction (0–1) at which a window counts as clipped. Default 0.001. */
-        fraction: prob.default(0.001),
-        /** Clipped windows (of the last n) that enter `saturated`. Default 3. */
-        k: z.int().min(1).default(3),
-        /** Consecutive clean windows that leave `saturated`. Default 5. */
-        clearWindows: z.int().min(1).default(5),
-      })
-      .prefault({}),
-    /** Stream states hide fault levels below this one. Default warning. */
-    maskBelow: severity.default('warning'),
-  })
-  .superRefine((c, ctx) => {
-    const order = ['watch', 'warning', 'alarm'] as const;
-    let prev = 0;
-    for (const name of order) {
-      const l = c.levels[name];
-      if (l.exit >= l.enter) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['levels', name, 'exit'],
-          message: `exit ${l.exit} must be below enter ${l.enter}, or the level would flap`,
-        });
-      }
-      if (l.enter < prev) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['levels', name, 'enter'],
-          message: `enter ${l.enter} must not be below the lower level's ${prev}`,
-        });
-      }
-      if (l.k > c.windows) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['levels', name, 'k'],
-          message: `k ${l.k} exceeds windows ${c.windows}; the level could never be entered`,
-        });
-      }
-      prev = l.enter;
-    }
-    if (c.zone.k > c.windows) {
-      ctx.addIssue({ code: 'custom', path: ['zone', 'k'], message: 'zone.k exceeds windows' });
-    }
-    if (c.saturation.k > c.windows) {
-      ctx.addIssue({ code: 'custom', path: ['saturation', 'k'], message: 'k exceeds windows' });
-    }
-    if (c.stream.exitRate > c.stream.enterRate) {
-      ctx.addIssue({ code: 'custom', path: ['stream', 'exitRate'], message: 'above enterRate' });
-    }
-  });
-
-export type HealthConfigInput = z.input<typeof healthConfigSchema>;
-export type HealthConfig = z.output<typeof healthConfigSchema>;
-
-/**
- * Validates and freezes health options (defaults filled in).
- * @throws FaultlineError FL_ERR_CONFIG naming the bad field.
- */
-export function parseHealthConfig(input: HealthConfigInput = {}): HealthConfig {
-  const r = healthConfigSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new FaultlineError(
-      'FL_ERR_CONFIG',
-      `health option ${i.path.join('.') || '(root)'}: ${i.message}; fix the health config`,
-    );
-  }
-  return Object.freeze(r.data);
-}
 
 /** The current view of one machine, e.g. for the retained MQTT state topic. */
 export interface HealthSnapshot {
@@ -212,16 +92,6 @@ export interface HealthSnapshot {
    */
   reason?: string;
 }
-
-interface WindowEntry {
-  p: number;
-  zone: IsoZone;
-  clipped: boolean;
-  probs: Record<string, number>;
-}
-
-const ZONE_RANK: Record<IsoZone, number> = { A: 0, B: 1, C: 2, D: 3 };
-const rank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 /** Health state machine of one machine. Not thread-safe; feed it in time order. */
 export class MachineHealth {
@@ -304,14 +174,7 @@ export class MachineHealth {
     }
     const resumed = this.markData(d.t);
     this.lastWindowT = d.t;
-    const normal = d.probs[this.config.normalClass];
-    const p =
-      normal === undefined
-        ? Math.min(
-            1,
-            Object.values(d.probs).reduce((a, b) => a + b, 0),
-          )
-        : Math.max(0, Math.min(1, 1 - normal));
+    const p = faultProbability(d.probs, this.config.normalClass);
     this.ring.push({
       p,
       zone: d.isoZone,
@@ -468,85 +331,16 @@ export class MachineHealth {
     return `data resumed after ${((t - (prev ?? t)) / 1000).toFixed(1)} s`;
   }
 
-  private lastN(n: number): WindowEntry[] {
-    return this.ring.slice(Math.max(0, this.ring.length - n));
-  }
-
-  /** Highest level supported by the k-of-n rules, with its reason. */
-  private supported(): { level: number; reason: string } {
-    const { windows: n, levels, zone } = this.config;
-    const recent = this.lastN(n);
-    let level = 0;
-    let reason = '';
-    for (let L = 3; L >= 1; L--) {
-      const cfg = levels[SEVERITIES[L] as 'watch' | 'warning' | 'alarm'];
-      const count = recent.filter((w) => w.p >= cfg.enter).length;
-      if (count >= cfg.k) {
-        level = L;
-        reason = `fault p ≥ ${cfg.enter.toFixed(2)} in ${count} of last ${recent.length} windows`;
-        break;
-      }
-    }
-    for (const z of ['D', 'C'] as const) {
-      const floor = rank(zone[z]);
-      const count = recent.filter((w) => ZONE_RANK[w.zone] >= ZONE_RANK[z]).length;
-      if (count >= zone.k && floor > level) {
-        level = floor;
-        reason = `ISO 20816 zone ${z} or worse in ${count} of last ${recent.length} windows`;
-        break;
-      }
-    }
-    return { level, reason };
-  }
-
-  /** Rank of the lowest zone whose floor is at least level L (+∞ when none). */
-  private zoneFloorsAtLeast(L: number): number {
-    const { zone } = this.config;
-    if (rank(zone.C) >= L) return ZONE_RANK.C;
-    if (rank(zone.D) >= L) return ZONE_RANK.D;
-    return Number.POSITIVE_INFINITY;
-  }
-
   private updateSeverity(reasons: string[]): void {
-    const { level, reason } = this.supported();
-    if (level > this.severity) {
-      this.severity = level;
-      reasons.push(reason);
-      return;
-    }
-    const m = this.config.clearWindows;
-    if (this.ring.length < m) return;
-    const quiet = this.lastN(m);
-    const before = this.severity;
-    while (this.severity > level) {
-      const L = this.severity;
-      const exit = this.config.levels[SEVERITIES[L] as 'watch' | 'warning' | 'alarm'].exit;
-      const zoneLimit = this.zoneFloorsAtLeast(L);
-      const calm = quiet.every((w) => w.p < exit && ZONE_RANK[w.zone] < zoneLimit);
-      if (!calm) break;
-      this.severity--;
-    }
-    if (this.severity < before) {
-      const exit = this.config.levels[SEVERITIES[before] as 'watch' | 'warning' | 'alarm'].exit;
-      reasons.push(`fault p < ${exit.toFixed(2)} for ${m} windows`);
-    }
+    const next = nextSeverity(this.severity, this.ring, this.config);
+    this.severity = next.severity;
+    if (next.reason !== null) reasons.push(next.reason);
   }
 
   private updateSaturation(reasons: string[]): void {
-    const { k, clearWindows } = this.config.saturation;
-    const recent = this.lastN(this.config.windows);
-    const clipped = recent.filter((w) => w.clipped).length;
-    if (!this.saturated && clipped >= k) {
-      this.saturated = true;
-      reasons.push(`clipped samples in ${clipped} of last ${recent.length} windows`);
-    } else if (
-      this.saturated &&
-      this.ring.length >= clearWindows &&
-      this.lastN(clearWindows).every((w) => !w.clipped)
-    ) {
-      this.saturated = false;
-      reasons.push(`no clipping for ${clearWindows} windows`);
-    }
+    const next = nextSaturated(this.saturated, this.ring, this.config);
+    this.saturated = next.saturated;
+    if (next.reason !== null) reasons.push(next.reason);
   }
 
   private shownState(): HealthState {
@@ -571,29 +365,7 @@ export class MachineHealth {
 
   /** Fault class and confidence over the debounce window. */
   private summary(): { faultClass: string; confidence: number } {
-    const recent = this.lastN(this.config.windows);
-    if (recent.length === 0) return { faultClass: this.config.normalClass, confidence: 0 };
-    const confidence = recent.reduce((a, w) => a + w.p, 0) / recent.length;
-    if (confidence < this.config.levels.watch.enter) {
-      return { faultClass: this.config.normalClass, confidence };
-    }
-    // Sum each fault class's probability over the window; ties go to the
-    // class seen first in insertion order, which is deterministic.
-    const sums = new Map<string, number>();
-    for (const w of recent) {
-      for (const [k, v] of Object.entries(w.probs)) {
-        if (k !== this.config.normalClass) sums.set(k, (sums.get(k) ?? 0) + v);
-      }
-    }
-    let best = this.config.normalClass;
-    let bestSum = -1;
-    for (const [k, v] of sums) {
-      if (v > bestSum) {
-        best = k;
-        bestSum = v;
-      }
-    }
-    return { faultClass: best, confidence };
+    return faultSummary(lastN(this.ring, this.config.windows), this.config);
   }
 
   private settle(t: number, reasons: string[]): HealthChange | null {

@@ -12,29 +12,17 @@
  * Speed per window: the frame's rpm, else the machine's nominal rpm, else
  * estimated from the window (./speed-source.ts); every diagnosis says which.
  *
- * Health for models without a normal class (the CWRU cross-load model knows
- * 9 fault classes only, so 1 − p(normal) would always be 1): a window counts
- * as faulty only when the vibration evidence agrees with the CNN — the
- * envelope spectrum's strongest defect line (BPFI / BPFO / 2·BSF at the
- * current speed) is the one of the CNN's fault location. Then the fault
- * probability is the CNN's confidence, otherwise 0. A CNN that can only say
- * "which fault" is thus never allowed to raise an alarm on its own.
+ * Health for models without a normal class: a window counts as faulty only
+ * when the envelope evidence agrees with the CNN (./result-diagnosis.ts).
  *
  * Stream faults are the health machine's diagnostic states, never a fault:
  * silence (a tick timer), CRC errors and sequence gaps (`noteStream`), and
  * saturation (fraction of samples at the sensor's full scale, per window).
  *
- * Any sensor rate: a stream within ±1 % of the model's rate is taken as it
- * is (no copy, no filter: a 12 kHz sensor into a 12 kHz model costs what it
- * always did); any other rate from 1 kHz to 1 MHz goes through the sensor's
- * own StreamResampler (src/data/resample-stream.ts: the Kaiser-windowed sinc
- * of src/data/resample.ts, block by block, only the sensor's channel) and
- * windows are cut at the model's rate. A diagnosis' `t` stays the time of
- * the window's last sample on the sensor's clock: the filter is zero-phase
- * about each output's input position, so `t` is that position converted
- * with the block's t0 and rate; the filter's latency (half its length,
- * ≈ 4 ms at 26 667 Hz → 12 kHz) only delays when the window is complete.
- * A sequence gap restarts the resampler with the windower.
+ * Any sensor rate from 1 kHz to 1 MHz: blocks are resampled to the model's
+ * rate unless within ±1 % of it, and a diagnosis' `t` stays the time of the
+ * window's last sample on the sensor's clock (./stream-route.ts). A sequence
+ * gap restarts the resampler with the windower.
  *
  * Blocks that do not fit are dropped and counted per sensor and reason
  * (`bad-block`: the sensor's channel is not in the block; `bad-rate`: a
@@ -53,213 +41,35 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { CWRU_DE_BEARING } from '../contract/bearing.js';
-import {
-  defectOf,
-  hasNormalClass,
-  NORMAL,
-  type OperatorClass,
-  operatorClass,
-  operatorProbs,
-} from '../contract/fault-names.js';
-import type { HealthChange, HealthState } from '../contract/health.js';
-import type { BearingGeometry, MachineDiagnosis, RpmSource } from '../contract/machine.js';
-import { ratesMatch } from '../data/resample.js';
-import { StreamResampler } from '../data/resample-stream.js';
+import type { HealthChange } from '../contract/health.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
+import { readModelMetadata } from '../model/artifact.js';
+import { MachineHealth } from './health.js';
+import { InferencePool, type PoolJob, type WindowResult } from './inference-pool.js';
+import { bindingOf, planBinding, swapBinding } from './model-binding.js';
+import type { PipelineOptions } from './pipeline-options.js';
 import {
-  checkStreamCompatibility,
-  type ModelMetadata,
-  readModelMetadata,
-} from '../model/artifact.js';
-import type { BackendName } from '../model/backend.js';
-import { type HealthConfig, type HealthSnapshot, MachineHealth } from './health.js';
-import {
-  InferencePool,
-  type PoolJob,
-  type PoolStats,
-  type WindowResult,
-} from './inference-pool.js';
+  buildMachines,
+  type JobCtx,
+  type MachineState,
+  type ModelBinding,
+  machineStatusOf,
+  type SensorKey,
+  type SensorState,
+  windowJob,
+} from './pipeline-state.js';
+import { LatencyRecord, newCounts, pipelineStatsOf } from './pipeline-stats.js';
+import type {
+  DiagnosisPipelineEvents,
+  DropReason,
+  MachineStatus,
+  PipelineStats,
+} from './pipeline-status.js';
+import { carryOver, diagnosisOf } from './result-diagnosis.js';
 import { knownSpeed } from './speed-source.js';
-import type { WindowDiagnosis } from './types.js';
-import { type CutWindow, Windower } from './windower.js';
-
-export interface SensorSpec {
-  /** Sensor key, e.g. '1' (the MQTT topic level / the serial frame's sensor id). */
-  id: string;
-  /**
-   * Samples per second the sensor is set up to send, Hz. The stream is
-   * resampled to the model's rate unless within ±1 % of it; blocks say their
-   * own rate, and a stream that turns out to run at another one is followed.
-   */
-  sampleRate: number;
-  /** Which interleaved channel of the blocks, default 0. */
-  channel?: number;
-  /** Full scale of the sensor, g; samples at ≥ 99.9 % of it count as clipped. Default 16. */
-  fullScaleG?: number;
-  /** The bearing this sensor watches, when it is not the machine's. */
-  bearing?: BearingGeometry;
-}
-
-export interface MachineSpec {
-  site: string;
-  machine: string;
-  sensors: SensorSpec[];
-  /** Model folder (model.json, weights.bin, faultline.json). */
-  modelDir: string;
-  /**
-   * Bearing geometry for the defect frequencies (and a model that reads fault
-   * orders); default the model's training bearing, else CWRU_DE_BEARING.
-   */
-  bearing?: BearingGeometry;
-  /** ISO 20816-3 machine group and foundation; default group 2, rigid. */
-  iso?: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
-  /** Speed source when frames carry none, rpm. */
-  nominalRpm?: number;
-  /** No data for this long → health `silent`, s; default the health config's (10 s). */
-  silentAfterS?: number;
-}
-
-export interface PipelineOptions {
-  machines: MachineSpec[];
-  /** Worker threads; default: the number of cores. */
-  workers?: number;
-  /** Windows per CNN call at most; default 64. */
-  maxBatch?: number;
-  /** Longest a window waits for its batch to fill, ms; default 50. */
-  maxLatencyMs?: number;
-  /** Windows waiting for a worker at most; default workers × maxBatch × 4. */
-  maxQueue?: number;
-  /** Envelope evidence every Nth window of each sensor; default 1 (every window). */
-  evidenceEvery?: number;
-  /**
-   * Velocity RMS and ISO zone every Nth window of each sensor, the last
-   * values carried in between; default 4 (once per second at a 0.25 s hop).
-   * They change over minutes, not windows, and the health state machine
-   * reads zones over k-of-n windows anyway, so a zone change shows up to
-   * N − 1 windows later; this saves the velocity FFT (16384 points at 12 kHz,
-   * ~0.5–0.8 ms) on the other windows. RMS, crest factor, kurtosis and the
-   * clipped fraction stay per window. 1 = every window.
-   */
-  featuresEvery?: number;
-  /**
-   * Signal the envelope evidence (and a speed estimate) looks at, s, ending
-   * with the window's last sample; default 1 (0.17 s model windows give
-   * 6 Hz lines, too coarse to tell BPFO from BPFI reliably). Never shorter
-   * than the window.
-   */
-  evidenceSeconds?: number;
-  /** Health options (debounce, thresholds, silence…). */
-  health?: Partial<HealthConfig>;
-  /** Clock, ms since the epoch; default performance.timeOrigin + performance.now(). */
-  now?: () => number;
-  /** Health tick (silence check, ingest rates) period, ms; default 1000. */
-  tickMs?: number;
-  /** tfjs backend of the workers; default the fastest available. */
-  backend?: BackendName;
-}
-
-/** Why something was dropped. */
-export type DropReason =
-  | 'unknown-sensor'
-  | 'refused'
-  | 'not-running'
-  /** The block lacks the sensor's channel (or is malformed). */
-  | 'bad-block'
-  /** The block's sample rate is not finite or cannot be resampled to the model's. */
-  | 'bad-rate'
-  /** The sample rate changed mid-stream (the stream restarts at the new rate with the next block). */
-  | 'rate-changed'
-  | 'queue-full'
-  | 'speed-unknown'
-  | 'error';
-
-export interface WindowDropped {
-  site: string;
-  machine: string;
-  sensor: string;
-  reason: DropReason;
-  /** 'block' for a whole block refused before windowing, else 'window'. */
-  what: 'block' | 'window';
-  message?: string;
-}
-
-export interface SensorStatus {
-  id: string;
-  /** 'running', or 'refused' (model mismatch / model not loadable; see error). */
-  state: 'running' | 'refused';
-  error?: string;
-  sampleRate: number;
-  blocks: number;
-  samples: number;
-  /** Ingest rate over the last tick, samples/s. */
-  samplesPerS: number;
-  windowsIn: number;
-  windowsOut: number;
-  dropped: number;
-  /** Times a sequence gap restarted the windowing. */
-  gapRestarts: number;
-  lastBlockAt: number | null;
-  /** Totals noted through noteStream. */
-  stream: { frames: number; crcErrors: number; gaps: number };
-  /** Whole blocks dropped, by reason (a part of `dropped`). */
-  droppedBlocks: Partial<Record<DropReason, number>>;
-  /** Sample rate of the latest block diagnosed, Hz (null before the first). */
-  streamRate: number | null;
-  /** The resampler bringing the stream to the model's rate (its design), or null: taken as it is. */
-  resampling: string | null;
-  /** While the latest blocks do not fit: since when (ms), how many, and why the latest did not. */
-  misfit: { since: number; blocks: number; reason: string } | null;
-}
-
-export interface MachineStatus {
-  site: string;
-  machine: string;
-  state: HealthState;
-  health: HealthSnapshot;
-  lastDiagnosis: MachineDiagnosis | null;
-  rpm: number | null;
-  rpmSource: RpmSource;
-  model: { dir: string; version: string; classes: string[] } | null;
-  sensors: SensorStatus[];
-}
-
-export interface PipelineStats {
-  backend: string;
-  workers: number;
-  windowsIn: number;
-  windowsOut: number;
-  dropped: {
-    blocks: Partial<Record<DropReason, number>>;
-    windows: Partial<Record<DropReason, number>>;
-  };
-  /** Windows queued / in workers / awaiting their turn (per-sensor order). */
-  queueDepth: number;
-  inFlight: number;
-  reorderHeld: number;
-  batches: number;
-  meanBatchSize: number;
-  maxBatchSize: number;
-  batchSizes: Record<string, number>;
-  sealedFull: number;
-  sealedTimer: number;
-  maxFormWaitMs: number;
-  maxDispatchWaitMs: number;
-  /** Last-sample arrival → diagnosis, over the last 4096 diagnoses, ms. */
-  latencyMs: { p50: number; p99: number; max: number; n: number };
-  /** Worker time per window by stage, ms. */
-  perWindowMs: PoolStats['perWindowMs'];
-  /** Ingest rate per sensor (`site/machine/sensor`), samples/s over the last tick. */
-  ingestSamplesPerS: Record<string, number>;
-}
-
-export interface DiagnosisPipelineEvents {
-  diagnosis: (d: MachineDiagnosis) => void;
-  health: (c: HealthChange & { site: string }) => void;
-  'window-dropped': (d: WindowDropped) => void;
-  error: (err: Error) => void;
-}
+import { makeRoute, routeBlock, routeFits, type StreamRoute } from './stream-route.js';
+import type { CutWindow } from './windower.js';
 
 export interface DiagnosisPipeline {
   on<K extends keyof DiagnosisPipelineEvents>(event: K, listener: DiagnosisPipelineEvents[K]): this;
@@ -277,119 +87,21 @@ export interface DiagnosisPipeline {
   ): boolean;
 }
 
-interface ModelBinding {
-  key: string;
-  dir: string;
-  meta: ModelMetadata;
-  version: string;
-  hasNormal: boolean;
-  names: OperatorClass[];
-}
-
-interface MachineState {
-  spec: MachineSpec;
-  id: string;
-  health: MachineHealth;
-  model: ModelBinding | null;
-  sensors: Map<string, SensorState>;
-  lastDiagnosis: MachineDiagnosis | null;
-  bearing: BearingGeometry;
-  iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
-}
-
-/** How a sensor's blocks reach its windower at the model's rate. */
-interface StreamRoute {
-  /** Block rate the route was set up for, Hz. */
-  rate: number;
-  /** null: within ±1 % of the model's rate, taken as it is. */
-  resampler: StreamResampler | null;
-}
-
-/** Block rates within this fraction of a resampled route's are the same stream (a measured rate jitters). */
-const SAME_RATE_TOLERANCE = 1e-3;
-
-/**
- * The route from a stream at `rate` to a model at `modelRate` (Hz).
- * @throws FaultlineError FL_ERR_DSP_PARAMS for a rate that cannot be resampled
- */
-function makeRoute(rate: number, modelRate: number): StreamRoute {
-  if (!(Number.isFinite(rate) && rate > 0)) {
-    throw new FaultlineError('FL_ERR_DSP_PARAMS', `${rate} is not a sample rate`);
-  }
-  if (ratesMatch(rate, modelRate)) return { rate, resampler: null };
-  return { rate, resampler: new StreamResampler(rate, modelRate) };
-}
-
-/** Whether a block at `rate` continues `route`. */
-function routeFits(route: StreamRoute, rate: number, modelRate: number): boolean {
-  return route.resampler === null
-    ? ratesMatch(rate, modelRate)
-    : Math.abs(rate / route.rate - 1) <= SAME_RATE_TOLERANCE;
-}
-
-interface SensorState {
-  spec: SensorSpec;
-  key: string;
-  machine: MachineState;
-  windower: Windower | null;
-  /** Set up from the configured rate, then from the blocks' (null: no usable rate yet). */
-  route: StreamRoute | null;
-  /** A block went through the current binding's route (a rate change after that is mid-stream). */
-  routeUsed: boolean;
-  /** A block was dropped as a misfit: the next one taken starts a new stream (windower, resampler). */
-  restartDue: boolean;
-  misfit: SensorStatus['misfit'];
-  refused: string | null;
-  nextSeq: number;
-  emitSeq: number;
-  /** Finished windows waiting for an earlier one (per-sensor order), by sequence number. */
-  done: Map<number, { d: MachineDiagnosis; arrivedAt: number } | null>;
-  windowCount: number;
-  lastEvidence: MachineDiagnosis['evidence'];
-  /** Latest computed velocity RMS and zone (see featuresEvery), or null before the first. */
-  lastVelocity: Pick<MachineDiagnosis, 'velocityRmsMmS' | 'isoZone'> | null;
-  /** A window that was to compute the velocity failed: the next one computes it. */
-  velocityDue: boolean;
-  lastEstimate: { rpm: number; window: number } | null;
-  spectrogram: boolean;
-  envelope: boolean;
-  st: Omit<SensorStatus, 'id' | 'state' | 'error' | 'sampleRate' | 'resampling' | 'misfit'>;
-  tickSamples: number;
-}
-
-interface JobCtx {
-  sensor: SensorState;
-  seq: number;
-  model: ModelBinding;
-  t: number;
-  arrivedAt: number;
-}
-
-type SensorKey = { site: string; machine: string; sensor: string };
-
-const LATENCY_SAMPLES = 4096;
-
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class DiagnosisPipeline extends EventEmitter {
   private readonly o: PipelineOptions;
   private readonly now: () => number;
-  private readonly machines = new Map<string, MachineState>();
-  private readonly sensors = new Map<string, SensorState>();
+  private readonly machines: Map<string, MachineState>;
+  private readonly sensors: Map<string, SensorState>;
   private readonly pool: InferencePool<JobCtx>;
   private readonly evidenceEvery: number;
   private readonly featuresEvery: number;
-  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
-  private latencyCount = 0;
+  private readonly latencies = new LatencyRecord();
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private backend = 'none';
-  private readonly counts = {
-    windowsIn: 0,
-    windowsOut: 0,
-    blocks: {} as Partial<Record<DropReason, number>>,
-    windows: {} as Partial<Record<DropReason, number>>,
-  };
+  private readonly counts = newCounts();
 
   /** @throws TypeError on bad options (duplicate ids, bad sample rates…) */
   constructor(o: PipelineOptions) {
@@ -405,72 +117,9 @@ export class DiagnosisPipeline extends EventEmitter {
     if (!Number.isInteger(this.featuresEvery) || this.featuresEvery < 1) {
       throw new TypeError(`featuresEvery must be a positive integer, got ${o.featuresEvery}`);
     }
-    for (const spec of o.machines) {
-      const id = `${spec.site}/${spec.machine}`;
-      if (!spec.site || !spec.machine)
-        throw new TypeError(`machine ${id} needs a site and a machine name`);
-      if (this.machines.has(id)) throw new TypeError(`machine ${id} is listed twice`);
-      if (!spec.modelDir) throw new TypeError(`machine ${id} has no modelDir`);
-      const health = new MachineHealth(spec.machine, {
-        ...(o.health ?? {}),
-        ...(spec.silentAfterS !== undefined ? { silentAfterMs: spec.silentAfterS * 1000 } : {}),
-      });
-      const m: MachineState = {
-        spec,
-        id,
-        health,
-        model: null,
-        sensors: new Map(),
-        lastDiagnosis: null,
-        bearing: spec.bearing ?? CWRU_DE_BEARING,
-        iso: spec.iso ?? { group: 2, foundation: 'rigid' },
-      };
-      this.machines.set(id, m);
-      for (const s of spec.sensors) {
-        const key = `${id}/${s.id}`;
-        if (this.sensors.has(key)) throw new TypeError(`sensor ${key} is listed twice`);
-        if (!(Number.isFinite(s.sampleRate) && s.sampleRate > 0)) {
-          throw new TypeError(`sensor ${key}: sampleRate must be > 0 Hz, got ${s.sampleRate}`);
-        }
-        const st: SensorState = {
-          spec: s,
-          key,
-          machine: m,
-          windower: null,
-          route: null,
-          routeUsed: false,
-          restartDue: false,
-          misfit: null,
-          refused: 'not started',
-          nextSeq: 0,
-          emitSeq: 0,
-          done: new Map(),
-          windowCount: 0,
-          lastEvidence: { defect: null },
-          lastVelocity: null,
-          velocityDue: false,
-          lastEstimate: null,
-          spectrogram: false,
-          envelope: false,
-          st: {
-            blocks: 0,
-            samples: 0,
-            samplesPerS: 0,
-            windowsIn: 0,
-            windowsOut: 0,
-            dropped: 0,
-            gapRestarts: 0,
-            lastBlockAt: null,
-            stream: { frames: 0, crcErrors: 0, gaps: 0 },
-            droppedBlocks: {},
-            streamRate: null,
-          },
-          tickSamples: 0,
-        };
-        m.sensors.set(s.id, st);
-        this.sensors.set(key, st);
-      }
-    }
+    const built = buildMachines(o.machines, o.health);
+    this.machines = built.machines;
+    this.sensors = built.sensors;
     const workers = o.workers ?? os.availableParallelism?.() ?? os.cpus().length;
     this.pool = new InferencePool<JobCtx>({
       workers,
@@ -591,36 +240,19 @@ export class DiagnosisPipeline extends EventEmitter {
       s.restartDue = false;
     }
     const every = this.evidenceEvery;
-    const wantHistory = (k: number) => k % every === 0;
-    const r = route.resampler;
-    if (!r) {
-      // Taken as it is (within ±1 % of the model's rate): no copy, no extra work.
-      const windows = s.windower.push(block.samples, block.channels, channel, frames, wantHistory);
-      if (windows.length === 0) return true;
-      const t0Ms = Number(block.t0Us) / 1000;
-      const speed = knownSpeed(block.rpm, m.spec.nominalRpm);
-      let ok = true;
-      for (const w of windows) {
-        const t = t0Ms + (w.lastInBlock * 1000) / rate;
-        ok = this.submit(s, model, w, t, speed, arrivedAt) && ok;
-      }
-      return ok;
-    }
-    // Resampled to the model's rate: a window's last sample is output `first + lastInBlock`
-    // of the resampler, at input position inputPosition(·) since its restart; this block's
-    // first sample is input `blockStart`. Positions before it fall in earlier blocks of the
-    // same unbroken stream (a gap restarts both), so one clock serves.
-    const windower = s.windower;
-    const t0Ms = Number(block.t0Us) / 1000;
-    const blockStart = r.consumed;
     const speed = knownSpeed(block.rpm, m.spec.nominalRpm);
     let ok = true;
-    r.push(block.samples, block.channels, channel, frames, (out, first) => {
-      for (const w of windower.push(out, 1, 0, out.length, wantHistory)) {
-        const t = t0Ms + ((r.inputPosition(first + w.lastInBlock) - blockStart) * 1000) / rate;
+    routeBlock(
+      route,
+      s.windower,
+      block,
+      channel,
+      frames,
+      (k) => k % every === 0,
+      (w, t) => {
         ok = this.submit(s, model, w, t, speed, arrivedAt) && ok;
-      }
-    });
+      },
+    );
     return ok;
   }
 
@@ -633,31 +265,13 @@ export class DiagnosisPipeline extends EventEmitter {
     speed: ReturnType<typeof knownSpeed>,
     arrivedAt: number,
   ): boolean {
-    const m = s.machine;
     this.counts.windowsIn++;
     s.st.windowsIn++;
     const n = s.windowCount++;
     const evidence = n % this.evidenceEvery === 0;
     const velocity = n % this.featuresEvery === 0 || s.velocityDue;
     s.velocityDue = false;
-    const job: PoolJob<JobCtx> = {
-      key: model.key,
-      window: w.samples,
-      ...(w.history ? { history: w.history } : {}),
-      task: {
-        rpm: speed.rpm,
-        rpmSource: speed.source,
-        evidence,
-        velocity,
-        spectrogram: s.spectrogram,
-        envelope: s.envelope && evidence,
-        bearing: s.spec.bearing ?? m.bearing,
-        bearingConfigured: s.spec.bearing !== undefined || m.spec.bearing !== undefined,
-        iso: m.iso,
-        fullScaleG: s.spec.fullScaleG ?? 16,
-      },
-      ctx: { sensor: s, seq: s.nextSeq, model, t, arrivedAt },
-    };
+    const job = windowJob(s, model, w, { t, arrivedAt, speed, evidence, velocity });
     if (this.pool.submit(job)) {
       s.nextSeq++;
       return true;
@@ -665,6 +279,11 @@ export class DiagnosisPipeline extends EventEmitter {
     if (velocity) s.velocityDue = true;
     this.dropWindow(s, 'queue-full');
     return false;
+  }
+
+  /** Proves a model folder loads, in one of the pipeline's workers (InferencePool.probe). */
+  probeModel(dir: string): Promise<void> {
+    return this.pool.probe(dir);
   }
 
   /**
@@ -675,11 +294,6 @@ export class DiagnosisPipeline extends EventEmitter {
    * changes, the partial window in progress restarts.
    * @throws FaultlineError FL_ERR_MODEL_FILE / FL_ERR_MODEL_MISMATCH (nothing switched)
    */
-  /** Proves a model folder loads, in one of the pipeline's workers (InferencePool.probe). */
-  probeModel(dir: string): Promise<void> {
-    return this.pool.probe(dir);
-  }
-
   async setModel(machine: string, modelDir: string): Promise<void> {
     const targets = [...this.machines.values()].filter(
       (m) => m.spec.machine === machine || m.id === machine,
@@ -725,12 +339,7 @@ export class DiagnosisPipeline extends EventEmitter {
       sensor.st.stream.crcErrors += s.crcErrors;
       sensor.st.stream.gaps += s.gaps;
     }
-    try {
-      const change = m.health.updateStream({ t: this.now(), ...s });
-      if (change) this.emit('health', { ...change, site: m.spec.site });
-    } catch (err) {
-      this.report(err as Error);
-    }
+    this.updateHealth(m, (h) => h.updateStream({ t: this.now(), ...s }));
   }
 
   /**
@@ -753,7 +362,7 @@ export class DiagnosisPipeline extends EventEmitter {
   }
 
   snapshot(): MachineStatus[] {
-    return [...this.machines.values()].map((m) => this.statusOf(m));
+    return [...this.machines.values()].map((m) => machineStatusOf(m));
   }
 
   /** One machine's status (its name, or `site/machine`), as in snapshot(). */
@@ -761,67 +370,24 @@ export class DiagnosisPipeline extends EventEmitter {
     const m =
       this.machines.get(machine) ??
       [...this.machines.values()].find((x) => x.spec.machine === machine);
-    return m ? this.statusOf(m) : undefined;
-  }
-
-  private statusOf(m: MachineState): MachineStatus {
-    return {
-      site: m.spec.site,
-      machine: m.spec.machine,
-      state: m.health.state,
-      health: m.health.snapshot(),
-      lastDiagnosis: m.lastDiagnosis,
-      rpm: m.lastDiagnosis?.rpm ?? null,
-      rpmSource: m.lastDiagnosis?.rpmSource ?? 'none',
-      model: m.model
-        ? { dir: m.model.dir, version: m.model.version, classes: [...m.model.meta.classes] }
-        : null,
-      sensors: [...m.sensors.values()].map((s) => ({
-        id: s.spec.id,
-        state: s.refused ? ('refused' as const) : ('running' as const),
-        ...(s.refused ? { error: s.refused } : {}),
-        sampleRate: s.spec.sampleRate,
-        ...s.st,
-        stream: { ...s.st.stream },
-        droppedBlocks: { ...s.st.droppedBlocks },
-        resampling: s.route?.resampler?.design.describe ?? null,
-        misfit: s.misfit ? { ...s.misfit } : null,
-      })),
-    };
+    return m ? machineStatusOf(m) : undefined;
   }
 
   stats(): PipelineStats {
-    const p = this.pool.stats();
-    const n = Math.min(this.latencyCount, LATENCY_SAMPLES);
-    const lat = Array.from(this.latencies.subarray(0, n)).sort((a, b) => a - b);
-    const q = (f: number) => (n > 0 ? lat[Math.min(n - 1, Math.floor(f * n))] : 0);
     let held = 0;
     const ingest: Record<string, number> = {};
     for (const s of this.sensors.values()) {
       held += s.done.size;
       ingest[s.key] = s.st.samplesPerS;
     }
-    return {
-      backend: this.backend,
-      workers: p.workers,
-      windowsIn: this.counts.windowsIn,
-      windowsOut: this.counts.windowsOut,
-      dropped: { blocks: { ...this.counts.blocks }, windows: { ...this.counts.windows } },
-      queueDepth: p.queued,
-      inFlight: p.inFlight,
-      reorderHeld: held,
-      batches: p.batches,
-      meanBatchSize: p.meanBatchSize,
-      maxBatchSize: p.maxBatchSize,
-      batchSizes: p.batchSizes,
-      sealedFull: p.sealedFull,
-      sealedTimer: p.sealedTimer,
-      maxFormWaitMs: p.maxFormWaitMs,
-      maxDispatchWaitMs: p.maxDispatchWaitMs,
-      latencyMs: { p50: q(0.5), p99: q(0.99), max: n > 0 ? lat[n - 1] : 0, n },
-      perWindowMs: p.perWindowMs,
-      ingestSamplesPerS: ingest,
-    };
+    return pipelineStatsOf(
+      this.backend,
+      this.pool.stats(),
+      this.counts,
+      this.latencies.summary(),
+      held,
+      ingest,
+    );
   }
 
   /** Resolves once every window pushed so far has its diagnosis (or was dropped). */
@@ -832,78 +398,18 @@ export class DiagnosisPipeline extends EventEmitter {
   // ── internals ──────────────────────────────────────────────────────────
 
   /**
-   * Loads `dir` for machine `m`, checks its sensors, and swaps it in. The
-   * sample rate alone never refuses a sensor: the model is checked against a
-   * stream at its own rate (what it gets after resampling), so only a front
-   * end that does not fit refuses; a stream rate that cannot be resampled is
-   * reported, and its blocks are dropped and counted until they fit.
+   * Loads `dir` for machine `m`, checks its sensors (planBinding), and swaps
+   * it in; the model it replaced is released when no machine uses it.
    */
   private async bind(m: MachineState, dir: string, strict: boolean): Promise<void> {
     const meta = await readModelMetadata(dir);
-    const refusals = new Map<SensorState, string>();
-    const routes = new Map<SensorState, StreamRoute | null>();
-    for (const s of m.sensors.values()) {
-      try {
-        checkStreamCompatibility(meta, { sampleRate: meta.sampleRate, label: `sensor ${s.key}` });
-      } catch (err) {
-        if (strict) throw err;
-        refusals.set(s, (err as Error).message);
-        this.report(err as Error);
-      }
-      // The stream's actual rate once blocks came, else the configured one.
-      const rate = s.route?.rate ?? s.spec.sampleRate;
-      if (s.route && m.model?.meta.sampleRate === meta.sampleRate) continue; // route still fits
-      try {
-        routes.set(s, makeRoute(rate, meta.sampleRate));
-      } catch (err) {
-        routes.set(s, null);
-        this.report(
-          new FaultlineError(
-            'FL_ERR_CONFIG',
-            `sensor ${s.key}: ${rate} Hz cannot be resampled to model ${meta.contentHash.slice(0, 12)}'s ${meta.sampleRate} Hz ` +
-              `(${(err as Error).message}); its blocks are dropped until they come at a usable rate`,
-          ),
-        );
-      }
-    }
+    const plan = planBinding(m, meta, strict, (err) => this.report(err));
     const key = meta.contentHash;
     await this.pool.load(key, dir);
-    const binding: ModelBinding = {
-      key,
-      dir,
-      meta,
-      version: meta.contentHash.slice(0, 12),
-      hasNormal: hasNormalClass(meta.classes),
-      names: meta.classes.map(operatorClass),
-    };
     // From here on synchronous: the swap happens between two pushes.
-    const old = m.model;
-    m.model = binding;
-    for (const s of m.sensors.values()) {
-      const why = refusals.get(s);
-      s.refused = why ?? null;
-      const route = routes.get(s);
-      if (route !== undefined) {
-        // A new rate to resample to (or the first binding): a new stream from the next block.
-        s.route = route;
-        s.routeUsed = false;
-        s.windower?.restart();
-      }
-      if (
-        !s.windower ||
-        s.windower.windowLength !== meta.windowLength ||
-        s.windower.hop !== meta.hop
-      ) {
-        const history = Math.round((this.o.evidenceSeconds ?? 1) * meta.sampleRate);
-        s.windower = new Windower({
-          windowLength: meta.windowLength,
-          hop: meta.hop,
-          historyLength: history > meta.windowLength ? history : 0,
-          alloc: (n) => this.pool.alloc(n),
-        });
-        s.windowCount = 0;
-      }
-    }
+    const old = swapBinding(m, bindingOf(dir, meta), plan, this.o.evidenceSeconds ?? 1, (n) =>
+      this.pool.alloc(n),
+    );
     if (
       old &&
       old.key !== key &&
@@ -925,87 +431,19 @@ export class DiagnosisPipeline extends EventEmitter {
       this.flush(s);
       return;
     }
-    const classes = model.meta.classes;
-    let best = 0;
-    for (let i = 1; i < r.probs.length; i++) if (r.probs[i] > r.probs[best]) best = i;
-    const probs: Record<string, number> = {};
-    classes.forEach((c, i) => {
-      probs[c] = r.probs?.[i] ?? 0;
-    });
-    const op = model.names[best];
-    if (r.evidence) s.lastEvidence = r.evidence;
-    if (r.velocityRmsMmS !== undefined && r.isoZone !== undefined) {
-      s.lastVelocity = { velocityRmsMmS: r.velocityRmsMmS, isoZone: r.isoZone };
-    }
-    let rpm = r.rpm;
-    let rpmSource = r.rpmSource;
-    const n = s.windowCount;
-    if (rpmSource === 'estimate' && rpm !== null) s.lastEstimate = { rpm, window: n };
-    else if (
-      rpm === null &&
-      s.lastEstimate &&
-      n - s.lastEstimate.window <= 2 * this.evidenceEvery
-    ) {
-      rpm = s.lastEstimate.rpm;
-      rpmSource = 'estimate';
-    }
-    const confidence = r.probs[best];
-    const d: MachineDiagnosis = {
+    const { rpm, rpmSource } = carryOver(s, r, this.evidenceEvery);
+    const { d, health } = diagnosisOf(r, r.probs, model, {
       site: m.spec.site,
       machine: m.spec.machine,
       sensor: s.spec.id,
       t,
-      faultClass: op.faultClass,
-      ...(op.severity ? { severity: op.severity } : {}),
-      modelClass: classes[best],
-      confidence,
-      probs,
+      arrivedAt,
       rpm,
       rpmSource,
-      rmsG: r.rmsG ?? 0,
-      velocityRmsMmS: s.lastVelocity?.velocityRmsMmS ?? 0,
-      isoZone: s.lastVelocity?.isoZone ?? 'A',
-      crestFactor: r.crestFactor ?? 0,
-      kurtosis: r.kurtosis ?? 0,
       evidence: s.lastEvidence,
-      modelVersion: model.version,
-      latencyMs: 0,
-      ...(r.spectrogram ? { spectrogram: r.spectrogram } : {}),
-      ...(r.envelope ? { envelope: r.envelope } : {}),
-    };
-    // Health: operator-term probabilities; see the module comment for models
-    // without a normal class.
-    let healthProbs: Record<string, number>;
-    if (model.hasNormal) {
-      healthProbs = operatorProbs(classes, r.probs);
-    } else {
-      const agree = defectOf(op.faultClass) === d.evidence.defect && d.evidence.defect !== null;
-      const pf = agree ? confidence : 0;
-      healthProbs = { [NORMAL]: 1 - pf, [op.faultClass]: pf };
-    }
-    const wd: WindowDiagnosis = {
-      t: arrivedAt,
-      probs: healthProbs,
-      faultClass: op.faultClass,
-      isoZone: d.isoZone,
-      velocityRmsMmS: d.velocityRmsMmS,
-      clippedFraction: r.clippedFraction,
-      ...(d.evidence.defect && d.evidence.frequencyHz !== undefined
-        ? {
-            evidence: {
-              defect: d.evidence.defect,
-              frequencyHz: d.evidence.frequencyHz,
-              prominence: Math.max(0, d.evidence.score ?? 0),
-            },
-          }
-        : {}),
-    };
-    try {
-      const change = m.health.update(wd);
-      if (change) this.emit('health', { ...change, site: m.spec.site });
-    } catch (err) {
-      this.report(err as Error);
-    }
+      velocity: s.lastVelocity,
+    });
+    this.updateHealth(m, (h) => h.update(health));
     s.done.set(seq, { d, arrivedAt });
     this.flush(s);
   }
@@ -1020,7 +458,7 @@ export class DiagnosisPipeline extends EventEmitter {
       const { d, arrivedAt } = entry;
       // From the arrival of the block holding the window's last sample.
       d.latencyMs = this.now() - arrivedAt;
-      this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = d.latencyMs;
+      this.latencies.add(d.latencyMs);
       this.counts.windowsOut++;
       s.st.windowsOut++;
       s.machine.lastDiagnosis = d;
@@ -1060,9 +498,13 @@ export class DiagnosisPipeline extends EventEmitter {
 
   /** Feeds a block's fit (null: it fitted after misfits) to the machine's health. */
   private noteFit(s: SensorState, t: number, misfit: string | null): void {
-    const m = s.machine;
+    this.updateHealth(s.machine, (h) => h.updateFit({ t, sensor: s.spec.id, misfit }));
+  }
+
+  /** Feeds `m`'s health; emits the transition it caused, reports what it refused. */
+  private updateHealth(m: MachineState, update: (h: MachineHealth) => HealthChange | null): void {
     try {
-      const change = m.health.updateFit({ t, sensor: s.spec.id, misfit });
+      const change = update(m.health);
       if (change) this.emit('health', { ...change, site: m.spec.site });
     } catch (err) {
       this.report(err as Error);

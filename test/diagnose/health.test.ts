@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { HealthChange, IsoZone } from '../../src/contract/health.js';
-import { MachineHealth, parseHealthConfig } from '../../src/diagnose/health.js';
+import { MachineHealth } from '../../src/diagnose/health.js';
+import { parseHealthConfig } from '../../src/diagnose/health-config.js';
 import type { WindowDiagnosis } from '../../src/diagnose/types.js';
 import { isFaultlineError } from '../../src/errors.js';
 
