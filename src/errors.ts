@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   FL_ERR_INGEST_LIMIT: 'a source met more distinct sensors than it keeps state for',
   // ── model (src/model) ──────────────────────────────────────────────────────
   FL_ERR_BACKEND: 'no tfjs backend could be initialised',
+  FL_ERR_INFERENCE_TIMEOUT: 'an inference worker did not answer a batch in time and was restarted',
   FL_ERR_MODEL_FILE: 'a model file is missing, corrupt or not a Faultline model',
   FL_ERR_MODEL_MISMATCH: "a model's front-end metadata does not match the stream",
   FL_ERR_TRAIN: 'training failed',

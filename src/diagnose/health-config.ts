@@ -52,6 +52,12 @@ export const healthConfigSchema = z
       .prefault({}),
     /** No window or frame for this long (ms) → `silent`. Default 10 000 ms. */
     silentAfterMs: z.number().positive().default(10_000),
+    /**
+     * Frames still arrive but no window has been diagnosed for this long (ms),
+     * after the first one → `silent` (a hung inference worker, a stuck
+     * pipeline: the machine is not being watched). Default 30 000 ms.
+     */
+    stalledAfterMs: z.number().positive().default(30_000),
     /** Only blocks that do not fit from a sensor for this long (ms) → `stream-mismatch`. Default 5 000 ms. */
     mismatchAfterMs: z.number().positive().default(5_000),
     stream: z

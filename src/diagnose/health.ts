@@ -23,7 +23,8 @@
  *   is currently supported. A single bad window therefore never clears an
  *   alarm, and a single good one never raises one.
  * - Stream states are about the data, not the machine:
- *   `silent` when no window or frame arrived for `silentAfterMs`;
+ *   `silent` when no window or frame arrived for `silentAfterMs`, or when
+ *   frames arrive but no window was diagnosed for `stalledAfterMs`;
  *   `stream-errors` when (CRC errors + sequence gaps) / (frames + both) over
  *   the last `stream.windowMs` is ≥ `stream.enterRate` (with ≥ `stream.minFrames`
  *   frames), cleared below `stream.exitRate`;
@@ -105,6 +106,8 @@ export class MachineHealth {
   private since: number | undefined;
   private lastDataT: number | undefined;
   private silent = false;
+  /** Why silent: no data at all, or data but no diagnosis (only a window ends that). */
+  private silentCause: 'data' | 'diagnosis' | null = null;
   private streamErrors = false;
   private saturated = false;
   private lastZone: IsoZone | undefined;
@@ -172,7 +175,7 @@ export class MachineHealth {
         `window diagnosis for ${this.machine} at ${d.t}: isoZone ${d.isoZone}, expected A–D`,
       );
     }
-    const resumed = this.markData(d.t);
+    const resumed = this.markData(d.t, true);
     this.lastWindowT = d.t;
     const p = faultProbability(d.probs, this.config.normalClass);
     this.ring.push({
@@ -282,8 +285,10 @@ export class MachineHealth {
   }
 
   /**
-   * Advances the clock with no data: enters `silent` once `silentAfterMs`
-   * passed since the last window or frame.
+   * Advances the clock: enters `silent` once `silentAfterMs` passed since the
+   * last window or frame, or `stalledAfterMs` since the last diagnosed window
+   * while frames still arrive (not while the stream does not fit: that is
+   * `stream-mismatch`'s to say).
    */
   tick(nowMs: number): HealthChange | null {
     if (!Number.isFinite(nowMs)) {
@@ -291,9 +296,19 @@ export class MachineHealth {
     }
     if (this.silent || this.lastDataT === undefined) return null;
     const quiet = nowMs - this.lastDataT;
-    if (quiet < this.config.silentAfterMs) return null;
+    if (quiet >= this.config.silentAfterMs) {
+      this.silent = true;
+      this.silentCause = 'data';
+      return this.settle(nowMs, [`no data for ${(quiet / 1000).toFixed(1)} s`]);
+    }
+    if (this.lastWindowT === undefined || this.mismatch !== null) return null;
+    const stalled = nowMs - this.lastWindowT;
+    if (stalled < this.config.stalledAfterMs) return null;
     this.silent = true;
-    return this.settle(nowMs, [`no data for ${(quiet / 1000).toFixed(1)} s`]);
+    this.silentCause = 'diagnosis';
+    return this.settle(nowMs, [
+      `frames arrive but no window was diagnosed for ${(stalled / 1000).toFixed(1)} s`,
+    ]);
   }
 
   /** The current view of this machine. */
@@ -322,13 +337,20 @@ export class MachineHealth {
     };
   }
 
-  /** Records data at t; returns a reason when this ends a silence. */
-  private markData(t: number): string | null {
+  /**
+   * Records data at t (`window`: a diagnosed window, else frames); returns a
+   * reason when this ends a silence. Frames end only a silence of no data.
+   */
+  private markData(t: number, window = false): string | null {
     const prev = this.lastDataT;
     this.lastDataT = prev === undefined ? t : Math.max(prev, t);
-    if (!this.silent) return null;
+    if (!this.silent || (this.silentCause === 'diagnosis' && !window)) return null;
+    const cause = this.silentCause;
     this.silent = false;
-    return `data resumed after ${((t - (prev ?? t)) / 1000).toFixed(1)} s`;
+    this.silentCause = null;
+    return cause === 'diagnosis'
+      ? `diagnosis resumed after ${((t - (this.lastWindowT ?? t)) / 1000).toFixed(1)} s`
+      : `data resumed after ${((t - (prev ?? t)) / 1000).toFixed(1)} s`;
   }
 
   private updateSeverity(reasons: string[]): void {

@@ -19,105 +19,27 @@
  * Every worker loads every model (`load` resolves once all have it), so any
  * worker can take any batch; a model is unloaded only when no queued or
  * in-flight window still needs it (a model switch never drops a window).
+ *
+ * Hung and crashing workers: a batch unanswered for `batchTimeoutMs` marks
+ * its worker hung; it is terminated, its windows come back failed
+ * (FL_ERR_INFERENCE_TIMEOUT) so their sensors move on, and a new worker is
+ * started. A worker that keeps dying is restarted after a growing delay
+ * (`respawn.minMs` doubling to `respawn.maxMs`; reset once a worker has run
+ * for a minute), so a model that crashes every worker cannot spin the CPU.
  */
 import type { Worker } from 'node:worker_threads';
-import type { IsoZone } from '../contract/health.js';
-import type {
-  BearingGeometry,
-  EnvelopeView,
-  RpmSource,
-  SpectrogramView,
-  WindowEvidence,
-} from '../contract/machine.js';
 import { type ErrorCode, FaultlineError } from '../errors.js';
 import type { BackendName } from '../model/backend.js';
+import type { WindowResult, WindowTask, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { startModuleWorker } from './worker-bundle.js';
 
-/** What the worker does with one window besides the CNN. */
-export interface WindowTask {
-  /** Speed known without the signal (frame or config), rpm, or null. */
-  rpm: number | null;
-  rpmSource: RpmSource;
-  /** Compute the envelope evidence for this window. */
-  evidence: boolean;
-  /**
-   * Compute velocity RMS and ISO zone (a 16384-point FFT at 12 kHz) for this
-   * window; default true. When false the result omits both (the caller
-   * carries its last values); RMS, crest factor and kurtosis always come.
-   */
-  velocity?: boolean;
-  /** Return a coarse spectrogram (≤ 32 × 32) for display. */
-  spectrogram: boolean;
-  /** Return a coarse envelope spectrum (≤ 256 bins) for display; needs `evidence`. */
-  envelope?: boolean;
-  bearing: BearingGeometry;
-  /**
-   * False when `bearing` is only the gateway's default (no bearing in the
-   * config): a model trained on one bearing then reads its own.
-   */
-  bearingConfigured?: boolean;
-  iso: { group: 1 | 2; foundation: 'rigid' | 'flexible' };
-  /** Sensor full scale, g: samples at ≥ 99.9 % of it count as clipped. */
-  fullScaleG: number;
-}
-
-/** What comes back for one window. */
-export interface WindowResult {
-  ok: boolean;
-  /** FaultlineError code when !ok. */
-  code?: string;
-  message?: string;
-  /** Softmax outputs in the model's class order. */
-  probs?: number[];
-  rpm: number | null;
-  rpmSource: RpmSource;
-  rmsG?: number;
-  velocityRmsMmS?: number;
-  isoZone?: IsoZone;
-  crestFactor?: number;
-  kurtosis?: number;
-  clippedFraction?: number;
-  /** Present only when the task asked for evidence. */
-  evidence?: WindowEvidence;
-  spectrogram?: SpectrogramView;
-  /** Present only when the task asked for it and computed evidence. */
-  envelope?: EnvelopeView;
-}
-
-/** Worker time spent per stage on one batch, ms. */
-export interface BatchTiming {
-  frontEndMs: number;
-  cnnMs: number;
-  evidenceMs: number;
-  featuresMs: number;
-}
-
-export type WorkerRequest =
-  | { type: 'init'; id: number; backend?: BackendName }
-  | { type: 'load'; id: number; key: string; dir: string }
-  | { type: 'unload'; id: number; key: string }
-  /** Load a model folder (proving its shapes) and dispose of it at once. */
-  | { type: 'probe'; id: number; dir: string }
-  | {
-      type: 'batch';
-      id: number;
-      key: string;
-      windows: Float32Array[];
-      /** Per window: a longer stretch ending with it for the evidence, or null. */
-      histories: (Float32Array | null)[];
-      tasks: WindowTask[];
-    };
-
-export type WorkerReply =
-  | { type: 'ok'; id: number; backend?: BackendName }
-  | {
-      type: 'result';
-      id: number;
-      results: WindowResult[];
-      timing: BatchTiming;
-      windows: Float32Array[];
-    }
-  | { type: 'error'; id: number; code?: string; message: string; windows?: Float32Array[] };
+export type {
+  BatchTiming,
+  WindowResult,
+  WindowTask,
+  WorkerReply,
+  WorkerRequest,
+} from './inference-protocol.js';
 
 /** One window in the pool. `ctx` is the caller's, handed back with the result. */
 export interface PoolJob<C = unknown> {
@@ -145,7 +67,16 @@ export interface InferencePoolOptions<C> {
   onResult: (job: PoolJob<C>, result: WindowResult) => void;
   /** Pool trouble that is not a window's (a worker died and was restarted). */
   onError?: (err: Error) => void;
+  /** A batch unanswered this long marks its worker hung (terminated, restarted), ms; default 60 000. */
+  batchTimeoutMs?: number;
+  /** Delays before restarting a worker that keeps dying, ms; default { minMs: 500, maxMs: 30 000 }. */
+  respawn?: { minMs?: number; maxMs?: number };
+  /** The worker module (tests inject one); default ./inference-worker. */
+  workerModule?: URL;
 }
+
+/** A worker that ran this long without dying resets the restart backoff, ms. */
+const RESPAWN_RESET_MS = 60_000;
 
 /** Counters of the pool. */
 export interface PoolStats {
@@ -174,6 +105,8 @@ export interface PoolStats {
   /** Windows processed by workers. */
   processed: number;
   workerRestarts: number;
+  /** Batches a worker did not answer within batchTimeoutMs (the worker was restarted). */
+  batchTimeouts: number;
 }
 
 interface Batch<C> {
@@ -181,11 +114,15 @@ interface Batch<C> {
   jobs: PoolJob<C>[];
   openedAt: number;
   sealedAt: number;
+  /** When it went to a worker (the watchdog's clock). */
+  dispatchedAt?: number;
 }
 
 interface Slot<C> {
   worker: Worker;
   ready: boolean;
+  /** When this worker was started (real time, ms). */
+  startedAt: number;
   inflight: Map<number, Batch<C> | null>;
   requests: Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>;
 }
@@ -203,10 +140,11 @@ const INFLIGHT_PER_WORKER = 2;
 const WORKER_YOUNG_GENERATION_MB = 16;
 
 /** Starts one worker: built JS, or a bundle of the .ts source (./worker-bundle.ts). */
-function spawnWorker(): Promise<Worker> {
+function spawnWorker(module?: URL): Promise<Worker> {
   const fromSource = import.meta.url.endsWith('.ts');
   return startModuleWorker(
-    new URL(fromSource ? './inference-worker.ts' : './inference-worker.js', import.meta.url),
+    module ??
+      new URL(fromSource ? './inference-worker.ts' : './inference-worker.js', import.meta.url),
     { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } },
   );
 }
@@ -235,6 +173,12 @@ export class InferencePool<C = unknown> {
   private inFlight = 0;
   private closed = false;
   private backendName = 'none';
+  private readonly batchTimeoutMs: number;
+  private readonly respawnMinMs: number;
+  private readonly respawnMaxMs: number;
+  /** Per slot index: restarts in a row and when the last one was. */
+  private readonly restarts = new Map<number, { count: number; at: number }>();
+  private watchdog: NodeJS.Timeout | undefined;
   private readonly counters = {
     batches: 0,
     sealedFull: 0,
@@ -250,6 +194,7 @@ export class InferencePool<C = unknown> {
     evidenceMs: 0,
     featuresMs: 0,
     workerRestarts: 0,
+    batchTimeouts: 0,
   };
 
   constructor(o: InferencePoolOptions<C>) {
@@ -275,10 +220,26 @@ export class InferencePool<C = unknown> {
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < this.maxBatch) {
       throw new TypeError(`maxQueue must be an integer ≥ maxBatch, got ${o.maxQueue}`);
     }
+    this.batchTimeoutMs = o.batchTimeoutMs ?? 60_000;
+    this.respawnMinMs = o.respawn?.minMs ?? 500;
+    this.respawnMaxMs = o.respawn?.maxMs ?? 30_000;
+    if (!(this.batchTimeoutMs >= 10)) {
+      throw new TypeError(`batchTimeoutMs must be ≥ 10 ms, got ${o.batchTimeoutMs}`);
+    }
+    if (!(this.respawnMinMs >= 0 && this.respawnMaxMs >= this.respawnMinMs)) {
+      throw new TypeError(
+        `respawn delays must satisfy 0 ≤ minMs ≤ maxMs, got ${this.respawnMinMs}, ${this.respawnMaxMs}`,
+      );
+    }
   }
 
   /** Starts the workers and their backends. Resolves with the backend that runs. */
   async start(): Promise<string> {
+    this.watchdog = setInterval(
+      () => this.checkHung(),
+      Math.max(10, Math.min(1000, this.batchTimeoutMs / 4)),
+    );
+    this.watchdog.unref();
     const names = await Promise.all(
       Array.from({ length: this.workers }, async () => this.addSlot()),
     );
@@ -287,7 +248,7 @@ export class InferencePool<C = unknown> {
   }
 
   private async addSlot(index?: number): Promise<string> {
-    const worker = await spawnWorker();
+    const worker = await spawnWorker(this.o.workerModule);
     if (this.closed) {
       await worker.terminate();
       return 'none';
@@ -295,6 +256,7 @@ export class InferencePool<C = unknown> {
     const slot: Slot<C> = {
       worker,
       ready: false,
+      startedAt: Date.now(),
       inflight: new Map(),
       requests: new Map(),
     };
@@ -443,6 +405,7 @@ export class InferencePool<C = unknown> {
     this.queued -= n;
     this.inFlight += n;
     const id = this.nextId++;
+    b.dispatchedAt = Date.now();
     slot.inflight.set(id, b);
     const windows = b.jobs.map((j) => j.window);
     const histories = b.jobs.map((j) => j.history ?? null);
@@ -501,7 +464,26 @@ export class InferencePool<C = unknown> {
     this.maybeUnload(b.key);
   }
 
-  /** A worker died: fail its batches and requests, start a replacement. */
+  /** The watchdog: a worker with a batch older than batchTimeoutMs is hung. */
+  private checkHung(): void {
+    const now = Date.now();
+    for (const slot of [...this.slots]) {
+      for (const b of slot.inflight.values()) {
+        if (!b?.dispatchedAt || now - b.dispatchedAt < this.batchTimeoutMs) continue;
+        this.counters.batchTimeouts++;
+        this.onWorkerExit(
+          slot,
+          new FaultlineError(
+            'FL_ERR_INFERENCE_TIMEOUT',
+            `inference worker did not answer a batch of ${b.jobs.length} window(s) in ${this.batchTimeoutMs} ms; restarted`,
+          ),
+        );
+        break;
+      }
+    }
+  }
+
+  /** A worker died or hung: fail its batches and requests, start a replacement after the backoff. */
   private onWorkerExit(slot: Slot<C>, err: Error): void {
     const index = this.slots.indexOf(slot);
     if (index < 0 || this.closed) return;
@@ -511,12 +493,13 @@ export class InferencePool<C = unknown> {
       inflight: new Map(),
       requests: new Map(),
     });
+    const code = err instanceof FaultlineError ? err.code : 'FL_ERR_BACKEND';
     for (const r of slot.requests.values()) r.reject(err);
     for (const b of slot.inflight.values()) {
       if (!b) continue;
       this.finish(b, (j) => ({
         ok: false,
-        code: 'FL_ERR_BACKEND',
+        code,
         message: `inference worker failed: ${err.message}`,
         rpm: b.jobs[j].task.rpm,
         rpmSource: b.jobs[j].task.rpmSource,
@@ -525,7 +508,19 @@ export class InferencePool<C = unknown> {
     this.counters.workerRestarts++;
     this.o.onError?.(err);
     slot.worker.terminate().catch(() => {});
-    this.addSlot(index).catch((e: Error) => this.o.onError?.(e));
+    const now = Date.now();
+    const last = this.restarts.get(index);
+    // A worker that ran a while was healthy: its death starts a new series.
+    const count = last && now - slot.startedAt < RESPAWN_RESET_MS ? last.count + 1 : 0;
+    this.restarts.set(index, { count, at: now });
+    const delay =
+      count === 0 ? 0 : Math.min(this.respawnMaxMs, this.respawnMinMs * 2 ** (count - 1));
+    const respawn = () => {
+      if (this.closed) return;
+      this.addSlot(index).catch((e: Error) => this.o.onError?.(e));
+    };
+    if (delay === 0) respawn();
+    else setTimeout(respawn, delay).unref();
   }
 
   stats(): PoolStats {
@@ -553,6 +548,7 @@ export class InferencePool<C = unknown> {
       },
       processed: c.processed,
       workerRestarts: c.workerRestarts,
+      batchTimeouts: c.batchTimeouts,
     };
   }
 
@@ -571,6 +567,7 @@ export class InferencePool<C = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     for (const o of this.open.values()) clearTimeout(o.timer);
     this.open.clear();
     this.sealed.length = 0;

@@ -36,7 +36,7 @@ import type {
   WindowTask,
   WorkerReply,
   WorkerRequest,
-} from './inference-pool.js';
+} from './inference-protocol.js';
 import { estimatedSpeed } from './speed-source.js';
 
 interface Loaded {

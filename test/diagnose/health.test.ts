@@ -140,6 +140,42 @@ describe('health state machine', () => {
     assert.match(back?.reason ?? '', /data resumed after/);
   });
 
+  test('frames arrive but diagnoses stop (a hung worker) → silent; frames do not end it, a window does', () => {
+    const h = new MachineHealth('fan', {}, T0);
+    run(h, [0.05, 0.05, 0.05], 0);
+    const lastWindow = T0 + 2 * DT;
+    const frames = (t: number) => h.updateStream({ t, frames: 10, crcErrors: 0, gaps: 0 });
+    // frames every second keep the data clock fresh: no plain silence
+    let t = lastWindow;
+    let change: HealthChange | null = null;
+    while (!change && t < lastWindow + 120_000) {
+      t += 1000;
+      assert.equal(frames(t), null);
+      change = h.tick(t);
+    }
+    assert.equal(change?.to, 'silent');
+    assert.equal(t - lastWindow, 30_000, 'after stalledAfterMs (default 30 s)');
+    assert.match(change?.reason ?? '', /frames arrive but no window was diagnosed for 30\.0 s/);
+    assert.equal(frames(t + 1000), null, 'frames alone do not end a stalled silence');
+    assert.equal(h.state, 'silent');
+    const back = h.update(win(40, 0.05));
+    assert.equal(back?.from, 'silent');
+    assert.equal(back?.to, 'ok');
+    assert.match(back?.reason ?? '', /diagnosis resumed after/);
+  });
+
+  test('no stall silence while the stream does not fit (stream-mismatch says it)', () => {
+    const h = new MachineHealth('fan2', {}, T0);
+    run(h, [0.05], 0);
+    let t = T0;
+    for (let k = 1; k <= 60; k++) {
+      t = T0 + k * 1000;
+      h.updateFit({ t, sensor: '1', misfit: 'sample rate 8000 Hz, model 12000 Hz' });
+      h.tick(t);
+    }
+    assert.equal(h.state, 'stream-mismatch');
+  });
+
   test('stream errors and saturation are stream states, hidden by a warning', () => {
     const h = new MachineHealth('belt');
     run(h, [0.05, 0.05], 0);
