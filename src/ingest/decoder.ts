@@ -88,6 +88,7 @@ function accept(
     c.missing += obs.missing;
     if (obs.verdict === 'duplicate') c.duplicates++;
     else if (obs.verdict === 'late') c.late++;
+    else if (obs.verdict === 'refused') c.refused++;
     else c.blocks++;
   }
   return {
@@ -100,7 +101,7 @@ function accept(
 /** Result of {@link decodePayload}. */
 export type PayloadResult =
   | { kind: 'block'; block: SampleBlock; verdict: SequenceVerdict }
-  | { kind: 'dropped'; verdict: 'duplicate' | 'late'; sensorId: number; seq: number }
+  | { kind: 'dropped'; verdict: 'duplicate' | 'late' | 'refused'; sensorId: number; seq: number }
   | ({ kind: 'bad' } & BadFrameEvent);
 
 /**
@@ -131,7 +132,7 @@ export function decodePayload(
   if (a.block === undefined) {
     return {
       kind: 'dropped',
-      verdict: a.verdict as 'duplicate' | 'late',
+      verdict: a.verdict as 'duplicate' | 'late' | 'refused',
       sensorId: r.header.sensorId,
       seq: r.header.seq,
     };

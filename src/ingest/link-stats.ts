@@ -26,6 +26,8 @@ export interface LinkStats {
   duplicates: number;
   /** Frames dropped as late (behind the last accepted seq). */
   late: number;
+  /** Frames dropped because the link already keeps state for as many sensors as it may. */
+  refused: number;
   /** Sequence numbers missing across all sensors. */
   missing: number;
   /** Per-sensor sequence statistics, by sensorId. */
@@ -42,6 +44,7 @@ export class LinkCounters {
   oversize = 0;
   duplicates = 0;
   late = 0;
+  refused = 0;
   missing = 0;
   readonly bad: Record<FrameErrorCode, number> = Object.fromEntries(
     FRAME_ERROR_CODES.map((c) => [c, 0]),
@@ -65,6 +68,7 @@ export class LinkCounters {
       oversize: this.oversize,
       duplicates: this.duplicates,
       late: this.late,
+      refused: this.refused,
       missing: this.missing,
       sensors: tracker.stats(),
     };

@@ -12,9 +12,20 @@
  *   data path wants time order) when t0 did not move forward and it is at
  *   most `reorderWindow` behind; otherwise `restart` (the node rebooted and
  *   counts from 0 again): accepted, counted, gap 0.
+ *
+ * State is kept for at most `maxSensors` sensors: a link that brings more
+ * (a faulty or hostile node sending valid frames under random ids) gets
+ * `refused` for every new one, so its memory stays bounded.
  */
 
-export type SequenceVerdict = 'first' | 'next' | 'gap' | 'duplicate' | 'late' | 'restart';
+export type SequenceVerdict =
+  | 'first'
+  | 'next'
+  | 'gap'
+  | 'duplicate'
+  | 'late'
+  | 'restart'
+  | 'refused';
 
 /** What the tracker knows of one sensor. Counts since the tracker was made. */
 export interface SensorSequenceStats {
@@ -46,6 +57,8 @@ export interface SequenceObservation {
 export interface SequenceTrackerOptions {
   /** How far behind (frames) a frame may be to count as late rather than a restart. Default 64. */
   reorderWindow?: number;
+  /** Sensors with state at most; frames of further ones are `refused`. Default 4096. */
+  maxSensors?: number;
 }
 
 interface SensorState extends SensorSequenceStats {
@@ -56,7 +69,10 @@ const HALF = 0x80000000;
 
 export class SequenceTracker {
   readonly #window: number;
+  readonly #maxSensors: number;
   readonly #sensors = new Map<number, SensorState>();
+  /** Frames of sensors beyond maxSensors, refused. */
+  refused = 0;
 
   constructor(opts: SequenceTrackerOptions = {}) {
     const w = opts.reorderWindow ?? 64;
@@ -64,6 +80,11 @@ export class SequenceTracker {
       throw new TypeError(`reorderWindow ${w} must be an integer in [0, 2^31)`);
     }
     this.#window = w;
+    const max = opts.maxSensors ?? 4096;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new TypeError(`maxSensors ${max} must be a positive integer`);
+    }
+    this.#maxSensors = max;
   }
 
   /**
@@ -73,6 +94,10 @@ export class SequenceTracker {
   observe(sensorId: number, seq: number, t0Us: bigint): SequenceObservation {
     const s = this.#sensors.get(sensorId);
     if (s === undefined) {
+      if (this.#sensors.size >= this.#maxSensors) {
+        this.refused++;
+        return { verdict: 'refused', missing: 0, accept: false };
+      }
       this.#sensors.set(sensorId, {
         sensorId,
         lastSeq: seq,

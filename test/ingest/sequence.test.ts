@@ -69,3 +69,14 @@ test('bad options are a TypeError at construction', () => {
   assert.throws(() => new SequenceTracker({ reorderWindow: -1 }), TypeError);
   assert.throws(() => new SequenceTracker({ reorderWindow: 1.5 }), TypeError);
 });
+
+test('state for at most maxSensors sensors: frames of further ones are refused, known ones flow', () => {
+  const t = new SequenceTracker({ maxSensors: 3 });
+  for (const id of [1, 2, 3]) assert.equal(t.observe(id, 0, 0n).verdict, 'first');
+  assert.deepEqual(t.observe(4, 0, 0n), { verdict: 'refused', missing: 0, accept: false });
+  assert.equal(t.observe(4, 1, 1n).verdict, 'refused', 'still no state for it');
+  assert.equal(t.observe(2, 1, 1n).verdict, 'next');
+  assert.equal(t.refused, 2);
+  assert.equal(t.stats().length, 3);
+  assert.throws(() => new SequenceTracker({ maxSensors: 0 }), TypeError);
+});
