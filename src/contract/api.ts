@@ -140,6 +140,18 @@ export const gatewayHealthSchema = z.looseObject({
     ok: z.boolean().optional(),
     error: z.string().optional(),
   }),
+  stream: z
+    .object({
+      clients: z.number().int(),
+      refused: z.number().int(),
+      droppedSlow: z.number().int(),
+      droppedUnresponsive: z.number().int(),
+      skippedDiagnoses: z.number().int(),
+    })
+    .optional()
+    .describe(
+      'The /api/stream WebSocket: clients now, refused at the client cap, dropped as slow or unresponsive',
+    ),
   cluster: z
     .looseObject({
       live: z.array(z.string()),

@@ -25,12 +25,13 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { listenError } from './broker.js';
-import { isLoopbackHost } from './config.js';
+import { isLoopbackHost, STREAM_DEFAULTS } from './config.js';
 import type { GatewayApi } from './gateway-api.js';
 import { httpStatusOfCode } from './http-errors.js';
 import { crossSiteRefusal } from './origin.js';
 import { readPem } from './pem.js';
 import { registerRoutes } from './routes.js';
+import type { StreamLimits, StreamStats } from './stream-hub.js';
 import { registerStream } from './websocket.js';
 
 export interface ApiOptions {
@@ -47,12 +48,16 @@ export interface ApiOptions {
   allowedOrigins?: readonly string[];
   /** Warnings (plain HTTP off loopback). Default none. */
   log?: (message: string) => void;
+  /** Limits of the `/api/stream` WebSocket (http.stream). Default: the config's defaults. */
+  stream?: Partial<StreamLimits>;
 }
 
 export interface ApiServer {
   readonly app: FastifyInstance;
   /** `http[s]://<host>:<port>` (a wildcard host is given as localhost). */
   readonly url: string;
+  /** Counters of the `/api/stream` WebSocket. */
+  streamStats(): StreamStats;
   close(): Promise<void>;
 }
 
@@ -134,6 +139,13 @@ export async function buildApi(
   gw: GatewayApi,
   o: Omit<ApiOptions, 'host' | 'port' | 'log'>,
 ): Promise<FastifyInstance> {
+  return (await build(gw, o)).app;
+}
+
+async function build(
+  gw: GatewayApi,
+  o: Omit<ApiOptions, 'host' | 'port' | 'log'>,
+): Promise<{ app: FastifyInstance; streamStats: () => StreamStats }> {
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024,
@@ -189,14 +201,14 @@ export async function buildApi(
 
   app.get('/healthz', async () => ({ ok: true }));
   registerRoutes(app, gw);
-  registerStream(app, gw);
+  const hub = registerStream(app, gw, { ...STREAM_DEFAULTS, ...o.stream });
 
   if (o.webDir) {
     await app.register(fastifyStatic, { root: o.webDir, prefix: '/', index: ['index.html'] });
   } else {
     app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PLACEHOLDER));
   }
-  return app;
+  return { app, streamStats: () => hub.stats() };
 }
 
 /**
@@ -204,7 +216,7 @@ export async function buildApi(
  * @throws FaultlineError FL_ERR_CONFIG when the port is taken (names `http.port`)
  */
 export async function startApi(gw: GatewayApi, o: ApiOptions): Promise<ApiServer> {
-  const app = await buildApi(gw, o);
+  const { app, streamStats } = await build(gw, o);
   if (!o.tls && !isLoopbackHost(o.host))
     o.log?.(
       `faultline gateway: the dashboard API serves plain HTTP on ${o.host}: the token and every request cross the network readable; set http.tls (certPath, keyPath) or put a TLS proxy in front`,
@@ -221,6 +233,7 @@ export async function startApi(gw: GatewayApi, o: ApiOptions): Promise<ApiServer
   return {
     app,
     url: `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
+    streamStats,
     close: () => app.close(),
   };
 }

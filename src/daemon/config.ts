@@ -304,6 +304,27 @@ const storeSchema = z
   })
   .prefault({});
 
+/** What the `/api/stream` WebSocket may cost the gateway (src/daemon/stream-hub.ts). */
+const streamSchema = z
+  .strictObject({
+    /** WebSocket clients served at once; one more is closed with 1013 (Try Again Later). Default 32. */
+    maxClients: z.int().min(1).max(10_000).default(32),
+    /** Unsent bytes per client: above half, diagnoses are skipped for it; past it, it is dropped. Default 2 MiB. */
+    maxBufferedBytes: z
+      .int()
+      .min(64 * 1024)
+      .max(256 * 1024 * 1024)
+      .default(2 * 1024 * 1024),
+    /** Ping period, ms; a client that leaves a ping unanswered for one period is dropped. Default 30000. */
+    pingIntervalMs: z.int().min(100).max(3_600_000).default(30_000),
+  })
+  .prefault({});
+
+/** http.stream's defaults, for the API built without a parsed config (tests). */
+export const STREAM_DEFAULTS: Readonly<z.infer<typeof streamSchema>> = Object.freeze(
+  streamSchema.parse({}),
+);
+
 /** The dashboard HTTP/WebSocket API. */
 const httpSchema = z
   .strictObject({
@@ -321,6 +342,7 @@ const httpSchema = z
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Directory of the web console's static files. Default app/web/dist when it exists. */
     webDir: z.string().min(1).optional(),
+    stream: streamSchema,
   })
   .prefault({});
 

@@ -209,6 +209,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       token: this.token,
       tls: c.http.tls,
       allowedOrigins: c.http.allowedOrigins,
+      stream: c.http.stream,
       log: (m) => log.warn(m),
       webDir:
         c.http.webDir ?? (await firstExisting([path.join(ctx.repoRoot, 'app', 'web', 'dist')])),
@@ -354,6 +355,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       unroutedBlocks: this.ingest?.unrouted ?? 0,
       notOwnedBlocks: this.ingest?.notOwned ?? 0,
       reload: this.models.lastReload,
+      ...(this.api ? { stream: this.api.streamStats() } : {}),
     };
   }
 

@@ -25,6 +25,8 @@ export interface ViewSources {
   /** Blocks of machines another gateway owns. */
   notOwnedBlocks: number;
   reload: GatewayHealth['reload'];
+  /** Counters of the `/api/stream` WebSocket, once the API listens. */
+  stream?: GatewayHealth['stream'];
 }
 
 /** Every machine's state, diagnosis and evidence, in config order. */
@@ -194,6 +196,7 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
       : null,
     ...(parts.fleet ? { fleet: { machines: parts.fleet.machines.length } } : {}),
     reload: { ...v.reload },
+    ...(v.stream ? { stream: v.stream } : {}),
     ...(v.ownership ? { cluster: v.ownership.health(v.notOwnedBlocks) } : {}),
   };
 }

@@ -11,6 +11,7 @@ import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/mach
 import type { IngestStats } from '../ingest/source.js';
 import type { HistoryStore } from '../store/types.js';
 import type { EmbeddedBrokerStats } from './broker.js';
+import type { StreamStats } from './stream-hub.js';
 
 /** `GET /api/gateway`. */
 export interface GatewayHealth {
@@ -38,6 +39,8 @@ export interface GatewayHealth {
   pipeline: unknown;
   fleet?: { machines: number };
   reload: { at?: string; ok?: boolean; error?: string };
+  /** `/api/stream`: clients now, refused (client cap), dropped (slow, unresponsive), skipped diagnoses. */
+  stream?: StreamStats;
   /** With `cluster.enabled`: the live gateways of the site and the machines this one owns. */
   cluster?: {
     live: string[];

@@ -17,16 +17,18 @@
  * diagnoses carry the coarse `spectrogram` (waterfall) and `envelope`
  * (envelope spectrum). Unknown ids are ignored; other messages are ignored.
  *
- * A slow client is not allowed to grow the gateway's memory: when its socket
- * buffers more than 1 MiB, diagnoses (the bulk) are skipped for it until it
- * catches up; the rarer events are always sent.
+ * What one client may cost (client cap, buffer cap on every event kind,
+ * ping/terminate of half-open sockets, one serialisation per event) is
+ * ./stream-hub.ts's job; `http.stream` sets its limits. Close codes a client
+ * sees: 1013 when the gateway already serves `http.stream.maxClients`, 1006
+ * (no close frame) when it was dropped as too slow or unresponsive.
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { GatewayApi } from './gateway-api.js';
+import { StreamHub, type StreamLimits } from './stream-hub.js';
 import type { GatewayEvents } from './views.js';
 
-const MAX_BUFFERED = 1024 * 1024;
 /** Machines one client may view at once (bounds what one socket can switch on). */
 const MAX_VIEWED = 64;
 
@@ -49,31 +51,38 @@ export function viewRequest(text: string): string[] | undefined {
   return [...new Set(list.filter((x): x is string => typeof x === 'string'))].slice(0, MAX_VIEWED);
 }
 
-function toJson(type: string, data: unknown): string {
-  return JSON.stringify({ type, data }, (_k, v) => {
-    if (v instanceof Float32Array || v instanceof Float64Array) return Array.from(v);
-    if (typeof v === 'bigint') return Number(v);
-    return v;
+/**
+ * Registers `GET /api/stream` and returns its hub (for its counters). The
+ * gateway's events are listened to once per app, not once per socket, and
+ * each is serialised once for all clients.
+ */
+export function registerStream(
+  app: FastifyInstance,
+  gw: GatewayApi,
+  limits: StreamLimits,
+): StreamHub {
+  const hub = new StreamHub(limits);
+  const handlers: { [K in keyof GatewayEvents]: (...a: GatewayEvents[K]) => void } = {
+    diagnosis: (d) => hub.broadcast('diagnosis', d, true),
+    health: (h) => hub.broadcast('health', h),
+    alert: (a) => hub.broadcast('alert', a),
+    ack: (a) => hub.broadcast('ack', a),
+    ingest: (s) => hub.broadcast('ingest', s),
+    adaptation: (j) => hub.broadcast('adaptation', j),
+  };
+  for (const [k, fn] of Object.entries(handlers)) gw.on(k as keyof GatewayEvents, fn as never);
+  app.addHook('onClose', async () => {
+    for (const [k, fn] of Object.entries(handlers)) gw.off(k as keyof GatewayEvents, fn as never);
+    hub.close();
   });
-}
 
-export function registerStream(app: FastifyInstance, gw: GatewayApi): void {
   app.get('/api/stream', { websocket: true }, (socket: WebSocket) => {
-    const send = (type: string, data: unknown, bulk = false) => {
-      if (socket.readyState !== socket.OPEN) return;
-      if (bulk && socket.bufferedAmount > MAX_BUFFERED) return;
-      socket.send(toJson(type, data));
-    };
-    const handlers: { [K in keyof GatewayEvents]?: (...a: GatewayEvents[K]) => void } = {
-      diagnosis: (d) => send('diagnosis', d, true),
-      health: (h) => send('health', h),
-      alert: (a) => send('alert', a),
-      ack: (a) => send('ack', a),
-      ingest: (s) => send('ingest', s),
-      adaptation: (j) => send('adaptation', j),
-    };
-    for (const [k, fn] of Object.entries(handlers)) gw.on(k as keyof GatewayEvents, fn as never);
-    send('hello', { site: gw.config.site, gatewayId: gw.gatewayId, machines: gw.machines() });
+    if (!hub.admit(socket)) return;
+    hub.sendTo(socket, 'hello', {
+      site: gw.config.site,
+      gatewayId: gw.gatewayId,
+      machines: gw.machines(),
+    });
     const viewing = new Map<string, () => void>();
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       const ids = isBinary ? undefined : viewRequest(raw.toString());
@@ -86,12 +95,12 @@ export function registerStream(app: FastifyInstance, gw: GatewayApi): void {
         }
       }
       for (const id of want) if (!viewing.has(id)) viewing.set(id, gw.view(id));
-      send('viewing', { machines: [...viewing.keys()] });
+      hub.sendTo(socket, 'viewing', { machines: [...viewing.keys()] });
     });
     socket.on('close', () => {
-      for (const [k, fn] of Object.entries(handlers)) gw.off(k as keyof GatewayEvents, fn as never);
       for (const release of viewing.values()) release();
       viewing.clear();
     });
   });
+  return hub;
 }
