@@ -67,6 +67,8 @@ export const ERROR_CODES = {
     'a gateway API request conflicts with running work or a failed promotion guard',
   FL_ERR_API_ORIGIN:
     'a browser request to the gateway API comes from another site (Origin or Host not accepted)',
+  FL_ERR_API_BUSY:
+    'a gateway API request asks for a job the gateway runs one at a time (an adaptation) while one runs',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -91,8 +91,9 @@ export const ROUTES: readonly Route[] = [
     body: { schema: adaptBodySchema, required: false },
     responses: {
       202: ok(adaptJobSchema, 'Started'),
+      400: error('Bad body, or seconds × sample rate over adaptation.maxSampleBytes'),
       404: error('Unknown machine'),
-      409: error('An adaptation of this machine is running'),
+      409: error('An adaptation is running on this gateway (FL_ERR_API_BUSY): one at a time'),
     },
   },
   {

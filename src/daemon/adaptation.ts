@@ -12,10 +12,20 @@
  *               with the old model until the swap, so no window is lost)
  *
  * Rollback re-activates the machine's previous registry version.
+ *
+ * What a job may cost: one job at a time per gateway (collecting or
+ * adapting; a second request is FL_ERR_API_BUSY, 409), because alignment
+ * takes a core and a tfjs backend for minutes and two would starve the
+ * diagnosis pipeline; the sample buffer is capped in bytes
+ * (`maxSampleBytes`, checked before it is allocated) and transferred to
+ * the worker, not copied, so the main thread holds it only while
+ * collecting; finished jobs beyond the last `keepJobs` are forgotten and
+ * every work folder that is not a kept job's is removed (at start too:
+ * leftovers of a crash or a cancelled job).
  */
 
 import { EventEmitter } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type {
@@ -101,6 +111,10 @@ export interface AdaptationManagerOptions {
   workDir: string;
   /** Alignment steps. */
   steps: number;
+  /** Bytes of live signal one job may collect (4 per sample). */
+  maxSampleBytes: number;
+  /** Finished jobs (and their work folders) kept; older ones are pruned. */
+  keepJobs: number;
   /** Labelled source data for models not trained on the simulator. */
   sourceDataDir?: string;
   /** Swaps the model of a machine in the live pipeline. */
@@ -126,22 +140,32 @@ interface Running {
   worker?: Worker;
 }
 
-/** Runs at most one adaptation per machine. */
+/** Runs at most one adaptation per gateway. */
 export class AdaptationManager extends EventEmitter<AdaptationEvents> {
   private readonly o: AdaptationManagerOptions;
+  /** Jobs in start order (the oldest are pruned first). */
   private readonly jobsById = new Map<string, AdaptJob>();
+  /** Machine → its running job (one at most, gateway-wide). */
   private readonly running = new Map<string, Running>();
   private seq = 0;
   private closed = false;
+  private pruning: Promise<void> = Promise.resolve();
 
+  /** @throws TypeError when maxSampleBytes or keepJobs is not a positive integer */
   constructor(o: AdaptationManagerOptions) {
     super();
+    for (const k of ['maxSampleBytes', 'keepJobs'] as const) {
+      if (!Number.isInteger(o[k]) || o[k] <= 0)
+        throw new TypeError(`AdaptationManager: ${k} must be a positive integer, got ${o[k]}`);
+    }
     this.o = o;
+    // work folders of a previous run (a crash, a cancelled job) belong to no job now
+    this.schedulePrune();
   }
 
   /**
    * Starts collecting `seconds` of the machine's signal, then adapts.
-   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_CONFLICT for a running job, FL_ERR_API_REQUEST for bad arguments
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_BUSY while a job runs on this gateway, FL_ERR_API_REQUEST for bad arguments or a buffer over maxSampleBytes
    */
   start(machine: string, opts: { seconds: number; strategy: AdaptStrategy }): AdaptJob {
     const s = this.o.sensorOf(machine);
@@ -150,10 +174,11 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
         'FL_ERR_API_NOT_FOUND',
         `unknown machine ${JSON.stringify(machine)}`,
       );
-    if (this.running.has(machine)) {
+    const busy = [...this.running.values()][0]?.job;
+    if (busy) {
       throw new FaultlineError(
-        'FL_ERR_API_CONFLICT',
-        `an adaptation of ${machine} is already running; wait for it to finish`,
+        'FL_ERR_API_BUSY',
+        `adaptation ${busy.id} of ${busy.machine} is ${busy.state}; the gateway runs one adaptation at a time: wait for it (GET /api/adaptations/${busy.id})`,
       );
     }
     if (!(Number.isFinite(opts.seconds) && opts.seconds >= 1 && opts.seconds <= 3600)) {
@@ -166,6 +191,14 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       throw new FaultlineError(
         'FL_ERR_API_REQUEST',
         `strategy must be dann or mmd, got ${JSON.stringify(opts.strategy)}`,
+      );
+    }
+    const samples = Math.round(opts.seconds * s.sampleRate);
+    if (samples * 4 > this.o.maxSampleBytes) {
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      throw new FaultlineError(
+        'FL_ERR_API_REQUEST',
+        `${opts.seconds} s at ${s.sampleRate} Hz is ${mib(samples * 4)} of samples, over adaptation.maxSampleBytes (${mib(this.o.maxSampleBytes)}); ask for at most ${Math.floor(this.o.maxSampleBytes / 4 / s.sampleRate)} s or raise the setting`,
       );
     }
     const job: AdaptJob = {
@@ -187,7 +220,7 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       channel: s.channel,
       sampleRate: s.sampleRate,
       ...(s.bearing ? { bearing: s.bearing } : {}),
-      buf: new Float32Array(Math.round(opts.seconds * s.sampleRate)),
+      buf: new Float32Array(samples),
       filled: 0,
     });
     this.emit('progress', snapshot(job));
@@ -235,6 +268,23 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
     return r;
   }
 
+  /** Bytes of live signal the main thread holds for running jobs (0 once handed to the worker). */
+  heldSampleBytes(): number {
+    let n = 0;
+    for (const r of this.running.values()) n += r.buf.byteLength;
+    return n;
+  }
+
+  /**
+   * Forgets finished jobs beyond the last `keepJobs` and removes every work
+   * folder that is not a kept job's. Runs after each job and at
+   * construction; resolves once the pending prunes are done (never rejects:
+   * a folder that cannot be removed is logged and retried next time).
+   */
+  prune(): Promise<void> {
+    return this.schedulePrune();
+  }
+
   /** Stops collecting and terminates running workers. */
   async close(): Promise<void> {
     this.closed = true;
@@ -244,19 +294,55 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       await r.worker?.terminate();
     }
     this.running.clear();
+    await this.pruning;
   }
 
   private finish(r: Running, patch: Partial<AdaptJob>): void {
     Object.assign(r.job, patch, { finishedAt: new Date().toISOString() });
     this.running.delete(r.job.machine);
     this.emit('progress', snapshot(r.job));
+    this.schedulePrune();
+  }
+
+  /** Chains one prune after the pending ones (two never race on the same folder). */
+  private schedulePrune(): Promise<void> {
+    this.pruning = this.pruning.then(() =>
+      this.pruneNow().catch((err: Error) =>
+        this.o.log?.(`faultline adapt: pruning ${this.o.workDir}: ${err.message}`),
+      ),
+    );
+    return this.pruning;
+  }
+
+  private async pruneNow(): Promise<void> {
+    const running = new Set([...this.running.values()].map((r) => r.job.id));
+    const finished = [...this.jobsById.keys()].filter((id) => !running.has(id));
+    for (const id of finished.slice(0, Math.max(0, finished.length - this.o.keepJobs)))
+      this.jobsById.delete(id);
+    let entries: string[];
+    try {
+      entries = await readdir(this.o.workDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    // the listing is compared with the jobs as they are now: a job started
+    // meanwhile is already in jobsById, so its folder is kept
+    for (const e of entries) {
+      if (!this.jobsById.has(e))
+        await rm(path.join(this.o.workDir, e), { recursive: true, force: true });
+    }
   }
 
   private async adapt(r: Running): Promise<void> {
     const job = r.job;
     job.state = 'adapting';
     this.emit('progress', snapshot(job));
+    // the job's work folder exists from here on, whatever happens next:
+    // pruning is what removes it, so a failed job's output can be looked at
+    const outDir = path.join(this.o.workDir, job.id);
     try {
+      await mkdir(outDir, { recursive: true });
       const from = this.o.registry.active(job.machine);
       if (!from)
         throw new FaultlineError(
@@ -264,8 +350,6 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
           `machine ${job.machine} has no active model version`,
         );
       const meta = await this.o.registry.metadata(from.id);
-      const outDir = path.join(this.o.workDir, job.id);
-      await mkdir(this.o.workDir, { recursive: true });
       const input: AdaptWorkerInput = {
         sourceDir: from.dir,
         outDir,
@@ -310,14 +394,17 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
   ): Promise<Extract<AdaptWorkerMessage, { kind: 'done' }>['outcome']> {
     return new Promise((resolve, reject) => {
       // From source (tsx) a worker does not inherit the loader: bootstrap it through tsx's API.
+      // The samples move to the worker (the main thread's copy is detached):
+      // copying would hold them twice, up to maxSampleBytes each, for minutes.
+      const transferList = [input.target.buffer as ArrayBuffer];
       const fromSource = import.meta.url.endsWith('.ts');
       const url = new URL(fromSource ? './adapt-worker.ts' : './adapt-worker.js', import.meta.url);
       const w = fromSource
         ? new Worker(
             `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}));`,
-            { eval: true, workerData: input },
+            { eval: true, workerData: input, transferList },
           )
-        : new Worker(url, { workerData: input });
+        : new Worker(url, { workerData: input, transferList });
       r.worker = w;
       let settled = false;
       w.on('message', (m: AdaptWorkerMessage) => {

@@ -381,6 +381,14 @@ const adaptationSchema = z
     seconds: posNum().default(60),
     /** Alignment steps. Default 150. */
     steps: posInt().default(150),
+    /** Live signal one job may collect, bytes (4 per sample; seconds × rate is refused above it). Default 64 MiB. */
+    maxSampleBytes: z
+      .int()
+      .min(64 * 1024)
+      .max(2 ** 30)
+      .default(64 * 2 ** 20),
+    /** Finished adaptation jobs kept (listed, with their work folders); older ones are pruned. Default 20. */
+    keepJobs: z.int().min(1).max(1000).default(20),
   })
   .prefault({});
 

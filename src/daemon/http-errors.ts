@@ -20,6 +20,8 @@ export const HTTP_STATUS_OF_CODE: Readonly<Partial<Record<ErrorCode, number>>> =
   FL_ERR_API_NOT_FOUND: 404,
   FL_ERR_API_ORIGIN: 403,
   FL_ERR_API_CONFLICT: 409,
+  // The one adaptation slot is taken: retry once the running job has finished.
+  FL_ERR_API_BUSY: 409,
   // The store failed: the request was not carried out (an ack was not recorded).
   FL_ERR_STORE_QUEUE: 503,
   FL_ERR_STORE_CLOSED: 503,

@@ -64,6 +64,8 @@ export class ModelControl {
       registry,
       workDir: path.join(ctx.stateDir, 'adapt-work'),
       steps: c.adaptation.steps,
+      maxSampleBytes: c.adaptation.maxSampleBytes,
+      keepJobs: c.adaptation.keepJobs,
       sourceDataDir: c.adaptation.sourceData,
       setModel: (machine, dir) => this.setModel(machine, dir),
       sensorOf: (machine) => {

@@ -6,7 +6,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -17,6 +17,7 @@ import {
   applyWorkerProgress,
   MAX_CURVE_POINTS,
 } from '../../src/daemon/adaptation.js';
+import { httpStatusOf } from '../../src/daemon/http-errors.js';
 import { ModelRegistry } from '../../src/daemon/registry.js';
 import { viewRequest } from '../../src/daemon/websocket.js';
 import { recordingWindows } from '../../src/dsp/frontend.js';
@@ -132,26 +133,35 @@ test('an adaptation job on a faulty machine at another condition is promoted, ac
       registry,
       workDir: path.join(dir, 'work'),
       steps: 12,
+      maxSampleBytes: 64 * 2 ** 20,
+      keepJobs: 20,
       setModel: async (machine, modelDir) => {
         swaps.push({ machine, dir: modelDir });
       },
-      sensorOf: (m) => (m === 'm1' ? { sensor: 7, sampleRate: 12_000, channel: 0 } : undefined),
+      sensorOf: (m) =>
+        m === 'm1' || m === 'm2' ? { sensor: 7, sampleRate: 12_000, channel: 0 } : undefined,
     });
     const events: AdaptJob[] = [];
+    // bytes of samples the main thread held once the worker reported its first steps
+    let heldWhileAdapting: number | undefined;
     const finished = new Promise<AdaptJob>((resolve) => {
       mgr?.on('progress', (j) => {
         events.push(j);
+        if (j.state === 'adapting' && j.step > 0 && heldWhileAdapting === undefined)
+          heldWhileAdapting = mgr?.heldSampleBytes();
         if (j.state !== 'collecting' && j.state !== 'adapting') resolve(j);
       });
     });
     const t0 = performance.now();
     const job = mgr.start('m1', { seconds: 10, strategy: 'dann' });
     assert.equal(job.fromVersion, shipped.id);
-    assert.throws(
-      () => mgr?.start('m1', { seconds: 10, strategy: 'dann' }),
-      (e) => isFaultlineError(e, 'FL_ERR_API_CONFLICT'),
-      'a second job while one runs is a conflict (409)',
-    );
+    for (const m of ['m1', 'm2'])
+      assert.throws(
+        () => mgr?.start(m, { seconds: 10, strategy: 'dann' }),
+        (e) => isFaultlineError(e, 'FL_ERR_API_BUSY'),
+        `a second job (${m}) while one runs on the gateway is busy (409)`,
+      );
+    assert.equal(mgr.heldSampleBytes(), 10 * 12_000 * 4, 'the buffer, allocated once');
     // The machine's live signal, in 0.1 s blocks as a sensor node sends them; rpm reported.
     const gen = new BearingSignalGenerator({
       condition: 'target-1730rpm-load3',
@@ -179,6 +189,7 @@ test('an adaptation job on a faulty machine at another condition is promoted, ac
       `# adaptation job ${seconds.toFixed(1)} s: ${guards.map((g) => `${g.name}: ${g.detail}`).join('; ')}\n`,
     );
     assert.equal(done.state, 'done', `${done.error ?? ''} ${JSON.stringify(guards)}`);
+    assert.equal(heldWhileAdapting, 0, 'the samples were transferred to the worker, not copied');
     assert.equal(done.promoted, true);
     assert.deepEqual(
       guards.map((g) => g.name),
@@ -226,6 +237,129 @@ test('an adaptation job on a faulty machine at another condition is promoted, ac
     assert.deepEqual(swaps.at(-1), { machine: 'm1', dir: shipped.dir });
   } finally {
     await mgr?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** A manager over an empty registry: a job collects, then fails at once (no active model). */
+async function idleManager(dir: string, o: { maxSampleBytes?: number; keepJobs?: number } = {}) {
+  const registry = await ModelRegistry.open(path.join(dir, 'registry'));
+  return new AdaptationManager({
+    registry,
+    workDir: path.join(dir, 'work'),
+    steps: 1,
+    maxSampleBytes: o.maxSampleBytes ?? 64 * 2 ** 20,
+    keepJobs: o.keepJobs ?? 20,
+    setModel: async () => {},
+    sensorOf: (m) =>
+      m.startsWith('m') ? { sensor: 1, sampleRate: 12_000, channel: 0 } : undefined,
+  });
+}
+
+/** Offers one second of signal to `machine`'s job and waits for the job to end. */
+async function runToEnd(mgr: AdaptationManager, machine: string): Promise<AdaptJob> {
+  const job = mgr.start(machine, { seconds: 1, strategy: 'dann' });
+  const ended = new Promise<AdaptJob>((resolve) => {
+    const on = (j: AdaptJob) => {
+      if (j.id === job.id && j.state !== 'collecting' && j.state !== 'adapting') {
+        mgr.off('progress', on);
+        resolve(j);
+      }
+    };
+    mgr.on('progress', on);
+  });
+  mgr.offer(machine, {
+    sensorId: 1,
+    seq: 0,
+    t0Us: 0n,
+    sampleRate: 12_000,
+    channels: 1,
+    samples: new Float32Array(12_000),
+    gap: 0,
+    origin: { link: 'serial', path: 'test' },
+  });
+  return ended;
+}
+
+test('one adaptation at a time per gateway: another machine is FL_ERR_API_BUSY (409) until the job ends', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'faultline-adapt-busy-'));
+  const mgr = await idleManager(dir);
+  try {
+    const first = mgr.start('m1', { seconds: 1, strategy: 'dann' });
+    assert.throws(
+      () => mgr.start('m2', { seconds: 1, strategy: 'mmd' }),
+      (e) =>
+        isFaultlineError(e, 'FL_ERR_API_BUSY') &&
+        e.message.includes(first.id) &&
+        httpStatusOf(e) === 409,
+    );
+    assert.throws(
+      () => mgr.start('nope', { seconds: 1, strategy: 'dann' }),
+      (e) => isFaultlineError(e, 'FL_ERR_API_NOT_FOUND'),
+      'an unknown machine is still a 404',
+    );
+    await mgr.close();
+    // once the running job has ended (here: it fails, the registry has no model), the slot is free
+    const mgr2 = await idleManager(dir);
+    const a = await runToEnd(mgr2, 'm1');
+    assert.equal(a.state, 'failed');
+    const b = await runToEnd(mgr2, 'm2');
+    assert.equal(b.state, 'failed');
+    await mgr2.close();
+  } finally {
+    await mgr.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the sample buffer is capped in bytes before it is allocated (adaptation.maxSampleBytes)', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'faultline-adapt-cap-'));
+  const mgr = await idleManager(dir, { maxSampleBytes: 64 * 1024 });
+  try {
+    // 2 s at 12 kHz = 96,000 B > 64 KiB
+    assert.throws(
+      () => mgr.start('m1', { seconds: 2, strategy: 'dann' }),
+      (e) =>
+        isFaultlineError(e, 'FL_ERR_API_REQUEST') &&
+        /adaptation\.maxSampleBytes/.test(e.message) &&
+        /at most 1 s/.test(e.message),
+    );
+    assert.equal(mgr.heldSampleBytes(), 0, 'nothing allocated for a refused job');
+    assert.deepEqual(mgr.jobs(), [], 'a refused job is not listed');
+    mgr.start('m1', { seconds: 1, strategy: 'dann' });
+    assert.equal(mgr.heldSampleBytes(), 48_000);
+  } finally {
+    await mgr.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('old jobs and their work folders are pruned (keep the last adaptation.keepJobs); leftovers of a crash at start', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'faultline-adapt-prune-'));
+  const work = path.join(dir, 'work');
+  await mkdir(path.join(work, 'adapt-crashed-1'), { recursive: true });
+  await writeFile(path.join(work, 'adapt-crashed-1', 'weights.bin'), 'partial');
+  const mgr = await idleManager(dir, { keepJobs: 2 });
+  try {
+    await mgr.prune();
+    assert.deepEqual(await readdir(work), [], "a previous run's folder belongs to no job");
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const j = await runToEnd(mgr, 'm1');
+      assert.equal(j.state, 'failed', 'each job leaves its work folder behind');
+      ids.push(j.id);
+    }
+    await mgr.prune();
+    const kept = ids.slice(-2);
+    assert.deepEqual(
+      mgr.jobs().map((j) => j.id),
+      [...kept].reverse(),
+      'the last two, most recent first',
+    );
+    assert.deepEqual((await readdir(work)).sort(), [...kept].sort());
+    assert.equal(mgr.job(ids[0]), undefined);
+  } finally {
+    await mgr.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

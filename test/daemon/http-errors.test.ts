@@ -18,6 +18,7 @@ test('every API error code has its HTTP status in the table', () => {
   assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_AUTH', 'x')), 401);
   assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_NOT_FOUND', 'x')), 404);
   assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_CONFLICT', 'x')), 409);
+  assert.equal(httpStatusOf(new FaultlineError('FL_ERR_API_BUSY', 'x')), 409);
 });
 
 test('the status follows the code, not the message', () => {
