@@ -1,8 +1,13 @@
 /**
  * Embedded history in one SQLite file (better-sqlite3): alerts with their
  * acknowledgements, and recent points, kept across restarts. For gateways
- * without InfluxDB. WAL journal; synchronous=NORMAL (a power cut may lose the
- * last transactions, never corrupt the file).
+ * without InfluxDB. WAL journal with synchronous=FULL: each commit is on
+ * disk when the write resolves, so an alert or an ack the gateway reported
+ * (an API 200, an MQTT ack consumed) survives a power cut. NORMAL would keep
+ * the file consistent but could lose the last commits, which for an ack
+ * means an operator's acknowledgement silently undone. The price is one
+ * fsync of the WAL per commit; points are written in one transaction per
+ * flush (about once a second), so it stays small.
  *
  * Retention: points older than `pointRetentionMs` (default 7 d) and alerts
  * older than `alertRetentionMs` (default 90 d) are deleted by `prune()`, which
@@ -63,7 +68,7 @@ export class SqliteHistoryStore implements HistoryStore {
       );
     }
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('synchronous = FULL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS points (
         measurement TEXT NOT NULL,
@@ -257,6 +262,16 @@ export class SqliteHistoryStore implements HistoryStore {
       rejected: 0,
       lastError: null,
       connected: !this.closed,
+    };
+  }
+
+  /** The connection's durability settings, as SQLite reports them (journal mode, synchronous level). */
+  durability(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' } {
+    this.assertOpen();
+    const level = this.db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[level],
     };
   }
 

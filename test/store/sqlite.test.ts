@@ -138,3 +138,17 @@ test('bad input: malformed points are TypeErrors, an unusable path a FaultlineEr
     (e) => isFaultlineError(e, 'FL_ERR_STORE_QUEUE'),
   );
 });
+
+test('alerts and acks are durable at commit: WAL with synchronous=FULL', async () => {
+  const s = new SqliteHistoryStore({ file: path.join(dir, 'durable.db'), now: () => NOW });
+  try {
+    assert.deepEqual(s.durability(), { journalMode: 'wal', synchronous: 'FULL' });
+    // the setting is the connection's: it holds across alert and ack writes
+    const a = alertAt(NOW - 1000);
+    await s.writeAlert(a);
+    await s.ack(a.id, 'op');
+    assert.equal(s.durability().synchronous, 'FULL');
+  } finally {
+    await s.close();
+  }
+});
