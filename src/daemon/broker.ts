@@ -11,6 +11,7 @@
  * embedded broker forgets sessions on restart anyway), and the Last Will,
  * retained messages and QoS 1 work as on v5.
  */
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type Client } from 'aedes';
@@ -98,6 +99,12 @@ export class EmbeddedBroker {
       // a slow subscriber must not stall every publisher for the 60 s default
       drainTimeout: 5000,
     });
+    // aedes emits 'error' for persistence and will-clearing failures; an
+    // EventEmitter without a listener would throw it and end the gateway
+    // (its typings list no 'error' event: listen through the EventEmitter base)
+    (aedes as EventEmitter).on('error', (err: Error) =>
+      o.log?.(`faultline broker: ${err.message}`),
+    );
     const access = new BrokerAccess(
       o.accounts ??
         (o.username !== undefined
@@ -135,8 +142,10 @@ export class EmbeddedBroker {
     };
     const server = tlsFiles ? tls.createServer(tlsFiles, onSocket) : net.createServer(onSocket);
     server.maxConnections = o.maxConnections ?? 1000;
-    // EMFILE and friends on accept: report, never crash the gateway
-    server.on('error', (err) => o.log?.(`faultline broker: ${err.message}`));
+    // EMFILE and friends on accept: Node emits them on the server, and an
+    // 'error' without a listener would crash the gateway. The refused
+    // clients retry; the broker goes on with the connections it has.
+    server.on('error', serverErrorReporter(o.log));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -174,6 +183,37 @@ export class EmbeddedBroker {
     await new Promise<void>((r) => this.aedes.close(() => r()));
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+/** Least time between two log lines about server errors, ms (a flood of refused accepts is one line). */
+const SERVER_ERROR_LOG_MS = 10_000;
+
+/**
+ * The broker server's 'error' listener: accept failures (EMFILE, ENFILE…)
+ * are logged with what to do, at most once per SERVER_ERROR_LOG_MS with the
+ * number seen since, and never rethrown. (libuv absorbs most EMFILEs itself:
+ * it accepts and closes the pending connections with a reserved descriptor;
+ * Node sees the error only when that reserve is gone too.)
+ * @param now clock, ms (tests)
+ */
+export function serverErrorReporter(
+  log: ((message: string) => void) | undefined,
+  now: () => number = Date.now,
+): (err: NodeJS.ErrnoException) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let since = 0;
+  return (err) => {
+    since++;
+    const t = now();
+    if (t - last < SERVER_ERROR_LOG_MS) return;
+    last = t;
+    const hint =
+      err.code === 'EMFILE' || err.code === 'ENFILE'
+        ? ': out of file descriptors, new MQTT connections are refused until some close; raise the limit (LimitNOFILE= in the systemd unit, ulimit -n) or lower broker.maxConnections'
+        : '';
+    log?.(`faultline broker: ${err.message}${hint} (${since} since the last report)`);
+    since = 0;
+  };
 }
 
 /** Maps a listen failure to FL_ERR_CONFIG naming the setting to change. */
