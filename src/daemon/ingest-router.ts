@@ -113,7 +113,8 @@ export class IngestRouter {
     const { ctx } = this;
     const now = Date.now();
     const points: HistoryPoint[] = [];
-    const snapshot: Record<string, MachineIngest> = {};
+    // no prototype: a machine named `__proto__` is an entry, not the prototype
+    const snapshot = Object.create(null) as Record<string, MachineIngest>;
     for (const rt of ctx.machines.all()) {
       const iv = rt.interval;
       rt.ingest.framesPerS = (iv.frames * 1000) / STATS_INTERVAL_MS;

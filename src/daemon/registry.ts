@@ -68,7 +68,22 @@ interface RegistryFile {
   formatVersion: 1;
   next: number;
   versions: ModelVersion[];
+  /**
+   * Keyed by machine id, with no prototype: a machine may be called
+   * `constructor` or `__proto__` (any MQTT topic level is a valid id), and
+   * on a plain object those would read Object.prototype's members or set
+   * the prototype instead of an entry.
+   */
   machines: Record<string, MachineEntry>;
+}
+
+/** An empty dictionary without a prototype (see RegistryFile.machines). */
+function dictionary<T>(from?: Record<string, T>): Record<string, T> {
+  const d = Object.create(null) as Record<string, T>;
+  // plain assignment is safe here: without Object.prototype there is no
+  // `__proto__` setter, so that key stays an entry (JSON.parse made it an own property)
+  for (const [k, v] of Object.entries(from ?? {})) d[k] = v;
+  return d;
 }
 
 export interface RegisterOptions {
@@ -115,13 +130,13 @@ export class ModelRegistry {
       formatVersion: 1,
       next: 1,
       versions: [],
-      machines: {},
+      machines: dictionary(),
     };
     const parse = (text: string): RegistryFile => {
       const parsed = JSON.parse(text) as RegistryFile;
       if (parsed.format !== 'faultline-registry' || !Array.isArray(parsed.versions))
         throw new Error('not a registry');
-      return parsed;
+      return { ...parsed, machines: dictionary(parsed.machines) };
     };
     let recovered: string | undefined;
     try {

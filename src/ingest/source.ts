@@ -119,7 +119,9 @@ export abstract class IngestSource extends Readable {
       bytes: 0,
       badFrames: 0,
       badFramesByReason: {},
-      gaps: {},
+      // no prototype: keys come off the wire (topic levels), so the dictionary
+      // must not depend on their shape to keep `constructor` or `__proto__` out
+      gaps: Object.create(null),
       missingFrames: 0,
       duplicates: 0,
       late: 0,

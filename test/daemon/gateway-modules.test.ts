@@ -18,20 +18,20 @@ import type { HistoryPoint } from '../../src/store/types.js';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
-function config(): Readonly<GatewayConfig> {
+function config(ids: [string, string] = ['m1', 'm2']): Readonly<GatewayConfig> {
   return parseConfig({
     site: 's',
     gatewayId: 'gw-a',
     machines: [
-      { id: 'm1', sensors: [{ id: 1, sampleRate: 12000 }] },
-      { id: 'm2', sensors: [{ id: 2, sampleRate: 12000, serial: '/dev/ttyX' }] },
+      { id: ids[0], sensors: [{ id: 1, sampleRate: 12000 }] },
+      { id: ids[1], sensors: [{ id: 2, sampleRate: 12000, serial: '/dev/ttyX' }] },
     ],
   });
 }
 
 /** A context whose parts are the given fakes, recording what is emitted. */
-function context(parts: Partial<GatewayParts> = {}) {
-  const c = config();
+function context(parts: Partial<GatewayParts> = {}, ids?: [string, string]) {
+  const c = config(ids);
   const emitted: { event: string; args: unknown[] }[] = [];
   const ctx: GatewayContext = {
     config: c,
@@ -136,6 +136,22 @@ test('the ingest router hands owned blocks to the pipeline and reports each inte
   const snapshot = ingest.args[0] as Record<string, { frames: number }>;
   assert.equal(snapshot.m1.frames, 4);
   assert.equal(snapshot.m2.frames, 0);
+});
+
+test('the ingest snapshot is keyed without a prototype: machines named __proto__ and constructor are entries', () => {
+  const { ctx, emitted } = context({}, ['__proto__', 'constructor']);
+  new IngestRouter(ctx, { queuePoints: () => {} }).statsTick();
+  const snapshot = emitted.find((e) => e.event === 'ingest')?.args[0] as Record<
+    string,
+    { frames: number }
+  >;
+  assert.equal(Object.getPrototypeOf(snapshot), null);
+  assert.deepEqual(Object.keys(snapshot).sort(), ['__proto__', 'constructor']);
+  assert.equal(snapshot['constructor' as string].frames, 0);
+  assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(snapshot))).sort(), [
+    '__proto__',
+    'constructor',
+  ]);
 });
 
 test('viewers switch the display payloads on for the first and off after the last', () => {

@@ -325,3 +325,32 @@ test('power cut: SIGKILL while the registry is being written leaves a readable r
     assert.equal(after.list().length, 2);
   }
 });
+
+test("machine ids that name Object.prototype's members are ordinary entries, across reopen", async () => {
+  const root = path.join(dir, 'reg-proto');
+  let reg = await ModelRegistry.open(root);
+  const a = await reg.register(path.join(dir, 'm1'), { origin: 't' });
+  const b = await reg.register(path.join(dir, 'm2'), { origin: 't' });
+  const odd = ['__proto__', 'constructor', 'toString'];
+  assert.equal(reg.active('constructor'), undefined, 'nothing active before activation');
+  assert.deepEqual(reg.history('hasOwnProperty'), []);
+  for (const m of odd) {
+    await reg.activate(m, a.id);
+    await reg.activate(m, b.id);
+  }
+  for (let round = 0; round < 2; round++) {
+    for (const m of odd) {
+      assert.equal(reg.active(m)?.id, b.id, `${m} (round ${round})`);
+      assert.deepEqual(reg.history(m), [a.id]);
+    }
+    assert.equal(reg.active('valueOf'), undefined);
+    reg = await ModelRegistry.open(root);
+  }
+  const file = JSON.parse(await readFile(path.join(root, 'registry.json'), 'utf8')) as {
+    machines: object;
+  };
+  assert.deepEqual(Object.keys(file.machines).sort(), [...odd].sort());
+  const r = await reg.rollback('__proto__');
+  assert.equal(r.to.id, a.id);
+  assert.equal(reg.active('constructor')?.id, b.id, 'the others untouched');
+});
