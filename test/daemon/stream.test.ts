@@ -58,8 +58,10 @@ async function client(url: string, o: WebSocket.ClientOptions = {}) {
   const ws = new WebSocket(url, o);
   const counts = new Map<string, number>();
   let closed: { code: number; reason: string } | undefined;
-  ws.on('message', (b) => {
-    const type = (JSON.parse(String(b)) as { type: string }).type;
+  ws.on('message', (b: Buffer) => {
+    // the type from the message's head: parsing 64 KiB per diagnosis would make
+    // the reader, not the gateway, what the test measures
+    const type = /^\{"type":"([a-z]+)"/.exec(b.subarray(0, 32).toString())?.[1] ?? '?';
     counts.set(type, (counts.get(type) ?? 0) + 1);
   });
   ws.on('close', (code, reason) => {
@@ -97,7 +99,9 @@ test('http.stream: defaults, and out-of-range limits are named by their path', (
   );
 });
 
-test('a client that never reads is dropped at the buffer cap; memory stays flat while 96 MiB stream past it', async () => {
+test('a client that never reads is dropped at the buffer cap; memory stays flat while 96 MiB stream past it', {
+  timeout: 300_000,
+}, async () => {
   const CAP = 256 * 1024;
   // pings far apart: this test is about the buffer cap, not about unanswered pings
   const { gw, api, url } = await serve({ maxBufferedBytes: CAP, pingIntervalMs: 3_600_000 });
@@ -116,9 +120,12 @@ test('a client that never reads is dropped at the buffer cap; memory stays flat 
   let sent = 0;
   let alerts = 0;
   const TOTAL = 96 * 2 ** 20;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (sent < TOTAL || api.streamStats().droppedSlow === 0) {
-    assert.ok(Date.now() < deadline, `not done in 60 s: ${JSON.stringify(api.streamStats())}`);
+    assert.ok(
+      Date.now() < deadline,
+      `not done in 120 s: ${(sent / 2 ** 20).toFixed(0)} MiB sent, ${JSON.stringify(api.streamStats())}`,
+    );
     for (let i = 0; i < 16; i++) {
       gw.emit('diagnosis', diagnosis);
       sent += diagnosisBytes;
