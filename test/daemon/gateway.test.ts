@@ -225,10 +225,15 @@ test('GET /api/machines: the faulty machine is in warning or alarm with evidence
     broker: { connected: boolean };
     store: { kind: string };
     pipeline: { windowsOut: number };
+    stream?: { clients: number; refused: number; droppedSlow: number };
   };
   assert.equal(health.broker.connected, true);
   assert.equal(health.store.kind, 'sqlite');
   assert.ok(health.pipeline.windowsOut > 100);
+  // the stream's counters (src/daemon/stream-hub.ts): nobody refused or dropped here
+  assert.equal(typeof health.stream?.clients, 'number');
+  assert.equal(health.stream?.refused, 0);
+  assert.equal(health.stream?.droppedSlow, 0);
 });
 
 test('alerts go out over MQTT for the faulty machine only, with retained state and presence', async () => {
