@@ -179,8 +179,10 @@ test('more clients than http.stream.maxClients: the extra one is closed with 101
 });
 
 test('a half-open client (it never answers pings) is terminated; a live one is kept', async () => {
-  // a live client has a whole period to answer: 1 s leaves room for a busy machine
-  const { api, url } = await serve({ pingIntervalMs: 1000 });
+  // A live client has a whole period to answer. It runs in this process, so an
+  // event-loop stall longer than the period would condemn it too: 5 s leaves
+  // room for a machine busy with other test files.
+  const { api, url } = await serve({ pingIntervalMs: 5000 });
   const live = await client(url);
   let pings = 0;
   live.ws.on('ping', () => pings++);
