@@ -19,6 +19,7 @@ import {
   denyPermissionCheck,
   denyPermissionRequest,
   denyWindowOpen,
+  fileFolderOrigin,
   navigationGuard,
 } from './shell/navigation.js';
 import { safeStorageCodec } from './shell/token-codec.js';
@@ -54,7 +55,8 @@ app.on('web-contents-created', (_e, contents: WebContentsLike) => {
 
 async function openLauncher(): Promise<void> {
   const win = new BrowserWindow(launcherWindowOptions(preloadFile));
-  allowed.set(win.webContents.id, ['file://']);
+  // only the launcher's own folder, not any file:// page
+  allowed.set(win.webContents.id, [fileFolderOrigin(path.dirname(launcherFile))]);
   win.once('ready-to-show', () => win.show());
   await win.loadFile(launcherFile);
 }

@@ -69,6 +69,7 @@ export interface ElectronMainModule {
     isEncryptionAvailable(): boolean;
     encryptString(plain: string): Buffer;
     decryptString(encrypted: Buffer): string;
+    getSelectedStorageBackend?(): string;
   };
 }
 

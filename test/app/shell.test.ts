@@ -26,10 +26,11 @@ import {
   denyPermissionCheck,
   denyPermissionRequest,
   denyWindowOpen,
+  fileFolderOrigin,
   isNavigationAllowed,
   navigationGuard,
 } from '../../app/shell/navigation.js';
-import { safeStorageCodec } from '../../app/shell/token-codec.js';
+import { encryptsAtRest, safeStorageCodec } from '../../app/shell/token-codec.js';
 import {
   consoleWindowOptions,
   launcherWindowOptions,
@@ -127,7 +128,22 @@ describe('navigation and permissions', () => {
     assert.equal(isNavigationAllowed('javascript:alert(1)', allowed), false);
     assert.equal(isNavigationAllowed('file:///etc/passwd', allowed), false);
     assert.equal(isNavigationAllowed('not a url', allowed), false);
-    assert.equal(isNavigationAllowed('file:///x/launcher/index.html', ['file://']), true);
+    const app = fileFolderOrigin('/opt/faultline/app/launcher');
+    assert.equal(app, 'file:///opt/faultline/app/launcher/');
+    assert.equal(isNavigationAllowed(`${app}index.html`, [app]), true);
+    assert.equal(isNavigationAllowed(`${app}index.html#gw`, [app]), true);
+    // file:// outside the app's folder is refused, however it is spelt
+    for (const bad of [
+      'file:///etc/passwd',
+      'file:///opt/faultline/app/launcher/../../../etc/passwd',
+      'file:///opt/faultline/app/launcher/%2e%2e/%2e%2e/secrets',
+      'file:///opt/faultline/app/launcher%2f..%2f..%2fetc/passwd',
+      'file:///opt/faultline/app/launcher-evil/index.html',
+      'file://remote-host/opt/faultline/app/launcher/index.html',
+    ])
+      assert.equal(isNavigationAllowed(bad, [app]), false, bad);
+    // the old catch-all entry grants nothing any more
+    assert.equal(isNavigationAllowed('file:///x/launcher/index.html', ['file://']), false);
   });
 
   test('the will-navigate guard cancels a blocked navigation and reports it', () => {
@@ -249,6 +265,23 @@ describe('gateway store', () => {
     assert.equal(r.get(g.id)?.token, TOKEN);
     assert.equal(r.list().length, 2);
   });
+});
+
+test('safeStorage on Linux without a keyring (basic_text) is not taken for encryption: tokens stored plain, reported so', () => {
+  const xor = (b: Buffer) => Buffer.from([...b].map((x) => x ^ 0x5a));
+  const safe = {
+    isEncryptionAvailable: () => true,
+    encryptString: (p: string) => xor(Buffer.from(p)),
+    decryptString: (b: Buffer) => xor(b).toString(),
+    getSelectedStorageBackend: () => 'basic_text',
+  };
+  assert.equal(encryptsAtRest(safe), false);
+  const stored = safeStorageCodec(safe).encode('tok_secret');
+  assert.equal(stored, 'plain:tok_secret');
+  assert.equal(safeStorageCodec(safe).decode(stored), 'tok_secret');
+  const keyring = { ...safe, getSelectedStorageBackend: () => 'gnome_libsecret' };
+  assert.equal(encryptsAtRest(keyring), true);
+  assert.match(safeStorageCodec(keyring).encode('tok_secret'), /^enc:/);
 });
 
 describe('IPC', () => {
