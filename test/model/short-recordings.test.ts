@@ -164,6 +164,8 @@ test('3 s at 600 rpm: eval both ways between 600 and 1797 rpm with the defaults 
   assert.equal(report.tasks.length, 4);
   // The same-rig front end reads levels; each adapted task is re-centred on its target.
   assert.equal(report.settings.sameRigFrontEnd?.lines?.normalisation, 'level');
+  // A 15 % segment of 3 s at 600 rpm holds 4.5 revolutions: the short window stays.
+  assert.equal(report.frontEnd.window?.length, 4);
   for (const t of report.tasks) {
     assert.equal(t.frontEnd?.mode, 'order', `${t.source}→${t.target}: speeds differ 3×`);
     // One simulated machine at two speeds rings alike: levels are kept (level).

@@ -36,7 +36,10 @@ import {
   type EvalStrategy,
 } from '../../model/choices.js';
 import { CWRU_FAULT_CLASSES } from '../../model/domains.js';
-import { frontEndForTraining } from '../../model/training-front-end.js';
+import {
+  affordableWindowRevolutions,
+  frontEndForTraining,
+} from '../../model/training-front-end.js';
 import {
   addFrontEndOptions,
   type FrontEndCliOptions,
@@ -195,6 +198,16 @@ export function registerEvalCommand(
       const tasks = parseTasks(o.tasks, data);
       // Fault axes when every recording of the tasks' domains has a bearing (auto).
       const inTasks = new Set(tasks.flatMap((t) => [t.source, t.target]));
+      // Order-mode windows: as long as every recording of the tasks affords
+      // (eval sees every recording it will cut; `train` does not know its
+      // targets and keeps the default).
+      if (fe.input.mode === 'order' && o.window === undefined) {
+        const revs = affordableWindowRevolutions(
+          data.recordings.filter((r) => inTasks.has(r.domain)),
+        );
+        if (revs !== undefined)
+          fe.input = { ...fe.input, window: { ...fe.input.window, length: revs } };
+      }
       const frontEnd = frontEndForTraining(
         fe.input,
         fe.axes,

@@ -10,7 +10,7 @@ import { DEFAULT_ANALYSIS_RATE, type FrontEndInput, V2_DEFAULTS } from '../../ds
 import type { LineNormalisation } from '../../dsp/order-lines.js';
 import { FaultlineError } from '../../errors.js';
 import { DEFAULT_SPEED_AUGMENT } from '../../model/domains.js';
-import type { AxesChoice } from '../../model/training-front-end.js';
+import { type AxesChoice, LONG_WINDOW_REVOLUTIONS } from '../../model/training-front-end.js';
 
 export interface FrontEndCliOptions {
   mode: string;
@@ -43,7 +43,7 @@ export function addFrontEndOptions(cmd: Command, withAuto: boolean): Command {
     )
     .option(
       '--window <len>',
-      `window: revolutions in order mode (4rev), seconds in time mode (0.17s, 170ms); default ${V2_DEFAULTS.revolutions}rev / ${(V2_DEFAULTS.timeWindowS * 1000).toFixed(1)}ms`,
+      `window: revolutions in order mode (4rev), seconds in time mode (0.17s, 170ms); default ${V2_DEFAULTS.revolutions}rev / ${(V2_DEFAULTS.timeWindowS * 1000).toFixed(1)}ms (eval: ${LONG_WINDOW_REVOLUTIONS}rev where every recording's 15 % segment holds ${LONG_WINDOW_REVOLUTIONS * 1.25} revolutions); with --mode auto give revolutions (8rev)`,
     )
     .option(
       '--hop <len>',
@@ -139,10 +139,18 @@ export function frontEndFromCli(
 } {
   const modes = withAuto ? ['auto', 'order', 'time'] : ['order', 'time'];
   if (!modes.includes(o.mode)) throw usage(`--mode must be ${modes.join(', ')}; got '${o.mode}'`);
-  if (o.mode === 'auto' && (o.window !== undefined || o.hop !== undefined))
-    throw usage(
-      '--window and --hop count revolutions in order mode and seconds in time mode: with them, choose --mode order or time',
-    );
+  // With --mode auto a length in revolutions applies to the tasks that run in
+  // order mode (time-mode tasks keep their defaults); a bare number or seconds
+  // would be ambiguous between the two.
+  for (const [flag, v] of [
+    ['--window', o.window],
+    ['--hop', o.hop],
+  ] as const) {
+    if (o.mode === 'auto' && v !== undefined && !/rev/.test(v))
+      throw usage(
+        `${flag} '${v}': with --mode auto give revolutions (e.g. 8rev), which apply to the order-mode tasks; for seconds choose --mode time`,
+      );
+  }
   const mode = o.mode === 'auto' ? 'order' : (o.mode as 'time' | 'order');
   const unit = mode === 'order' ? 'rev' : 's';
   const sampleRate = positive('--analysis-rate', o.analysisRate);
