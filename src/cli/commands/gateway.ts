@@ -92,14 +92,14 @@ async function call(
     });
   } catch (err) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_CLI_GATEWAY',
       `cannot reach the gateway at ${o.url} (${(err as Error).message}); check --url`,
     );
   }
   const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
   if (!res.ok)
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_CLI_GATEWAY',
       `gateway answered ${res.status}: ${data.error ?? ''} ${data.message ?? ''}`.trim(),
     );
   return data;
