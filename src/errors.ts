@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   FL_ERR_NPY_FORMAT: 'a .npy file is malformed or uses an unsupported dtype',
   FL_ERR_CSV_FORMAT: 'a CSV signal file is malformed',
   FL_ERR_SPLIT: 'a recording is too short for the requested windows and splits',
+  FL_ERR_DATASET_OPTION:
+    'a loading option does not apply to the folder (a label column on a CWRU folder)',
   // ── dsp (src/dsp) ─────────────────────────────────────────────────────────
   FL_ERR_SIGNAL_EMPTY: 'a signal has no samples',
   FL_ERR_SIGNAL_NONFINITE: 'a signal holds NaN or infinite samples',
@@ -29,6 +31,8 @@ export const ERROR_CODES = {
   FL_ERR_DSP_PARAMS: 'signal-processing parameters are invalid',
   FL_ERR_SPEED_UNKNOWN: 'the shaft speed is neither given nor estimable from the spectrum',
   FL_ERR_SIM_PARAMS: 'signal-simulator parameters are invalid',
+  FL_ERR_SIM_LINK_FAULT:
+    'a link-fault spec (bitflip=…,disconnect=…) or one of its durations is malformed',
   // ── ingest (src/ingest) ─────────────────────────────────────────────────────
   FL_ERR_FRAME_MAGIC: 'a frame does not start with the Faultline magic',
   FL_ERR_FRAME_VERSION: 'a frame uses a protocol version this gateway does not speak',
@@ -42,6 +46,9 @@ export const ERROR_CODES = {
   FL_ERR_INGEST_UNROUTED: 'a frame arrived on a topic that routes to no configured sensor',
   FL_ERR_INGEST_TOPIC: "a frame's sensor id differs from the sensor level of its topic",
   FL_ERR_INGEST_LIMIT: 'a source met more distinct sensors than it keeps state for',
+  FL_ERR_TOPIC_LEVEL: 'a site, machine, sensor or group name cannot be an MQTT topic level',
+  FL_ERR_TOPIC_FILTER:
+    "an MQTT topic filter breaks the wildcard rules ('+' a whole level, '#' last)",
   // ── model (src/model) ──────────────────────────────────────────────────────
   FL_ERR_BACKEND: 'no tfjs backend could be initialised',
   FL_ERR_INFERENCE_TIMEOUT: 'an inference worker did not answer a batch in time and was restarted',
@@ -50,6 +57,10 @@ export const ERROR_CODES = {
   FL_ERR_TRAIN: 'training failed',
   FL_ERR_ADAPT_GUARD: 'an adapted model failed a promotion guard',
   FL_ERR_EVAL_INPUT: 'scores or labels handed to an evaluation metric are malformed',
+  FL_ERR_EVAL_TASKS:
+    'an evaluation task list is malformed, names an unknown domain or gives no task',
+  FL_ERR_EVAL_DATA:
+    'evaluation data arguments are invalid: a folder or domain, a label map or a label column',
   // ── diagnose / alerts / store (src/diagnose, src/alerts, src/store) ──────
   FL_ERR_DIAGNOSIS_INPUT:
     'a window diagnosis or stream statistic handed to the health state machine is malformed',
@@ -57,6 +68,8 @@ export const ERROR_CODES = {
   FL_ERR_ALERT_OUTBOX: 'the on-disk alert outbox cannot be read or written',
   FL_ERR_STORE_QUEUE: 'the store-and-forward queue directory cannot be used',
   FL_ERR_STORE_CLOSED: 'a history store was used after close()',
+  // ── report (src/report) ──────────────────────────────────────────────────
+  FL_ERR_REPORT_OPTIONS: 'spectrogram image options are invalid (colour map, pixel scale, size)',
   // ── daemon / cli ─────────────────────────────────────────────────────────
   FL_ERR_CONFIG: 'a configuration file or option is invalid',
   FL_ERR_CLI_USAGE: 'a command-line argument is invalid',
@@ -69,6 +82,7 @@ export const ERROR_CODES = {
     'a browser request to the gateway API comes from another site (Origin or Host not accepted)',
   FL_ERR_API_BUSY:
     'a gateway API request asks for a job the gateway runs one at a time (an adaptation) while one runs',
+  FL_ERR_CLI_GATEWAY: 'a running gateway cannot be reached by a command, or refused it',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

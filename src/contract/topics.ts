@@ -12,8 +12,9 @@
  * and an MQTT 5 shared subscription prefix (`$share/<group>/faultline/…`) to
  * spread one site over several gateways.
  *
- * A name that cannot be a topic level, or a malformed filter, throws
- * FaultlineError FL_ERR_CLI_USAGE (the names mostly come from flags; the
+ * A name that cannot be a topic level throws FaultlineError
+ * FL_ERR_TOPIC_LEVEL, a malformed filter FL_ERR_TOPIC_FILTER (the names
+ * mostly come from flags, and the CLI answers both as usage errors; the
  * gateway's config rejects them before they get here).
  */
 import { FaultlineError } from '../errors.js';
@@ -33,7 +34,7 @@ export interface RawTopic {
 export function assertTopicLevel(what: string, value: string): void {
   if (value.length === 0 || /[/+#]/.test(value) || value.includes('\u0000')) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_TOPIC_LEVEL',
       `${what} ${JSON.stringify(value)} cannot be an MQTT topic level: use a non-empty name without '/', '+', '#'`,
     );
   }
@@ -99,7 +100,7 @@ export function checkFilter(filter: string): string {
     );
   if (bad || (filter.startsWith('$share/') && filter.split('/').length < 3)) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_TOPIC_FILTER',
       `MQTT topic filter ${JSON.stringify(filter)} is invalid: '+' must fill a whole level and '#' may only end it`,
     );
   }

@@ -23,11 +23,18 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { listenError } from './broker.js';
 import { isLoopbackHost, STREAM_DEFAULTS } from './config.js';
 import type { GatewayApi } from './gateway-api.js';
 import { httpStatusOfCode } from './http-errors.js';
+import type { GatewayLogger } from './log.js';
 import { crossSiteRefusal } from './origin.js';
 import { readPem } from './pem.js';
 import { registerRoutes } from './routes.js';
@@ -50,6 +57,8 @@ export interface ApiOptions {
   log?: (message: string) => void;
   /** Limits of the `/api/stream` WebSocket (http.stream). Default: the config's defaults. */
   stream?: Partial<StreamLimits>;
+  /** fastify's logger (a child of it, `component: "api"`): requests at debug, 5xx at error. Default: fastify logs nothing. */
+  logger?: GatewayLogger;
 }
 
 export interface ApiServer {
@@ -134,6 +143,38 @@ function isPublic(req: FastifyRequest): boolean {
   return p !== null && !p.startsWith('/api') && !p.startsWith('//');
 }
 
+/**
+ * A request as the log shows it: the path without the query, because
+ * `?token=` (on `/` and `/api/stream`) must never reach a log.
+ */
+function requestForLog(req: FastifyRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url.split('?')[0],
+    remoteAddress: req.ip,
+  };
+}
+
+/**
+ * fastify's request lines, one per request: at debug, because fastify's own
+ * two lines per request at info would fill the journal with the console's
+ * polling; a 5xx answer (or a response that broke off) at error.
+ */
+class ApiLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = { req, res: reply, responseTime: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error || reply.statusCode >= 500)
+      reply.log.error({ ...line, ...(error ? { err: error } : {}) }, 'request failed');
+    else reply.log.debug(line, 'request completed');
+  }
+}
+
 /** Builds the fastify app (not listening): used by startApi and by tests with inject(). */
 export async function buildApi(
   gw: GatewayApi,
@@ -147,7 +188,15 @@ async function build(
   o: Omit<ApiOptions, 'host' | 'port' | 'log'>,
 ): Promise<{ app: FastifyInstance; streamStats: () => StreamStats }> {
   const app = Fastify({
-    logger: false,
+    ...(o.logger
+      ? {
+          loggerInstance: o.logger.child(
+            { component: 'api' },
+            { serializers: { req: requestForLog } },
+          ) as FastifyBaseLogger,
+          logController: new ApiLogController(),
+        }
+      : { logger: false }),
     bodyLimit: 64 * 1024,
     ...(o.tls
       ? {

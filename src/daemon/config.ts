@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { lookupBearing } from '../data/bearings.js';
 import { healthConfigSchema } from '../diagnose/health-config.js';
 import { FaultlineError } from '../errors.js';
+import { LOG_LEVELS } from './log.js';
 import { expandEnv, readSecretFile } from './secrets.js';
 
 const POSITIVE = 'expected a positive number';
@@ -406,6 +407,16 @@ const clusterSchema = z
   })
   .prefault({});
 
+/** What the gateway logs (src/daemon/log.ts: JSON lines; journald priorities under systemd). */
+const logSchema = z
+  .strictObject({
+    /** Least severe level written: fatal, error, warn, info, debug, trace or silent (`--log-level` overrides). Default info. */
+    level: z
+      .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
+      .default('info'),
+  })
+  .prefault({});
+
 /** The whole gateway configuration. */
 export const gatewayConfigSchema = z
   .strictObject({
@@ -430,6 +441,7 @@ export const gatewayConfigSchema = z
     fleet: fleetSchema,
     adaptation: adaptationSchema,
     cluster: clusterSchema,
+    log: logSchema,
   })
   .superRefine((c, ctx) => {
     checkBrokerAccess(c, ctx);

@@ -16,21 +16,10 @@ import type { HistoryStore } from '../store/types.js';
 import type { AdaptationManager } from './adaptation.js';
 import type { EmbeddedBroker } from './broker.js';
 import type { GatewayConfig } from './config.js';
+import type { GatewayLogger } from './log.js';
 import type { MachineTable } from './machine-table.js';
 import type { ModelRegistry } from './registry.js';
 import type { GatewayEvents } from './views.js';
-
-export interface GatewayLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const consoleLogger: GatewayLogger = {
-  info: (m) => console.log(m),
-  warn: (m) => console.warn(m),
-  error: (m) => console.error(m),
-};
 
 /** Emits one of the gateway's typed events (to the WebSocket clients and other listeners). */
 export type GatewayEmit = <K extends keyof GatewayEvents>(
@@ -62,6 +51,7 @@ export interface GatewayContext {
   readonly stateDir: string;
   /** Repository root (shipped models, web console). */
   readonly repoRoot: string;
+  /** The one pino logger (./log.ts); fastify logs through a child of it. */
   readonly log: GatewayLogger;
   readonly machines: MachineTable;
   readonly parts: GatewayParts;

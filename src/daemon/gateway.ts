@@ -44,13 +44,9 @@ import { brokerAccounts } from './broker-auth.js';
 import { ClusterOwnership } from './cluster-ownership.js';
 import { type GatewayConfig, resolveGatewayId, resolveStateDir } from './config.js';
 import type { GatewayApi } from './gateway-api.js';
-import {
-  consoleLogger,
-  type GatewayContext,
-  type GatewayLogger,
-  type GatewayParts,
-} from './gateway-context.js';
+import type { GatewayContext, GatewayParts } from './gateway-context.js';
 import { IngestRouter, STATS_INTERVAL_MS } from './ingest-router.js';
+import { createLogger, type GatewayLogger } from './log.js';
 import { MachineTable, machineSpec } from './machine-table.js';
 import { gatewayHealth, machineView, machineViews, type ViewSources } from './machine-views.js';
 import { ModelControl } from './model-control.js';
@@ -61,13 +57,14 @@ import { Viewers } from './viewers.js';
 import type { GatewayEvents, GatewayHealth } from './views.js';
 
 export type { GatewayApi } from './gateway-api.js';
-export type { GatewayLogger } from './gateway-context.js';
+export type { GatewayLogger } from './log.js';
 export type { GatewayEvents, GatewayHealth } from './views.js';
 
 export interface GatewayOptions {
   config: Readonly<GatewayConfig>;
   /** The file the config came from; `reload()` re-reads it. */
   configFile?: string;
+  /** The logger (./log.ts). Default: JSON lines on stdout at the config's `log.level`. */
   log?: GatewayLogger;
   /** Run the simulated fleet for machines with `simulate`. Default true. */
   fleet?: boolean;
@@ -109,7 +106,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       gatewayId: this.gatewayId,
       stateDir,
       repoRoot: o.repoRoot ?? path.resolve(import.meta.dirname, '..', '..'),
-      log: o.log ?? consoleLogger,
+      log: o.log ?? createLogger({ level: o.config.log.level }),
       machines: new MachineTable(o.config, this.gatewayId),
       parts: this.parts,
       // GatewayEmit keeps the event map's typing at the callers; EventEmitter's own
@@ -211,6 +208,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       allowedOrigins: c.http.allowedOrigins,
       stream: c.http.stream,
       log: (m) => log.warn(m),
+      logger: log,
       webDir:
         c.http.webDir ?? (await firstExisting([path.join(ctx.repoRoot, 'app', 'web', 'dist')])),
     });

@@ -244,6 +244,8 @@ export function changedNeedingRestart(a: GatewayConfig, b: GatewayConfig): strin
     'pipeline',
     'fleet',
     'cluster',
+    // the logger and fastify's child of it are made once, at start
+    'log',
   ] as const;
   const out: string[] = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
   const strip = (m: MachineConfig) => JSON.stringify({ ...m, model: undefined });

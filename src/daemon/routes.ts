@@ -43,11 +43,13 @@ function timeParam(v: string | undefined, name: string): number | undefined {
 }
 
 export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if ((err as { statusCode?: number }).statusCode && !isFaultlineError(err)) {
       const e = err as { statusCode: number; message: string };
       return reply.code(e.statusCode).send({ error: 'FL_ERR_API_REQUEST', message: e.message });
     }
+    // a bug, not a bad request: its stack belongs in the log (the 500 answer carries only the message)
+    if (!isFaultlineError(err)) req.log.error({ err }, 'request handler threw');
     return sendError(reply, err);
   });
 

@@ -67,7 +67,7 @@ export async function loadDataset(
     const col = options.labelColumn?.trim().toLowerCase();
     if (col !== undefined && col !== 'label') {
       throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
+        'FL_ERR_DATASET_OPTION',
         `a label column ('${options.labelColumn}') applies to bring-your-own folders; ${dir} is CWRU`,
       );
     }

@@ -95,7 +95,7 @@ export function loadSettingsData(settings: EvalDataSettings): Promise<EvalData> 
   return loadEvalData(evalDataSpec(settings), settings.frontEnd.sampleRate);
 }
 
-const usage = (m: string) => new FaultlineError('FL_ERR_CLI_USAGE', m);
+const usage = (m: string) => new FaultlineError('FL_ERR_EVAL_DATA', m);
 
 /** `0` → `load0` for a CWRU folder; other names as they are. */
 function folderDomain(kind: 'cwru' | 'byo', d: string): string {
@@ -105,7 +105,7 @@ function folderDomain(kind: 'cwru' | 'byo', d: string): string {
 /**
  * Loads the recordings of `spec` at `targetRate` Hz (default: each loader's
  * own, see src/data/dataset.ts).
- * @throws FaultlineError FL_ERR_CLI_USAGE for a domain a folder lacks, a
+ * @throws FaultlineError FL_ERR_EVAL_DATA for a domain a folder lacks, a
  *   label-map key no recording carries, or a label column with no
  *   bring-your-own folder; FL_ERR_DATASET_EMPTY when a side is left without
  *   recordings; the loaders' FL_ERR_DATASET_* errors
@@ -204,7 +204,7 @@ export async function loadEvalData(spec: EvalDataSpec, targetRate?: number): Pro
 /**
  * Parses a folder argument `<dir>[:domain,…]` (`cwru:0,3`, `../pumps:pumpA`).
  * The domain list follows the LAST colon. `cwru` stands for `cwruDir`.
- * @throws FaultlineError FL_ERR_CLI_USAGE for an empty folder or domain name
+ * @throws FaultlineError FL_ERR_EVAL_DATA for an empty folder or domain name
  */
 export function parseFolderArg(
   arg: string,
@@ -243,7 +243,7 @@ export function folderPrefixes(sourceDir: string, targetDir: string): [string, s
 /**
  * Parses `--label-map IR007=inner,OR007=outer`: comma-separated
  * `label=class` pairs, spaces around names ignored.
- * @throws FaultlineError FL_ERR_CLI_USAGE for a pair without `=`, an empty
+ * @throws FaultlineError FL_ERR_EVAL_DATA for a pair without `=`, an empty
  *   side, or a label given twice
  */
 export function parseLabelMap(spec: string): Record<string, string> {

@@ -179,14 +179,14 @@ interface Unit {
  * Without a spec: every (source domain, target domain) pair with different
  * domains — for one folder, every ordered pair of its domains (CWRU: the 12
  * cross-load tasks).
- * @throws FaultlineError FL_ERR_CLI_USAGE for a malformed pair, an unknown
+ * @throws FaultlineError FL_ERR_EVAL_TASKS for a malformed pair, an unknown
  *   domain, a task from a domain to itself, or no task at all
  */
 export function parseTasks(
   spec: string | undefined,
   data: Pick<EvalData, 'sourceDomains' | 'targetDomains'>,
 ): EvalTask[] {
-  const usage = (m: string) => new FaultlineError('FL_ERR_CLI_USAGE', m);
+  const usage = (m: string) => new FaultlineError('FL_ERR_EVAL_TASKS', m);
   if (!spec) {
     const tasks = data.sourceDomains.flatMap((s) =>
       data.targetDomains.filter((t) => t !== s).map((t) => ({ source: s, target: t })),

@@ -104,7 +104,7 @@ export class MqttSource extends IngestSource {
    * `alsoUnsubscribe`, e.g. filters a persistent session may still hold from
    * an earlier run), then subscribes the new ones at QoS 1. Calls run one
    * after the other. Before start() it only records the list.
-   * @throws FaultlineError FL_ERR_CLI_USAGE for an invalid filter
+   * @throws FaultlineError FL_ERR_TOPIC_FILTER for an invalid filter
    */
   async setTopics(topics: string[], o: { alsoUnsubscribe?: string[] } = {}): Promise<void> {
     const next = [...new Set(topics.map(checkFilter))];

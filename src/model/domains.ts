@@ -76,7 +76,7 @@ export interface LoadedData {
  * from another manifest column. The manifest is parsed once, by
  * src/data/byo.ts (column names without case, comments, an empty label a row
  * error): there is no second reading of it here.
- * @throws FaultlineError FL_ERR_CLI_USAGE for a label column on a CWRU folder,
+ * @throws FaultlineError FL_ERR_DATASET_OPTION for a label column on a CWRU folder,
  *   FL_ERR_DATASET_* from the loaders
  */
 export async function loadLabelledData(

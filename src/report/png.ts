@@ -51,7 +51,7 @@ export function colorMapLut(name: ColorMapName): Uint8Array {
   const anchors = ANCHORS[name];
   if (!anchors)
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_REPORT_OPTIONS',
       `unknown colour map "${name}"; use ${COLOR_MAPS.join(', ')}`,
     );
   const rgb = anchors.map((h) => [0, 2, 4].map((o) => Number.parseInt(h.slice(o, o + 2), 16)));
@@ -90,13 +90,13 @@ export function spectrogramPng(spec: Spectrogram, options: SpectrogramImageOptio
   const scale = options.pixelScale ?? 1;
   if (!(Number.isInteger(scale) && scale >= 1 && scale <= 64)) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_REPORT_OPTIONS',
       `pixel scale must be an integer in 1…64, got ${scale}`,
     );
   }
   if (freqBins * frames * scale * scale > 64e6) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_REPORT_OPTIONS',
       `image of ${frames * scale} × ${freqBins * scale} pixels is too large; lower the scale`,
     );
   }

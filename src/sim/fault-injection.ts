@@ -36,7 +36,7 @@ export function parseDurationS(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_SIM_LINK_FAULT',
       `duration ${JSON.stringify(text)} is invalid: write e.g. 30s, 500ms or 2m`,
     );
   }
@@ -55,27 +55,27 @@ export function parseLinkFaultSpec(text: string): LinkFaultSpec {
     const [key, value, extra] = part.split('=');
     if (value === undefined || extra !== undefined) {
       throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
+        'FL_ERR_SIM_LINK_FAULT',
         `fault ${JSON.stringify(part)} is not key=value (e.g. bitflip=0.01)`,
       );
     }
     if (key === 'disconnect') {
       spec.disconnectEveryS = parseDurationS(value);
       if (!(spec.disconnectEveryS > 0)) {
-        throw new FaultlineError('FL_ERR_CLI_USAGE', `disconnect period ${value} must be > 0`);
+        throw new FaultlineError('FL_ERR_SIM_LINK_FAULT', `disconnect period ${value} must be > 0`);
       }
       continue;
     }
     if (!(LINK_BYTE_FAULTS as readonly string[]).includes(key)) {
       throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
+        'FL_ERR_SIM_LINK_FAULT',
         `unknown fault ${JSON.stringify(key)}: use bitflip, drop, dup, truncate or disconnect`,
       );
     }
     const p = Number(value);
     if (!(p >= 0 && p <= 1)) {
       throw new FaultlineError(
-        'FL_ERR_CLI_USAGE',
+        'FL_ERR_SIM_LINK_FAULT',
         `fault rate ${key}=${value} must be a probability in 0…1`,
       );
     }

@@ -312,7 +312,7 @@ async function main(argv: string[]): Promise<void> {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0)
-      throw new FaultlineError('FL_ERR_CLI_USAGE', `--${name} must be a number > 0, got '${v}'`);
+      throw new FaultlineError('FL_ERR_SIM_PARAMS', `--${name} must be a number > 0, got '${v}'`);
     return n;
   };
   const o: SimModelOptions = {

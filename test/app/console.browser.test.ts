@@ -17,6 +17,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { build } from '../../app/build.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
+import { silentLogger } from '../../src/daemon/log.js';
 import {
   loadModelArtifact,
   readModelMetadata,
@@ -29,7 +30,7 @@ const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
 /** The simulator model, trained once (≈ 20 s) and reused by later runs (test/artifacts is gitignored). */
 const modelCache = path.join(repoRoot, 'test', 'artifacts', 'app-sim-model');
 const CHROMIUM = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const quiet = silentLogger();
 
 let chromiumMissing = false;
 try {

@@ -73,7 +73,7 @@ test('dist/ holds every module and the built gateway diagnoses the simulated fle
   const tokenFile = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no dashboard line in 60 s:\n${out}`)), 60_000);
     const check = () => {
-      const m = /dashboard: \S+\s+\(token in (\S+)\)/.exec(out);
+      const m = /"dashboard":"\S+\s+\(token in ([^)]+)\)"/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -15,6 +15,7 @@ import {
   bannerToken,
   repoRoot,
   simModelDir,
+  startRecord,
   until,
   writeConfig,
 } from '../support/gateway-fixture.js';
@@ -61,13 +62,16 @@ test('SIGHUP during start: the gateway survives it, reloads once started, and SI
     // Start takes seconds from here (tfjs, broker, model), so the signal lands
     // inside it; were it to land after, the test still holds (reload, exit 0).
     child.kill('SIGHUP');
-    const banner = /API:\s+(https?:\/\/\S+?)\/api\/machines\s+\(Authorization: Bearer (.+)\)\n/;
-    await until('the banner', () => banner.test(out) || child.exitCode !== null, 120_000);
+    await until(
+      'the banner',
+      () => startRecord(out) !== undefined || child.exitCode !== null,
+      120_000,
+    );
     assert.equal(child.exitCode, null, `the gateway died of the early SIGHUP:\n${out}`);
-    const m = out.match(banner)!;
-    const token = await bannerToken(m[2], file);
+    const banner = startRecord(out)!;
+    const token = await bannerToken(banner.authorization.replace(/^Bearer /, ''), file);
     const reload = async () => {
-      const r = await fetch(`${m[1]}/api/gateway`, {
+      const r = await fetch(banner.api.replace(/\/machines$/, '/gateway'), {
         headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(30_000),
       });

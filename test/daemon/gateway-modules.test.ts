@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { type GatewayConfig, parseConfig } from '../../src/daemon/config.js';
 import type { GatewayContext, GatewayParts } from '../../src/daemon/gateway-context.js';
 import { IngestRouter, STATS_INTERVAL_MS } from '../../src/daemon/ingest-router.js';
+import { silentLogger } from '../../src/daemon/log.js';
 import { MachineTable, machineSpec } from '../../src/daemon/machine-table.js';
 import { changedNeedingRestart } from '../../src/daemon/model-control.js';
 import { Viewers } from '../../src/daemon/viewers.js';
@@ -16,7 +17,7 @@ import { isFaultlineError } from '../../src/errors.js';
 import type { IngestedBlock } from '../../src/ingest/source.js';
 import type { HistoryPoint } from '../../src/store/types.js';
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const quiet = silentLogger();
 
 function config(ids: [string, string] = ['m1', 'm2']): Readonly<GatewayConfig> {
   return parseConfig({

@@ -27,6 +27,7 @@ import { openApiDocument } from '../../src/contract/openapi.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
+import { silentLogger } from '../../src/daemon/log.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';
@@ -37,7 +38,7 @@ let modelDir: string;
 let gw: Gateway;
 let sub: MqttClient;
 const received: { topic: string; payload: unknown; retain: boolean }[] = [];
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const quiet = silentLogger();
 
 function input(stateDir: string): GatewayConfigInput {
   return {

@@ -190,7 +190,7 @@ test('a CWRU folder refuses a label column other than label', async () => {
   await writeFile(path.join(dir, '105.mat'), 'not read');
   await assert.rejects(loadLabelledData(dir, { labelColumn: 'location' }), (e) => {
     assert.ok(isFaultlineError(e));
-    assert.equal(e.code, 'FL_ERR_CLI_USAGE');
+    assert.equal(e.code, 'FL_ERR_DATASET_OPTION');
     assert.match(e.message, /bring-your-own folders; .* is CWRU/);
     return true;
   });

@@ -83,7 +83,7 @@ test('SIGKILL and restart: alert history, acks, model registry and active models
     120_000,
   );
   await g.post(`/api/alerts/${alerts[0].id}/ack`, { by: 'ana', comment: 'bearing ordered' });
-  const brokerUrl = (g.output().match(/broker:\s+(mqtt:\/\/\S+)/) ?? [])[1];
+  const brokerUrl = (g.output().match(/"broker":"(mqtt:\/\/[^"\s]+)/) ?? [])[1];
   assert.ok(brokerUrl, 'the gateway printed its broker URL');
   const op = await mqtt.connectAsync(brokerUrl, { protocolVersion: 4, clientId: 'operator' });
   await op.publishAsync(

@@ -177,7 +177,7 @@ test('without a terminal the banner names the token file, and /api/gateway hides
   const g = gw;
   const token = (await readFile(path.join(dir, 'state', 'token'), 'utf8')).trim();
   assert.equal(g.token, token, 'the fixture found the token through the file the banner names');
-  assert.match(g.output(), /dashboard: http:\/\/\S+\/\s+\(token in \S+token\)/);
+  assert.match(g.output(), /"dashboard":"http:\/\/\S+\/\s+\(token in \S+token\)"/);
   assert.ok(!g.output().includes(token), `the token is in the output:\n${g.output()}`);
   assert.ok(!g.output().includes('url-secret-4321'), g.output());
   const health = await until('the gateway connected to its broker', async () => {

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayConfigInput } from '../../src/daemon/config.js';
+import { silentLogger } from '../../src/daemon/log.js';
 import { contentHash } from '../../src/model/artifact.js';
 import { resolveCondition } from '../../src/sim/conditions.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
@@ -25,7 +26,7 @@ import { openSerialSink } from '../../src/sim/sinks.js';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Logger that keeps the test output clean. */
-export const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+export const quiet = silentLogger();
 
 /** Outage length of the InfluxDB fault, s: $FAULTLINE_FAULT_OUTAGE_S, default 15 (the issue asks for a minute; CI uses this shorter default). */
 export const OUTAGE_S = Number(process.env.FAULTLINE_FAULT_OUTAGE_S ?? 15);
@@ -177,10 +178,8 @@ export async function startGatewayProcess(
   });
   const readyMs = o.readyTimeoutMs ?? 120_000;
   const deadline = Date.now() + readyMs;
-  let m: RegExpMatchArray | null = null;
-  while (
-    !(m = out.match(/API:\s+(https?:\/\/\S+?)\/api\/machines\s+\(Authorization: Bearer (.+)\)\n/))
-  ) {
+  let banner: StartRecord | undefined;
+  while (!(banner = startRecord(out))) {
     if (ended) throw new Error(`gateway exited at start:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -188,8 +187,8 @@ export async function startGatewayProcess(
     }
     await sleep(50);
   }
-  const apiUrl = m[1];
-  const token = await bannerToken(m[2], configFile);
+  const apiUrl = banner.api.replace(/\/api\/machines$/, '');
+  const token = await bannerToken(banner.authorization.replace(/^Bearer /, ''), configFile);
   const call = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${apiUrl}${route}`, {
       method,
@@ -230,6 +229,33 @@ export async function startGatewayProcess(
  * The token a gateway's start banner points at: without a terminal it never
  * prints the token, only `$(cat <file>)` or `<http.token>` (the config's).
  */
+/** The gateway's start record (a JSON log line): where its API is and how to authorize. */
+export interface StartRecord {
+  msg: string;
+  dashboard: string;
+  /** `http://<host>:<port>/api/machines` */
+  api: string;
+  /** `Bearer <token | $(cat <file>) | <http.token>>` */
+  authorization: string;
+  broker: string;
+  state: string;
+  machines: string[];
+}
+
+/** The start record among the gateway's output lines, once it was written. */
+export function startRecord(output: string): StartRecord | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"authorization"')) continue;
+    try {
+      const r = JSON.parse(line.replace(/^<\d>/, '')) as Partial<StartRecord>;
+      if (typeof r.api === 'string' && typeof r.authorization === 'string') return r as StartRecord;
+    } catch {
+      // a line cut at the tail window's start, or still being written
+    }
+  }
+  return undefined;
+}
+
 export async function bannerToken(shown: string, configFile: string): Promise<string> {
   const file = /^\$\(cat (.+)\)$/.exec(shown)?.[1];
   if (file !== undefined) return (await readFile(file, 'utf8')).trim();

@@ -8,10 +8,11 @@
  * its API (thin clients: the daemon does the work).
  */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../daemon/config.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../../daemon/defaults.js';
 import { Gateway } from '../../daemon/gateway.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../../daemon/log.js';
 import { redactConfig, redactUrl } from '../../daemon/secrets.js';
 import { FaultlineError } from '../../errors.js';
 
@@ -22,6 +23,7 @@ interface RunOptions {
   brokerPort?: string;
   fleet: boolean;
   check?: boolean;
+  logLevel?: LogLevel;
 }
 
 interface ClientOptions {
@@ -47,13 +49,20 @@ async function effectiveConfig(o: RunOptions): Promise<Readonly<GatewayConfig>> 
     : parseConfig(DEFAULT_GATEWAY_CONFIG, 'embedded defaults');
   const port = intOption(o.port, '--port');
   const brokerPort = intOption(o.brokerPort, '--broker-port');
-  if (port === undefined && brokerPort === undefined && o.stateDir === undefined) return base;
+  if (
+    port === undefined &&
+    brokerPort === undefined &&
+    o.stateDir === undefined &&
+    o.logLevel === undefined
+  )
+    return base;
   return parseConfig(
     {
       ...base,
       ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}),
       http: { ...base.http, ...(port !== undefined ? { port } : {}) },
       broker: { ...base.broker, ...(brokerPort !== undefined ? { port: brokerPort } : {}) },
+      log: { ...base.log, ...(o.logLevel !== undefined ? { level: o.logLevel } : {}) },
     },
     o.config ?? 'embedded defaults',
   );
@@ -83,14 +92,14 @@ async function call(
     });
   } catch (err) {
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_CLI_GATEWAY',
       `cannot reach the gateway at ${o.url} (${(err as Error).message}); check --url`,
     );
   }
   const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
   if (!res.ok)
     throw new FaultlineError(
-      'FL_ERR_CLI_USAGE',
+      'FL_ERR_CLI_GATEWAY',
       `gateway answered ${res.status}: ${data.error ?? ''} ${data.message ?? ''}`.trim(),
     );
   return data;
@@ -139,6 +148,11 @@ export function registerGatewayCommand(program: Command): void {
     .option('--broker-port <n>', 'embedded broker port (overrides broker.port)')
     .option('--no-fleet', 'do not run the simulated sensors of machines with `simulate`')
     .option('--check', 'validate the configuration, print it with defaults filled in, and exit')
+    .addOption(
+      new Option('--log-level <level>', 'least severe level logged (overrides log.level)').choices(
+        LOG_LEVELS,
+      ),
+    )
     .action(async (o: RunOptions) => {
       // Signals are ours from the first line: a SIGHUP that a service manager
       // sends while the gateway starts would otherwise kill it (the default
@@ -154,7 +168,6 @@ export function registerGatewayCommand(program: Command): void {
       process.on('SIGHUP', earlyHup);
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      if (!o.check) process.stdout.write('faultline gateway: starting…\n');
       const config = await effectiveConfig(o).catch((err: unknown) => {
         process.off('SIGHUP', earlyHup);
         throw err;
@@ -166,26 +179,31 @@ export function registerGatewayCommand(program: Command): void {
         print(redactConfig(config));
         return;
       }
-      const gateway = await Gateway.start({ config, configFile: o.config, fleet: o.fleet });
+      // the logger's level comes from the configuration: the start line follows it
+      const log = createLogger({ level: config.log.level });
+      log.info('faultline gateway: starting…');
+      const gateway = await Gateway.start({ config, configFile: o.config, fleet: o.fleet, log });
       process.off('SIGHUP', earlyHup);
       const access = accessLines(gateway, config, process.stdout.isTTY === true);
-      process.stdout.write(
-        [
-          `faultline gateway ${gateway.gatewayId} (site ${config.site}) running`,
-          `  dashboard: ${access.dashboard}`,
-          `  API:       ${gateway.apiUrl}/api/machines  (Authorization: Bearer ${access.bearer})`,
-          `  broker:    ${redactUrl(gateway.brokerUrl)}${config.broker.embedded ? ' (embedded, MQTT 3.1.1)' : ''}`,
-          `  state:     ${gateway.stateDir}`,
-          `  machines:  ${config.machines.map((m) => m.id).join(', ')}`,
-          '',
-        ].join('\n'),
+      // One record, its parts as fields: a log reader (jq, journalctl -o json)
+      // picks out the address or the token file without parsing prose.
+      log.info(
+        {
+          dashboard: access.dashboard,
+          api: `${gateway.apiUrl}/api/machines`,
+          authorization: `Bearer ${access.bearer}`,
+          broker: `${redactUrl(gateway.brokerUrl)}${config.broker.embedded ? ' (embedded, MQTT 3.1.1)' : ''}`,
+          state: gateway.stateDir,
+          machines: config.machines.map((m) => m.id),
+        },
+        `faultline gateway ${gateway.gatewayId} (site ${config.site}) running`,
       );
       const onHup = () => void gateway.reload();
       process.on('SIGHUP', onHup);
       if (hupWhileStarting) onHup(); // the file may have changed after it was read
       await stopped;
       process.off('SIGHUP', onHup);
-      process.stdout.write('faultline gateway: stopping…\n');
+      log.info('faultline gateway: stopping…');
       await gateway.close();
     });
 
