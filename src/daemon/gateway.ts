@@ -47,6 +47,7 @@ import type { GatewayApi } from './gateway-api.js';
 import type { GatewayContext, GatewayParts } from './gateway-context.js';
 import { IngestRouter, STATS_INTERVAL_MS } from './ingest-router.js';
 import { createLogger, type GatewayLogger } from './log.js';
+import { rateLimited } from './log-limit.js';
 import { MachineTable, machineSpec } from './machine-table.js';
 import { gatewayHealth, machineView, machineViews, type ViewSources } from './machine-views.js';
 import { ModelControl } from './model-control.js';
@@ -207,7 +208,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       tls: c.http.tls,
       allowedOrigins: c.http.allowedOrigins,
       stream: c.http.stream,
-      log: (m) => log.warn(m),
+      log: rateLimited((m) => log.warn(m)),
       logger: log,
       webDir:
         c.http.webDir ?? (await firstExisting([path.join(ctx.repoRoot, 'app', 'web', 'dist')])),
@@ -249,7 +250,8 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
         maxConnections: b.maxConnections,
         maxPacketBytes: b.maxPacketBytes,
         tls: b.tls,
-        log: (m) => this.ctx.log.warn(m),
+        // clients can make these at will (refused logins, oversize packets)
+        log: rateLimited((m) => this.ctx.log.warn(m)),
       });
       this.brokerUrl = this.parts.broker.url;
       link.connect = mqtt311Connect;

@@ -21,6 +21,7 @@ import { type HistoryPoint, ingestPoint } from '../store/types.js';
 import { topicMatches } from './broker-auth.js';
 import type { ClusterOwnership } from './cluster-ownership.js';
 import type { GatewayContext } from './gateway-context.js';
+import { rateLimited } from './log-limit.js';
 import { emptyInterval, type MachineRuntime } from './machine-table.js';
 
 /** Period of the stream statistics (frames/s, StreamStats, ingest points), ms. */
@@ -78,7 +79,8 @@ export class IngestRouter {
         const rt = ctx.machines.ofStream(g.sensor);
         if (rt) countGap(rt, g.missing);
       });
-      src.on('warning', (e) => ctx.log.warn(`faultline gateway: ingest: ${e.message}`));
+      const warn = rateLimited((m) => ctx.log.warn(m));
+      src.on('warning', (e) => warn(`faultline gateway: ingest: ${e.message}`));
       src.on('data', (b: IngestedBlock) => this.route(b));
       ctx.parts.sources.push(src);
       await src.start();
@@ -99,8 +101,9 @@ export class IngestRouter {
         const rt = ctx.machines.ofStream(`${p}#${g.sensor}`);
         if (rt) countGap(rt, g.missing);
       });
+      const reconnecting = rateLimited((m) => ctx.log.warn(m));
       src.on('reconnecting', (r) =>
-        ctx.log.warn(`faultline gateway: serial ${p}: reconnecting (${r.error ?? 'closed'})`),
+        reconnecting(`faultline gateway: serial ${p}: reconnecting (${r.error ?? 'closed'})`),
       );
       src.on('data', (b: IngestedBlock) => this.route(b));
       ctx.parts.sources.push(src);

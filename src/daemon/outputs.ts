@@ -31,6 +31,7 @@ import {
 import { AckRecorder } from './acks.js';
 import { mqtt311Connect } from './broker.js';
 import type { GatewayContext } from './gateway-context.js';
+import { rateLimited } from './log-limit.js';
 import type { MachineRuntime } from './machine-table.js';
 
 /** The alert outbox's journal, in the state directory. */
@@ -133,7 +134,8 @@ export class Outputs {
       client,
       site: c.site,
       gatewayId: ctx.gatewayId,
-      log: (m) => ctx.log.warn(m),
+      // malformed acks come from outside: one line per cause per interval
+      log: rateLimited((m) => ctx.log.warn(m)),
       ...(ctx.parts.alertOutbox ? { outbox: ctx.parts.alertOutbox } : {}),
       ...(c.cluster.enabled ? { heartbeatMs: c.cluster.heartbeatS * 1000 } : {}),
     });
