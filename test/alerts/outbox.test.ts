@@ -17,6 +17,7 @@ import { alertId, parseAlert } from '../../src/alerts/schema.js';
 import type { Alert } from '../../src/contract/alert.js';
 import { alertTopic } from '../../src/contract/topics.js';
 import { FaultlineError } from '../../src/errors.js';
+import { waitFor } from '../support/links.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { freePort } from '../support/ports.js';
 import { exampleAlert } from './example.js';
@@ -33,15 +34,6 @@ function alertFor(machine: string, i: number, state: Alert['state'] = 'warning')
     id: alertId(SITE, machine, '7', t, state),
     time: new Date(t).toISOString(),
   });
-}
-
-/** Polls `cond` every 50 ms until it holds; fails after `ms` (generous: the machine may be busy). */
-async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('AlertOutbox journal', () => {
@@ -206,7 +198,7 @@ describe('an alert raised during a broker outage survives SIGKILL', {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await until(
+    await waitFor(
       () => out.includes('journalled') || child.exitCode !== null,
       'the child to journal',
     );
@@ -237,9 +229,9 @@ describe('an alert raised during a broker outage survives SIGKILL', {
       log: () => undefined,
     });
     pub.start();
-    await until(() => got.some((a) => a.id === alert.id), 'the alert at the subscriber');
+    await waitFor(() => got.some((a) => a.id === alert.id), 'the alert at the subscriber');
     await pub.flushed();
-    await until(() => box.stats().pending === 0, 'the outbox to mark it done');
+    await waitFor(() => box.stats().pending === 0, 'the outbox to mark it done');
     await pub.close();
     await box.close();
     assert.deepEqual((await AlertOutbox.open({ file })).pending(), []);

@@ -14,6 +14,8 @@ import {
   type WindowResult,
 } from '../../src/diagnose/inference-pool.js';
 
+import { waitFor } from '../support/links.js';
+
 const WORKER = new URL('./fixtures/scripted-worker.ts', import.meta.url);
 
 const task = {
@@ -30,15 +32,6 @@ const pools: InferencePool<number>[] = [];
 afterEach(async () => {
   for (const p of pools.splice(0)) await p.close();
 });
-
-/** Polls until `cond` holds; fails after `ms` (generous: the machine may be busy). */
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function pool(o: Partial<ConstructorParameters<typeof InferencePool<number>>[0]> = {}) {
   const results: { job: PoolJob<number>; r: WindowResult }[] = [];
@@ -70,7 +63,7 @@ test('a hung worker: its batch fails with FL_ERR_INFERENCE_TIMEOUT, the worker i
   await p.start();
   for (const k of ['hang', 'ok']) await p.load(k, `/models/${k}`);
   assert.equal(p.submit(job('hang', 1)), true);
-  await until('the hung batch to fail', () => results.length === 1);
+  await waitFor(() => results.length === 1, 'the hung batch to fail');
   assert.equal(results[0].job.ctx, 1);
   assert.equal(results[0].r.ok, false);
   assert.equal(results[0].r.code, 'FL_ERR_INFERENCE_TIMEOUT');
@@ -78,7 +71,7 @@ test('a hung worker: its batch fails with FL_ERR_INFERENCE_TIMEOUT, the worker i
   assert.ok(p.stats().workerRestarts >= 1);
   // the replacement takes the next window
   assert.equal(p.submit(job('ok', 2)), true);
-  await until('a result from the new worker', () => results.some((x) => x.job.ctx === 2));
+  await waitFor(() => results.some((x) => x.job.ctx === 2), 'a result from the new worker');
   assert.equal(results.find((x) => x.job.ctx === 2)?.r.ok, true);
 });
 
@@ -91,7 +84,7 @@ test('a worker that keeps dying is restarted after growing delays, and the pool 
   // one at a time: a worker holds two batches, and one death fails both
   for (let i = 0; i < 4; i++) {
     assert.equal(p.submit(job('crash', i)), true);
-    await until(`crash ${i + 1}`, () => results.length === i + 1);
+    await waitFor(() => results.length === i + 1, `crash ${i + 1}`);
   }
   assert.ok(results.every((x) => !x.r.ok && x.r.code === 'FL_ERR_BACKEND'));
   assert.equal(p.stats().workerRestarts, 4);
@@ -101,6 +94,6 @@ test('a worker that keeps dying is restarted after growing delays, and the pool 
   assert.equal(errors.length, 4, errors.map((e) => e.err.message).join('; '));
   assert.ok(gaps[1] >= 290 && gaps[2] >= 590, `gaps ${gaps.join(', ')} ms`);
   assert.equal(p.submit(job('ok', 9)), true);
-  await until('a result after the crashes', () => results.some((x) => x.job.ctx === 9));
+  await waitFor(() => results.some((x) => x.job.ctx === 9), 'a result after the crashes');
   assert.equal(results.find((x) => x.job.ctx === 9)?.r.ok, true);
 });
