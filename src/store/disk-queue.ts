@@ -34,6 +34,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { FaultlineError } from '../errors.js';
 
 export interface DiskQueueOptions {
@@ -370,19 +371,13 @@ export class DiskQueue<T> {
 
   private async saveCursor(seq: number): Promise<void> {
     const file = path.join(this.dir, 'cursor.json');
-    const tmp = `${file}.tmp`;
     const data = JSON.stringify({ seq, ...this.cursor });
     if (this.sync) {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    } else {
-      await writeFile(tmp, data);
+      // temp, fsync, rename, fsync of the directory: the rename itself survives a power cut
+      await writeFileAtomic(file, data, { backup: false });
+      return;
     }
-    await rename(tmp, file);
+    await writeFile(`${file}.tmp`, data);
+    await rename(`${file}.tmp`, file);
   }
 }
