@@ -128,3 +128,18 @@ test('app/ takes from src/ only the contract (and the shell the error catalogue)
     `the console talks to the gateway through its API and shares only src/contract:\n${bad.join('\n')}`,
   );
 });
+
+test('no source file of src/ or app/ is over 600 lines (small modules named for what they do)', () => {
+  const root = repositoryRoot();
+  const files = ['src', 'app'].flatMap((d) =>
+    readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !/(^|\/)(node_modules|dist)\//.test(f))
+      .map((f) => path.join(d, f)),
+  );
+  assert.ok(files.length > 100, `read ${files.length} files`);
+  const long = files
+    .map((f) => ({ f, lines: readFileSync(path.join(root, f), 'utf8').split('\n').length - 1 }))
+    .filter((x) => x.lines > 600)
+    .map((x) => `${x.f}: ${x.lines} lines`);
+  assert.deepEqual(long, [], 'split these into modules of one job each');
+});
