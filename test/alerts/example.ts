@@ -1,5 +1,5 @@
 /** A valid alert for tests (not a test file itself). */
-import { alertId } from '../../src/alerts/schema.js';
+import { alertId, parseAlert } from '../../src/alerts/schema.js';
 import type { Alert } from '../../src/contract/alert.js';
 
 export const exampleAlert: Alert = {
@@ -18,3 +18,15 @@ export const exampleAlert: Alert = {
   modelVersion: 'cnn-1.0.0',
   time: '2025-05-02T08:30:00.000Z',
 };
+
+/** A valid alert of site plant1 for `machine`, the i-th second of 2025. */
+export function alertFor(machine: string, i: number, state: Alert['state'] = 'warning'): Alert {
+  const t = Date.UTC(2025, 0, 1) + i * 1000;
+  return parseAlert({
+    ...exampleAlert,
+    machine,
+    state,
+    id: alertId('plant1', machine, '7', t, state),
+    time: new Date(t).toISOString(),
+  });
+}

@@ -13,28 +13,16 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { AlertOutbox } from '../../src/alerts/outbox.js';
 import { AlertPublisher, gatewayConnectOptions } from '../../src/alerts/publisher.js';
-import { alertId, parseAlert } from '../../src/alerts/schema.js';
 import type { Alert } from '../../src/contract/alert.js';
 import { alertTopic } from '../../src/contract/topics.js';
 import { FaultlineError } from '../../src/errors.js';
 import { waitFor } from '../support/links.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { freePort } from '../support/ports.js';
-import { exampleAlert } from './example.js';
+import { alertFor } from './example.js';
 
 const SITE = 'plant1';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function alertFor(machine: string, i: number, state: Alert['state'] = 'warning'): Alert {
-  const t = Date.UTC(2025, 0, 1) + i * 1000;
-  return parseAlert({
-    ...exampleAlert,
-    machine,
-    state,
-    id: alertId(SITE, machine, '7', t, state),
-    time: new Date(t).toISOString(),
-  });
-}
 
 describe('AlertOutbox journal', () => {
   let dir: string;

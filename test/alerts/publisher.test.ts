@@ -11,12 +11,12 @@ import {
   gatewayConnectOptions,
   type ReceivedAck,
 } from '../../src/alerts/publisher.js';
-import { alertId, parseAlert } from '../../src/alerts/schema.js';
+import { parseAlert } from '../../src/alerts/schema.js';
 import type { Alert } from '../../src/contract/alert.js';
 import { ackTopic, alertTopic, gatewayStatusTopic, stateTopic } from '../../src/contract/topics.js';
 import { haveMosquitto, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { freePort } from '../support/ports.js';
-import { exampleAlert } from './example.js';
+import { alertFor } from './example.js';
 
 const SITE = 'plant1';
 const skip = !(await haveMosquitto())
@@ -62,17 +62,6 @@ function collector(client: MqttClient) {
       });
     },
   };
-}
-
-function alertFor(machine: string, i: number, state: Alert['state'] = 'warning'): Alert {
-  const t = Date.UTC(2025, 0, 1) + i * 1000;
-  return parseAlert({
-    ...exampleAlert,
-    machine,
-    state,
-    id: alertId(SITE, machine, '7', t, state),
-    time: new Date(t).toISOString(),
-  });
 }
 
 describe('AlertPublisher on a real mosquitto', { skip, timeout: 600_000 }, () => {
