@@ -1,7 +1,9 @@
 /**
  * Builds the gateway and CLI to plain JavaScript: `src/**\/*.ts` →
  * `dist/**\/*.js`, one file per module (esbuild transpiles, no bundling), plus
- * the JSON files next to the sources (the alert schema). `npm start` runs the
+ * the JSON files next to the sources (the alert schema), plus tfjs-core's
+ * gradient registrations bundled into dist/model/ (the one bundle: see
+ * src/model/tf-registrations.ts). `npm start` runs the
  * gateway from `dist/`.
  *
  * Why: run through tsx, the gateway's main thread carries tsx's loader and
@@ -17,6 +19,7 @@ import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { buildRegistrations, registrationsFileName } from '../src/model/tf-registrations.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SRC = path.join(root, 'src');
@@ -62,6 +65,9 @@ export async function buildDist(outDir: string = DIST): Promise<number> {
     await mkdir(path.dirname(to), { recursive: true });
     await copyFile(f, to);
   }
+  // tfjs-core's gradients as one CommonJS file beside the module that loads it,
+  // so a deployed dist/ runs without a bundler (src/model/tf-registrations.ts)
+  buildRegistrations(path.join(outDir, 'model', registrationsFileName()));
   return ts.length;
 }
 

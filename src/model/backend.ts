@@ -132,7 +132,7 @@ async function loadNode(): Promise<void> {
   // than ours, our `tf` would never see it.
   if (!tf.findBackend('tensorflow')) {
     throw new Error(
-      '@tensorflow/tfjs-node loaded a different @tensorflow/tfjs-core than @tensorflow/tfjs',
+      '@tensorflow/tfjs-node loaded a different @tensorflow/tfjs-core than Faultline (two copies installed?)',
     );
   }
 }
