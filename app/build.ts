@@ -3,9 +3,11 @@
  *
  *   app/web/dist/   index.html, main.js, main.css   the web console (the gateway serves it at `/`;
  *                                                   `http.webDir` defaults to this folder)
- *   app/dist/       main.js, preload.cjs, launcher/  the Electron shell (`npx electron app`)
+ *   app/dist/       main.js, preload.cjs, launcher/  the Electron shell (`cd app && npm start`;
+ *                                                   packaged by app/electron-builder.yml)
  *
- * Run: `npm run build:web` (`-- --watch` rebuilds on change, `-- --dev` skips minification).
+ * Run: `npm run build:web` (`-- --watch` rebuilds on change, `-- --dev` skips minification), or
+ * `npm run build` in app/. Uses the root's dev dependencies (esbuild, tsx), not app/'s.
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';

@@ -2,7 +2,7 @@
  * Electron main process of the Faultline console. Wiring only: every decision
  * (window options, CSP, navigation, IPC validation, the gateway list) lives in
  * ./shell and is tested without Electron. Build with `npm run build:web`, run
- * with `npx electron app`.
+ * with `cd app && npm start` (Electron is app/package.json's dev dependency).
  *
  * Windows: one launcher (local page, preload bridge) listing gateways; one
  * console window per opened gateway, showing the page that gateway serves
@@ -25,7 +25,7 @@ import {
 import { safeStorageCodec } from './shell/token-codec.js';
 import { consoleWindowOptions, launcherWindowOptions } from './shell/window-options.js';
 
-// A variable specifier keeps tsc from resolving the optional `electron` package.
+// A variable specifier keeps tsc from resolving `electron`, which only app/ installs.
 const ELECTRON = 'electron';
 const electron = (await import(ELECTRON)) as ElectronMainModule;
 const { app, BrowserWindow, ipcMain, session, safeStorage } = electron;

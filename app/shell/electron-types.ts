@@ -1,8 +1,9 @@
 /**
- * The few Electron APIs the shell uses, typed structurally. `electron` is an
- * optional dependency that cannot install everywhere (it downloads a binary),
- * so the shell imports it dynamically and relies on these declarations, which
- * keeps `tsc` green without the package. Names follow Electron 45's API.
+ * The few Electron APIs the shell uses, typed structurally. `electron` is a
+ * dev dependency of app/package.json only (the desktop install; the gateway's
+ * root install has no desktop runtime, and it downloads a binary), so the shell
+ * imports it dynamically and relies on these declarations, which keeps `tsc`
+ * green without the package. Names follow Electron 45's API.
  */
 import type { InvokeEventLike, IpcMainLike } from './ipc.js';
 import type { PreventableEvent } from './navigation.js';
