@@ -38,6 +38,15 @@ export const windowEvidenceSchema = z
       .number()
       .optional()
       .describe('Peak over the local floor as a plain ratio (geometric mean over harmonics)'),
+    /** The same score for every defect line looked at, the winner or not (history keeps them all). */
+    scores: z
+      .object({
+        BPFO: z.number().optional(),
+        BPFI: z.number().optional(),
+        BSF: z.number().optional(),
+      })
+      .optional()
+      .describe('Score of each defect line (plain ratio), whether it stands out or not'),
   })
   .describe('Envelope evidence of the window');
 export type WindowEvidence = z.infer<typeof windowEvidenceSchema>;
@@ -91,6 +100,8 @@ export const machineDiagnosisSchema = z.object({
   rpmSource: rpmSourceSchema,
   /** Acceleration RMS, g. */
   rmsG: z.number(),
+  /** Peak |acceleration − mean| of the window, g (crestFactor = peakG / rmsG). */
+  peakG: z.number().optional(),
   /**
    * Velocity RMS over 10–1000 Hz, mm/s. Computed every `featuresEvery`
    * windows; in between, the sensor's latest is repeated (as isoZone).

@@ -161,6 +161,10 @@ export class Outputs {
         velocityRmsMmS: d.velocityRmsMmS,
         isoZone: d.isoZone,
         rpm: finite(d.rpm),
+        peakG: d.peakG,
+        crestFactor: d.crestFactor,
+        kurtosis: d.kurtosis,
+        evidence: d.evidence,
       }),
     ]);
     this.ctx.emit('diagnosis', d);

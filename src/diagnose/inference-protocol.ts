@@ -53,6 +53,7 @@ export interface WindowResult {
   rpm: number | null;
   rpmSource: RpmSource;
   rmsG?: number;
+  peakG?: number;
   velocityRmsMmS?: number;
   isoZone?: IsoZone;
   crestFactor?: number;

@@ -222,6 +222,10 @@ function runBatch(
             defect: ev.best,
             frequencyHz: top?.freqHz,
             score: top ? Math.round(top.score * 100) / 100 : undefined,
+            // every line's score, not only the winner's: history trends a line before it wins
+            scores: Object.fromEntries(
+              ev.defects.map((d) => [d.name, Math.round(d.score * 100) / 100]),
+            ),
           };
           // The spectrum the evidence was read from, pooled: costs no extra FFT.
           if (task.envelope) envelope = envelopeView(es, envelopeViewMaxHz(bf.BPFI, limitHz));
@@ -240,6 +244,7 @@ function runBatch(
         rpm,
         rpmSource,
         rmsG: v.rmsG,
+        peakG: v.peakG,
         velocityRmsMmS,
         isoZone: zone,
         crestFactor: v.crestFactor,

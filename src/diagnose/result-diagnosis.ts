@@ -94,6 +94,7 @@ export function diagnosisOf(
     rpm: w.rpm,
     rpmSource: w.rpmSource,
     rmsG: r.rmsG ?? 0,
+    ...(r.peakG !== undefined ? { peakG: r.peakG } : {}),
     velocityRmsMmS: w.velocity?.velocityRmsMmS ?? 0,
     isoZone: w.velocity?.isoZone ?? 'A',
     crestFactor: r.crestFactor ?? 0,

@@ -12,7 +12,11 @@ export const MEASUREMENTS = {
   health: 'health',
   /** Class probabilities per window: one field per class. */
   probs: 'class_probs',
-  /** RMS acceleration (g), RMS velocity (mm/s), ISO zone, rpm. */
+  /**
+   * Per window: RMS acceleration (g), RMS velocity (mm/s), ISO zone (letter
+   * and number), rpm, peak (g), crest factor, kurtosis, envelope evidence
+   * scores. docs/history.md lists the fields.
+   */
   vibration: 'vibration',
   /** Link statistics: frames, crc_errors, gaps, bytes. */
   ingest: 'ingest',
@@ -55,6 +59,69 @@ export interface HistoryQuery {
   limit?: number;
 }
 
+/** A numeric field of a measurement: what a history query aggregates. */
+export interface MeasureRef {
+  measurement: string;
+  field: string;
+}
+
+/** Measurements the hourly rollup keeps (every numeric field of each). */
+export const ROLLUP_MEASUREMENTS: readonly string[] = [
+  MEASUREMENTS.vibration,
+  MEASUREMENTS.probs,
+  MEASUREMENTS.health,
+  MEASUREMENTS.ingest,
+];
+
+/** One hour, ms: the rollup's bucket. */
+export const HOUR_MS = 3_600_000;
+
+/** min/mean/max over time buckets of one machine's measures (`HistoryStore.history`). */
+export interface AggregateQuery {
+  machine: string;
+  /** Only this sensor's points; default all of the machine's. */
+  sensor?: string;
+  /** What to aggregate, by the name the answer uses for it. */
+  measures: Record<string, MeasureRef>;
+  /** From this time on (inclusive), ms. */
+  since: number;
+  /** Up to this time (exclusive), ms. */
+  until: number;
+  /**
+   * Bucket width, ms (≥ 1). Buckets start at multiples of it since the
+   * epoch, as InfluxDB's GROUP BY time() does, so both stores agree.
+   */
+  stepMs: number;
+  /**
+   * Read the raw windows or the hourly rollup. Default: the rollup when
+   * `since` is older than the raw retention, else the raw windows.
+   */
+  source?: 'raw' | 'hourly';
+}
+
+/** One non-empty bucket of one measure. */
+export interface AggregateBucket {
+  /** Start of the bucket, ms. */
+  t: number;
+  /** Windows in it. */
+  n: number;
+  min: number;
+  /** Mean over the windows (the rollup weighs each hour by its count). */
+  mean: number;
+  max: number;
+}
+
+export interface AggregateResult {
+  source: 'raw' | 'hourly';
+  /** The step used, ms: the rollup's is a whole number of hours (at least one). */
+  stepMs: number;
+  /** Start of the first bucket, ms (`since` rounded down to the step). */
+  since: number;
+  until: number;
+  /** Per measure name, its non-empty buckets, oldest first. */
+  series: Record<string, AggregateBucket[]>;
+}
+
 export interface StoreStats {
   /** Points waiting in the store-and-forward queue (0 for SQLite). */
   queued: number;
@@ -87,6 +154,8 @@ export interface HistoryStore {
   queryAlerts(q?: AlertQuery): Promise<Alert[]>;
   /** Recent points of one machine in one measurement, oldest first. */
   recentHistory(machine: string, q: HistoryQuery): Promise<HistoryPoint[]>;
+  /** min/mean/max per time bucket of measures of one machine, from the raw windows or the hourly rollup. */
+  history(q: AggregateQuery): Promise<AggregateResult>;
   stats(): StoreStats;
   close(): Promise<void>;
 }
@@ -127,18 +196,49 @@ export function probsPoint(w: Where, time: number, probs: Record<string, number>
   return { measurement: MEASUREMENTS.probs, time, tags: tags(w), fields: { ...probs } };
 }
 
-/** Vibration point: RMS acceleration g, RMS velocity mm/s, ISO zone, rpm. */
-export function vibrationPoint(
-  w: Where,
-  time: number,
-  v: { rmsG: number; velocityRmsMmS: number; isoZone: IsoZone; rpm?: number },
-): HistoryPoint {
+/** ISO zone as a number (A 1 … D 4): min/mean/max over time need a number, not a letter. */
+export const ISO_ZONE_NUMBER: Record<IsoZone, number> = { A: 1, B: 2, C: 3, D: 4 };
+
+/** What a window's vibration point is made of (the optional parts are left out when unknown). */
+export interface VibrationValues {
+  /** Acceleration RMS, g. */
+  rmsG: number;
+  /** Velocity RMS, mm/s. */
+  velocityRmsMmS: number;
+  isoZone: IsoZone;
+  rpm?: number;
+  /** Peak |acceleration − mean|, g. */
+  peakG?: number;
+  crestFactor?: number;
+  kurtosis?: number;
+  /** Envelope evidence: the winning line's score and every line's score (plain ratios). */
+  evidence?: { score?: number; scores?: Partial<Record<'BPFO' | 'BPFI' | 'BSF', number>> };
+}
+
+/**
+ * Vibration point: the window's features. Field names are an interface
+ * (dashboards and scripts query them): existing ones never change, new ones
+ * are added.
+ */
+export function vibrationPoint(w: Where, time: number, v: VibrationValues): HistoryPoint {
   const fields: Record<string, FieldValue> = {
     rms_g: v.rmsG,
     velocity_rms_mm_s: v.velocityRmsMmS,
     iso_zone: v.isoZone,
+    iso_zone_num: ISO_ZONE_NUMBER[v.isoZone],
   };
-  if (v.rpm !== undefined) fields.rpm = v.rpm;
+  const put = (name: string, x: number | undefined) => {
+    // a non-finite value would poison the point (assertPoint) and lose the whole window
+    if (x !== undefined && Number.isFinite(x)) fields[name] = x;
+  };
+  put('rpm', v.rpm);
+  put('peak_g', v.peakG);
+  put('crest_factor', v.crestFactor);
+  put('kurtosis', v.kurtosis);
+  put('evidence_score', v.evidence?.score);
+  put('evidence_bpfo', v.evidence?.scores?.BPFO);
+  put('evidence_bpfi', v.evidence?.scores?.BPFI);
+  put('evidence_bsf', v.evidence?.scores?.BSF);
   return { measurement: MEASUREMENTS.vibration, time, tags: tags(w), fields };
 }
 

@@ -112,6 +112,12 @@ describe('DiagnosisPipeline: diagnosis, speed sources, refusals', () => {
     assert.ok(d.latencyMs >= 0 && Number.isFinite(d.latencyMs));
     assert.ok(d.rmsG > 0 && d.velocityRmsMmS > 0 && d.kurtosis > 0 && d.crestFactor > 1);
     assert.match(d.isoZone, /^[ABCD]$/);
+    // peak and crest factor come from the same pass: peak = crest × RMS
+    assert.ok(d.peakG !== undefined && Math.abs(d.peakG - d.crestFactor * d.rmsG) < 1e-4 * d.peakG);
+    // every line's score travels, the winner's equal to the evidence score
+    const scores = d.evidence.scores ?? {};
+    assert.deepEqual(Object.keys(scores).sort(), ['BPFI', 'BPFO', 'BSF']);
+    assert.equal(scores.BPFI, d.evidence.score);
   });
 
   it('computes velocity RMS every 4th window (featuresEvery) and carries it in between', () => {
