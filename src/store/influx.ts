@@ -23,9 +23,12 @@
  *
  * Schema: database `database` (created if missing) with retention policy
  * `retentionPolicy` of `retentionDuration` (created, or altered to that
- * duration, and made the default). Measurements: see MEASUREMENTS; tags
- * site, machine, sensor (+ state on alerts). Queued points are not visible to
- * queries until flushed.
+ * duration, and made the default) for the raw windows, and the hourly rollup
+ * in `hourlyRetentionPolicy` filled by a continuous query
+ * (./influx-history.ts). Measurements: see MEASUREMENTS; tags site, machine,
+ * sensor (+ state on alerts). Queued points are not visible to queries until
+ * flushed. All of it is created only by an admin user; with a read/write
+ * user the store emits `notice` with the statements an admin has to run.
  */
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
@@ -33,7 +36,19 @@ import { InfluxDB, type IPoint, escape as influxEscape } from 'influx';
 import type { Alert } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
+import { planHistory } from './history.js';
 import {
+  durationMs,
+  ensureRollup,
+  isAdmin,
+  missingRollup,
+  queryHistory,
+  type RollupNames,
+  rollupSelect,
+} from './influx-history.js';
+import {
+  type AggregateQuery,
+  type AggregateResult,
   type AlertQuery,
   assertPoint,
   type HistoryPoint,
@@ -56,6 +71,10 @@ export interface InfluxStoreOptions {
   retentionPolicy?: string;
   /** InfluxQL duration, e.g. `30d`, `12w`, `INF`. Default `30d`. */
   retentionDuration?: string;
+  /** Retention policy of the hourly rollup. Default `<retentionPolicy>_hourly`. */
+  hourlyRetentionPolicy?: string;
+  /** Its duration, InfluxQL. Default `1826d` (5 years). */
+  hourlyRetentionDuration?: string;
   /** Directory of the store-and-forward queue (required). */
   queueDir: string;
   /** Bounds and fsync policy of the queue (see DiskQueue). */
@@ -81,6 +100,8 @@ export interface InfluxStoreEvents {
   disconnected: [Error];
   /** Points were lost (bound, ENOSPC) or refused; `stats()` has the totals. */
   problem: [{ kind: 'dropped' | 'rejected'; points: number; error: string }];
+  /** Setup left something for an admin to do (no admin rights): what, and the statements. */
+  notice: [string];
 }
 
 /** Any non-finite or permanent HTTP status the flusher must not retry. */
@@ -106,6 +127,7 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
   private readonly db: string;
   private readonly rp: string;
   private readonly rpDuration: string;
+  private readonly rollupNames: RollupNames;
   private readonly batchSize: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
@@ -124,6 +146,12 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     this.db = o.database ?? 'faultline';
     this.rp = o.retentionPolicy ?? 'faultline';
     this.rpDuration = o.retentionDuration ?? '30d';
+    this.rollupNames = {
+      db: this.db,
+      rawRp: this.rp,
+      hourlyRp: o.hourlyRetentionPolicy ?? `${this.rp}_hourly`,
+      hourlyDuration: o.hourlyRetentionDuration ?? '1826d',
+    };
     this.batchSize = o.batchSize ?? 5000;
     this.minBackoff = o.backoff?.minMs ?? 250;
     this.maxBackoff = o.backoff?.maxMs ?? 30_000;
@@ -309,6 +337,29 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     });
   }
 
+  async history(q: AggregateQuery): Promise<AggregateResult> {
+    this.assertOpen();
+    const plan = planHistory(q, durationMs(this.rpDuration), this.now());
+    return { ...plan, series: await queryHistory(this.influx, this.rollupNames, q, plan) };
+  }
+
+  /**
+   * Rolls up the raw windows of [since, until) into the hourly policy now
+   * (the continuous query's own SELECT … INTO over that range): for hours
+   * from before the continuous query existed, or when influxd runs with
+   * continuous queries disabled. Hours are rounded outwards.
+   */
+  async rollUp(since: number, until: number): Promise<void> {
+    this.assertOpen();
+    const h = 3_600_000;
+    await this.influx.query(
+      rollupSelect(this.rollupNames, {
+        since: Math.floor(since / h) * h,
+        until: Math.ceil(until / h) * h,
+      }),
+    );
+  }
+
   stats(): StoreStats {
     return {
       ...this.counts,
@@ -373,12 +424,29 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
 
   private async ensureSetup(): Promise<void> {
     if (this.setupDone) return;
+    if (!(await isAdmin(this.influx))) {
+      // A read/write user cannot create policies or continuous queries: write
+      // to what exists and say, once, what an admin has to create.
+      const missing = await missingRollup(this.influx, {
+        ...this.rollupNames,
+        rawDuration: this.rpDuration,
+      });
+      if (missing.length > 0) {
+        this.emit(
+          'notice',
+          `InfluxDB user is not an admin, so the gateway cannot create its retention policies and hourly rollup; an admin has to run: ${missing.join('; ')}`,
+        );
+      }
+      this.setupDone = true;
+      return;
+    }
     const names = await this.influx.getDatabaseNames();
     if (!names.includes(this.db)) await this.influx.createDatabase(this.db);
     const rps = await this.influx.showRetentionPolicies(this.db);
     const opts = { duration: this.rpDuration, replication: 1, isDefault: true, database: this.db };
     if (rps.some((r) => r.name === this.rp)) await this.influx.alterRetentionPolicy(this.rp, opts);
     else await this.influx.createRetentionPolicy(this.rp, opts);
+    await ensureRollup(this.influx, this.rollupNames);
     this.setupDone = true;
   }
 

@@ -9,14 +9,21 @@
  * fsync of the WAL per commit; points are written in one transaction per
  * flush (about once a second), so it stays small.
  *
- * Retention: points older than `pointRetentionMs` (default 7 d) and alerts
- * older than `alertRetentionMs` (default 90 d) are deleted by `prune()`, which
- * runs at open and then every `pruneEveryWrites` writes (default 1000).
+ * Retention: raw points older than `pointRetentionMs` (default 7 d) and
+ * alerts older than `alertRetentionMs` (default 90 d) are deleted by
+ * `prune()`, which runs at open and then every `pruneEveryWrites` writes
+ * (default 1000). Before raw points go, their hours are rolled up into
+ * `points_hourly` (./sqlite-history.ts), kept `hourlyRetentionMs` (default
+ * 5 years); completed hours are also rolled up as writes come in.
  */
 import Database from 'better-sqlite3';
 import type { Alert } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
+import { planHistory } from './history.js';
+import { SqliteRollup } from './sqlite-history.js';
 import {
+  type AggregateQuery,
+  type AggregateResult,
   type AlertQuery,
   assertPoint,
   type HistoryPoint,
@@ -32,6 +39,8 @@ export interface SqliteStoreOptions {
   pointRetentionMs?: number;
   /** Alerts older than this are pruned, ms. Default 90 days. */
   alertRetentionMs?: number;
+  /** Hourly rollup rows older than this are pruned, ms. Default 1826 days (5 years). */
+  hourlyRetentionMs?: number;
   /** Writes between automatic prunes. Default 1000. */
   pruneEveryWrites?: number;
   /** Clock, ms since the epoch. Default Date.now. */
@@ -44,6 +53,8 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly db: Database.Database;
   private readonly pointRetentionMs: number;
   private readonly alertRetentionMs: number;
+  private readonly hourlyRetentionMs: number;
+  private readonly rollup: SqliteRollup;
   private readonly pruneEvery: number;
   private readonly now: () => number;
   private writesSincePrune = 0;
@@ -56,6 +67,7 @@ export class SqliteHistoryStore implements HistoryStore {
     if (!o?.file) throw new TypeError('SqliteHistoryStore needs a file');
     this.pointRetentionMs = o.pointRetentionMs ?? 7 * DAY;
     this.alertRetentionMs = o.alertRetentionMs ?? 90 * DAY;
+    this.hourlyRetentionMs = o.hourlyRetentionMs ?? 1826 * DAY;
     this.pruneEvery = o.pruneEveryWrites ?? 1000;
     this.now = o.now ?? Date.now;
     try {
@@ -100,6 +112,7 @@ export class SqliteHistoryStore implements HistoryStore {
       );
       CREATE INDEX IF NOT EXISTS alert_acks_id ON alert_acks (alert_id);
     `);
+    this.rollup = new SqliteRollup(this.db);
     this.insertPoint = this.db.prepare(
       'INSERT INTO points (measurement, time_ms, site, machine, sensor, tags, fields) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -127,6 +140,9 @@ export class SqliteHistoryStore implements HistoryStore {
       }
     })(points);
     this.written += points.length;
+    this.rollup.noteWritten(points.map((p) => p.time));
+    // a day of hours at most per write: a backlog is caught up over a few flushes
+    if (this.rollup.due(this.now())) this.rollup.run(this.now(), 24);
     this.maybePrune(points.length);
   }
 
@@ -236,10 +252,27 @@ export class SqliteHistoryStore implements HistoryStore {
     }));
   }
 
-  /** Deletes points and alerts beyond their retention; returns the rows deleted. */
-  prune(): { points: number; alerts: number } {
+  async history(q: AggregateQuery): Promise<AggregateResult> {
     this.assertOpen();
     const now = this.now();
+    const plan = planHistory(q, this.pointRetentionMs, now);
+    if (plan.source === 'hourly' && this.rollup.due(now)) this.rollup.run(now);
+    return { ...plan, series: this.rollup.query(q, plan) };
+  }
+
+  /** Rolls up every hour that is over (normally done as writes come in); returns the hours. */
+  rollUp(): number {
+    this.assertOpen();
+    return this.rollup.run(this.now());
+  }
+
+  /** Deletes points, rollup rows and alerts beyond their retention; returns the rows deleted. */
+  prune(): { points: number; alerts: number; hourly: number } {
+    this.assertOpen();
+    const now = this.now();
+    // raw windows are rolled up before they go
+    this.rollup.run(now);
+    const hourly = this.rollup.prune(now - this.hourlyRetentionMs);
     const points = this.db
       .prepare('DELETE FROM points WHERE time_ms < ?')
       .run(now - this.pointRetentionMs).changes;
@@ -248,7 +281,7 @@ export class SqliteHistoryStore implements HistoryStore {
       .run(now - this.alertRetentionMs).changes;
     this.db.prepare('DELETE FROM alert_acks WHERE alert_id NOT IN (SELECT id FROM alerts)').run();
     this.writesSincePrune = 0;
-    return { points, alerts };
+    return { points, alerts, hourly };
   }
 
   stats(): StoreStats {

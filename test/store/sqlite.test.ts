@@ -106,8 +106,8 @@ test('pruning removes rows beyond retention, at open and on demand', async () =>
   ]);
   await s.writeAlert(alertAt(NOW - 11 * DAY));
   await s.writeAlert(alertAt(NOW - DAY));
-  assert.deepEqual(s.prune(), { points: 1, alerts: 1 });
-  assert.deepEqual(s.prune(), { points: 0, alerts: 0 });
+  assert.deepEqual(s.prune(), { points: 1, alerts: 1, hourly: 0 });
+  assert.deepEqual(s.prune(), { points: 0, alerts: 0, hourly: 0 });
   await s.close();
 
   clock = NOW + 2 * DAY; // reopening later prunes what aged out meanwhile
@@ -151,4 +151,41 @@ test('alerts and acks are durable at commit: WAL with synchronous=FULL', async (
   } finally {
     await s.close();
   }
+});
+
+test('retention: raw windows go after their days, their hours stay in the rollup for years', async () => {
+  const HOUR = 3_600_000;
+  const s = new SqliteHistoryStore({
+    file: path.join(dir, 'rollup.db'),
+    now: () => NOW,
+    pointRetentionMs: DAY,
+    hourlyRetentionMs: 10 * DAY,
+    pruneEveryWrites: 1_000_000,
+  });
+  const at = (start: number, n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      vibrationPoint(where, start + i * 600_000, { rmsG: 0.1, velocityRmsMmS: i, isoZone: 'A' }),
+    );
+  // two hours three days ago, one hour twenty days ago (older than the rollup keeps)
+  await s.writePoints([...at(NOW - 3 * DAY, 12), ...at(NOW - 20 * DAY, 6)]);
+  // the old hour: one row per numeric field (rms_g, velocity_rms_mm_s, iso_zone_num)
+  assert.deepEqual(s.prune(), { points: 18, alerts: 0, hourly: 3 });
+  const q = {
+    machine: 'pump1',
+    measures: { v: { measurement: MEASUREMENTS.vibration, field: 'velocity_rms_mm_s' } },
+    since: NOW - 4 * DAY,
+    until: NOW,
+    stepMs: HOUR,
+  };
+  const r = await s.history(q);
+  assert.equal(r.source, 'hourly', 'older than the raw retention: read from the rollup');
+  assert.deepEqual(r.series.v, [
+    { t: NOW - 3 * DAY, n: 6, min: 0, mean: 2.5, max: 5 },
+    { t: NOW - 3 * DAY + HOUR, n: 6, min: 6, mean: 8.5, max: 11 },
+  ]);
+  const raw = await s.history({ ...q, source: 'raw' });
+  assert.deepEqual(raw.series.v, [], 'the raw windows themselves are gone');
+  const old = await s.history({ ...q, since: NOW - 21 * DAY });
+  assert.equal(old.series.v.length, 2, 'the 20-day-old hour is past the rollup retention');
+  await s.close();
 });
