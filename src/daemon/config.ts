@@ -119,7 +119,9 @@ const influxSchema = z
     database: z.string().min(1).default('faultline'),
     /** Retention policy name. Default faultline. */
     retentionPolicy: z.string().min(1).default('faultline'),
-    /** Retention duration (InfluxQL, e.g. 30d, INF). Default 30d. */
+    /** Retention policy of the hourly rollup (store.hourlyRetentionDays long). Default <retentionPolicy>_hourly. */
+    hourlyRetentionPolicy: z.string().min(1).optional(),
+    /** Retention duration of the raw windows (InfluxQL, e.g. 30d, INF). Default 30d. */
     retention: z
       .string()
       .regex(/^(INF|\d+[hdw])$/, { error: 'expected an InfluxQL duration like 30d or INF' })
@@ -142,8 +144,10 @@ const storeSchema = z
   .strictObject({
     /** Database file. Default <stateDir>/history.db. */
     file: z.string().min(1).optional(),
-    /** Points older than this are pruned, days. Default 7. */
+    /** SQLite: raw windows older than this are pruned (after their hours are rolled up), days. Default 7. */
     pointRetentionDays: posNum().default(7),
+    /** Hourly min/mean/max rollup kept this long, days (SQLite and InfluxDB). Default 1826 (5 years). */
+    hourlyRetentionDays: posNum().default(1826),
     /** Alerts older than this are pruned, days. Default 90. */
     alertRetentionDays: posNum().default(90),
   })

@@ -55,7 +55,11 @@ export async function openHistoryStore(ctx: GatewayContext): Promise<void> {
       password: c.influx.password,
       queueDir: c.influx.queueDir ?? path.join(ctx.stateDir, 'influx-queue'),
       queue: { maxBytes: c.influx.queueMaxBytes },
+      hourlyRetentionPolicy: c.influx.hourlyRetentionPolicy,
+      // InfluxQL durations are whole units: hours keep a fractional day setting
+      hourlyRetentionDuration: `${Math.max(1, Math.round(c.store.hourlyRetentionDays * 24))}h`,
     });
+    store.on('notice', (m) => ctx.log.warn(`faultline gateway: ${m}`));
     store.on('disconnected', (e) =>
       ctx.log.warn(`faultline gateway: InfluxDB unreachable, queueing points: ${e.message}`),
     );
@@ -67,6 +71,7 @@ export async function openHistoryStore(ctx: GatewayContext): Promise<void> {
       file: c.store.file ?? path.join(ctx.stateDir, 'history.db'),
       pointRetentionMs: c.store.pointRetentionDays * day,
       alertRetentionMs: c.store.alertRetentionDays * day,
+      hourlyRetentionMs: c.store.hourlyRetentionDays * day,
     });
   }
 }

@@ -98,6 +98,7 @@ test('defaults fill every section and the result is deeply frozen', () => {
   assert.equal(c.alerts.levels.alarm.enter, 0.9);
   assert.equal(c.influx, undefined, 'no InfluxDB unless configured');
   assert.equal(c.store.pointRetentionDays, 7);
+  assert.equal(c.store.hourlyRetentionDays, 1826, 'hourly history for five years');
   assert.equal(c.adaptation.strategy, 'dann');
   assert.ok(Object.isFrozen(c));
   assert.ok(Object.isFrozen(c.machines[0].sensors[0]));
