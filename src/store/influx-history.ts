@@ -89,35 +89,43 @@ export async function ensureRollup(influx: InfluxDB, n: RollupNames): Promise<vo
 
 /**
  * Without admin rights: what is missing of the raw policy and the rollup, as
- * the statements an admin has to run (empty when all is there).
+ * the statements an admin has to run (empty when all is there). A read/write
+ * user may neither list policies nor continuous queries, so each policy is
+ * probed by reading from it; when the hourly policy exists the continuous
+ * query is taken to exist too (the statements come as a pair).
  */
 export async function missingRollup(
   influx: InfluxDB,
   n: RollupNames & { rawDuration: string },
 ): Promise<string[]> {
   const missing: string[] = [];
-  let rps: { name: string }[] = [];
-  try {
-    rps = await influx.showRetentionPolicies(n.db);
-  } catch {
-    // no read right on the database either: everything is to be created
-    missing.push(`CREATE DATABASE ${q(n.db)}`);
-  }
-  if (!rps.some((r) => r.name === n.rawRp)) {
+  const raw = await policyState(influx, n.db, n.rawRp);
+  if (raw === 'no-database') missing.push(`CREATE DATABASE ${q(n.db)}`);
+  if (raw !== 'exists') {
     missing.push(
       `CREATE RETENTION POLICY ${q(n.rawRp)} ON ${q(n.db)} DURATION ${n.rawDuration} REPLICATION 1 DEFAULT`,
     );
   }
-  const [rp, cq] = rollupStatements(n);
-  if (!rps.some((r) => r.name === n.hourlyRp)) missing.push(rp);
-  let cqKnown = false;
-  try {
-    cqKnown = await hasCq(influx, n);
-  } catch {
-    // SHOW CONTINUOUS QUERIES is admin-only on some versions: say what to create
-  }
-  if (!cqKnown) missing.push(cq);
+  if ((await policyState(influx, n.db, n.hourlyRp)) !== 'exists')
+    missing.push(...rollupStatements(n));
   return missing;
+}
+
+/** Whether a retention policy exists, found by reading from it (needs only READ). */
+async function policyState(
+  influx: InfluxDB,
+  db: string,
+  rp: string,
+): Promise<'exists' | 'no-policy' | 'no-database'> {
+  try {
+    await influx.query(`SELECT * FROM ${q(db)}.${q(rp)}./.*/ LIMIT 1`, { database: db });
+    return 'exists';
+  } catch (e) {
+    const m = String((e as Error).message);
+    if (/database not found/i.test(m)) return 'no-database';
+    if (/retention policy not found/i.test(m)) return 'no-policy';
+    throw e;
+  }
 }
 
 async function hasCq(influx: InfluxDB, n: RollupNames): Promise<boolean> {

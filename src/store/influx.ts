@@ -128,6 +128,8 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
   private readonly rp: string;
   private readonly rpDuration: string;
   private readonly rollupNames: RollupNames;
+  /** What setup left for an admin to do (also emitted as `notice`, which open() emits before anyone listens). */
+  readonly notices: string[] = [];
   private readonly batchSize: number;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
@@ -432,10 +434,9 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
         rawDuration: this.rpDuration,
       });
       if (missing.length > 0) {
-        this.emit(
-          'notice',
-          `InfluxDB user is not an admin, so the gateway cannot create its retention policies and hourly rollup; an admin has to run: ${missing.join('; ')}`,
-        );
+        const m = `InfluxDB user is not an admin, so the gateway cannot create its retention policies and hourly rollup; an admin has to run: ${missing.join('; ')}`;
+        this.notices.push(m);
+        this.emit('notice', m);
       }
       this.setupDone = true;
       return;

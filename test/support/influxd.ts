@@ -39,8 +39,13 @@ async function pings(url: string): Promise<boolean> {
   }
 }
 
-/** Starts influxd and resolves once `/ping` answers 204. */
-export async function startInfluxd(): Promise<Influxd> {
+/**
+ * Starts influxd and resolves once `/ping` answers 204. With `auth`, HTTP
+ * authentication is on: the first user created must be an admin
+ * (`CREATE USER … WITH ALL PRIVILEGES`, which influxd allows unauthenticated
+ * only while there is no user).
+ */
+export async function startInfluxd(o: { auth?: boolean } = {}): Promise<Influxd> {
   if (!(await haveInfluxd())) {
     throw new Error(`influxd not found at ${INFLUXD_BIN} (Debian: apt-get install influxdb)`);
   }
@@ -64,6 +69,7 @@ export async function startInfluxd(): Promise<Influxd> {
       '[http]',
       '  enabled = true',
       `  bind-address = "127.0.0.1:${port}"`,
+      `  auth-enabled = ${o.auth === true}`,
       '  log-enabled = false',
       '[logging]',
       '  level = "warn"',
