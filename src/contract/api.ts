@@ -58,6 +58,80 @@ export const alertsQuerySchema = z.object({
   token: z.string().optional().describe('The gateway token (instead of the Authorization header)'),
 });
 
+/** Measures `GET /api/machines/:id/history` knows, besides `prob.<class>` (docs/history.md). */
+export const HISTORY_MEASURE_NAMES = [
+  'velocity_rms',
+  'acceleration_rms',
+  'peak',
+  'crest_factor',
+  'kurtosis',
+  'iso_zone',
+  'rpm',
+  'evidence_score',
+  'evidence_bpfo',
+  'evidence_bpfi',
+  'evidence_bsf',
+] as const;
+
+/** Most buckets one history answer may hold (measures × buckets stay bounded). */
+export const MAX_HISTORY_BUCKETS = 5000;
+
+/** Query of `GET /api/machines/:id/history`. */
+export const historyQuerySchema = z.object({
+  measure: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      `Comma-separated measures (default velocity_rms): ${HISTORY_MEASURE_NAMES.join(', ')}, or prob.<class> (a model class's probability)`,
+    ),
+  since: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('ISO 8601 time or ms since the epoch (default: 24 h before until)'),
+  until: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('ISO 8601 time or ms since the epoch (default: now)'),
+  step: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      `Bucket width: 30s, 5m, 1h, 1d or a number of seconds (default: about 300 buckets over the range; at most ${MAX_HISTORY_BUCKETS} buckets)`,
+    ),
+  sensor: z.string().min(1).optional().describe("Only this sensor's windows (default all)"),
+  token: z.string().optional().describe('The gateway token (instead of the Authorization header)'),
+});
+
+/** One time bucket of one measure: the windows in it and their min, mean and max. */
+export const historyBucketSchema = z.object({
+  t: z.number().describe('Start of the bucket, ms since the epoch'),
+  n: z.number().int().describe('Windows in the bucket'),
+  min: z.number(),
+  mean: z.number(),
+  max: z.number(),
+});
+
+/** Answer of `GET /api/machines/:id/history`. */
+export const historyAnswerSchema = z.object({
+  machine: z.string(),
+  since: z
+    .string()
+    .describe('Start of the first bucket (since rounded down to the step), ISO 8601'),
+  until: z.string().describe('End of the range (exclusive), ISO 8601'),
+  stepMs: z.number().int().describe('Bucket width, ms (whole hours when read from the rollup)'),
+  source: z
+    .enum(['raw', 'hourly'])
+    .describe('raw windows, or the hourly rollup (ranges past the raw retention)'),
+  series: z
+    .record(z.string(), z.array(historyBucketSchema))
+    .describe('Per measure, its non-empty buckets, oldest first'),
+});
+export type HistoryAnswer = z.infer<typeof historyAnswerSchema>;
+
 /** A hand promotion recorded in a machine's audit trail. */
 export const promotionRecordSchema = z.object({
   /** ISO 8601 time. */

@@ -13,6 +13,8 @@ import {
   apiErrorSchema,
   gatewayHealthSchema,
   healthzSchema,
+  historyAnswerSchema,
+  historyQuerySchema,
   modelsSchema,
   promoteBodySchema,
   promoteResultSchema,
@@ -130,6 +132,19 @@ export const ROUTES: readonly Route[] = [
     summary: 'Re-activate the previous model version of the machine',
     params: machineParam,
     responses: { 200: ok(rollbackResultSchema), 400: error('Nothing to roll back to') },
+  },
+  {
+    method: 'get',
+    path: '/api/machines/{id}/history',
+    summary:
+      "min/mean/max per time bucket of the machine's measures (velocity RMS, kurtosis, ISO zone, class probabilities…), from the raw windows or, for ranges past the raw retention, the hourly rollup",
+    params: machineParam,
+    query: historyQuerySchema,
+    responses: {
+      200: ok(historyAnswerSchema),
+      400: error('Bad query: unknown measure, since not before until, bad step, too many buckets'),
+      404: error('Unknown machine'),
+    },
   },
   {
     method: 'get',

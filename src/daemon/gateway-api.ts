@@ -5,8 +5,9 @@
  * an import cycle. ./gateway.ts implements it.
  */
 import type { Alert } from '../contract/alert.js';
+import type { HistoryAnswer } from '../contract/api.js';
 import type { AdaptJob, AdaptStrategy, MachineView } from '../contract/machine.js';
-import type { AlertQuery } from '../store/types.js';
+import type { AggregateQuery, AlertQuery } from '../store/types.js';
 import type { AdaptationManager } from './adaptation.js';
 import type { GatewayConfig } from './config.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
@@ -27,6 +28,8 @@ export interface GatewayApi {
   machine(id: string): MachineView | undefined;
   /** Alerts of this site, most recent first. */
   alerts(q: AlertQuery): Promise<Alert[]>;
+  /** min/mean/max per time bucket of a machine's measures (`GET /api/machines/:id/history`). */
+  history(q: AggregateQuery): Promise<HistoryAnswer>;
   /** Acknowledges an alert from the API; rejects with FL_ERR_API_NOT_FOUND for an unknown id. */
   ackAlert(id: string, by: string, comment?: string): Promise<Alert>;
   /** `GET /api/gateway`. */

@@ -25,6 +25,7 @@ import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Alert } from '../contract/alert.js';
+import type { HistoryAnswer } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
 import type {
   AdaptJob,
@@ -36,7 +37,7 @@ import { DiagnosisPipeline } from '../diagnose/pipeline.js';
 import type { MachineStatus } from '../diagnose/pipeline-status.js';
 import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { SimulatedFleet } from '../sim/fleet.js';
-import type { AlertQuery } from '../store/types.js';
+import type { AggregateQuery, AlertQuery } from '../store/types.js';
 import type { AdaptationManager } from './adaptation.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
@@ -285,6 +286,10 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
   /** Alerts from the store, most recent first. */
   alerts(q: AlertQuery): Promise<Alert[]> {
     return this.outputs.alerts(q);
+  }
+
+  history(q: AggregateQuery): Promise<HistoryAnswer> {
+    return this.outputs.history(q);
   }
 
   /**

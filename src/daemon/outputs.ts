@@ -14,6 +14,7 @@ import { alertFromChange, statePayload } from '../alerts/build.js';
 import { AlertOutbox } from '../alerts/outbox.js';
 import { AlertPublisher, gatewayConnectOptions } from '../alerts/publisher.js';
 import type { Alert, Evidence } from '../contract/alert.js';
+import type { HistoryAnswer } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
 import { DEFECT_KINDS, type IsoZone } from '../contract/health.js';
 import type { MachineDiagnosis } from '../contract/machine.js';
@@ -22,6 +23,7 @@ import { type MqttLinkOptions, mqttAuthOptions } from '../ingest/mqtt-link.js';
 import { InfluxHistoryStore } from '../store/influx.js';
 import { SqliteHistoryStore } from '../store/sqlite.js';
 import {
+  type AggregateQuery,
   type AlertQuery,
   type HistoryPoint,
   healthPoint,
@@ -59,6 +61,8 @@ export async function openHistoryStore(ctx: GatewayContext): Promise<void> {
       // InfluxQL durations are whole units: hours keep a fractional day setting
       hourlyRetentionDuration: `${Math.max(1, Math.round(c.store.hourlyRetentionDays * 24))}h`,
     });
+    // setup at open already ran: its notices are kept; later setups (after an outage) emit
+    for (const m of store.notices) ctx.log.warn(`faultline gateway: ${m}`);
     store.on('notice', (m) => ctx.log.warn(`faultline gateway: ${m}`));
     store.on('disconnected', (e) =>
       ctx.log.warn(`faultline gateway: InfluxDB unreachable, queueing points: ${e.message}`),
@@ -260,6 +264,25 @@ export class Outputs {
         `faultline gateway: ${batch.length} points not stored: ${(err as Error).message}`,
       );
     }
+  }
+
+  /**
+   * History of a machine's measures from the store (an empty answer before
+   * the store is open).
+   */
+  async history(q: AggregateQuery): Promise<HistoryAnswer> {
+    const { store } = this.ctx.parts;
+    const r = store
+      ? await store.history(q)
+      : { source: 'raw' as const, stepMs: q.stepMs, since: q.since, until: q.until, series: {} };
+    return {
+      machine: q.machine,
+      since: new Date(r.since).toISOString(),
+      until: new Date(r.until).toISOString(),
+      stepMs: r.stepMs,
+      source: r.source,
+      series: r.series,
+    };
   }
 
   /** Alerts from the store, most recent first. */

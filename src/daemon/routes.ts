@@ -12,11 +12,13 @@ import { ackBodySchema as ackBody } from '../contract/alert.js';
 import {
   adaptBodySchema as adaptBody,
   alertsQuerySchema as alertsQuery,
+  historyQuerySchema as historyQuery,
   promoteBodySchema as promoteBody,
 } from '../contract/api.js';
 import { openApiDocument } from '../contract/openapi.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { GatewayApi } from './gateway-api.js';
+import { historyQuery as storeHistoryQuery } from './history-params.js';
 import { sendError } from './http-errors.js';
 
 function parse<S extends z.ZodType>(schema: S, v: unknown, what: string): z.output<S> {
@@ -65,6 +67,21 @@ export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
         `unknown machine ${JSON.stringify(req.params.id)}; GET /api/machines lists them`,
       );
     return m;
+  });
+
+  app.get<{ Params: { id: string } }>('/api/machines/:id/history', async (req) => {
+    const q = parse(historyQuery, req.query, 'query parameter');
+    if (!gw.machine(req.params.id))
+      throw new FaultlineError(
+        'FL_ERR_API_NOT_FOUND',
+        `unknown machine ${JSON.stringify(req.params.id)}; GET /api/machines lists them`,
+      );
+    const sq = storeHistoryQuery(
+      req.params.id,
+      { ...q, since: timeParam(q.since, 'since'), until: timeParam(q.until, 'until') },
+      Date.now(),
+    );
+    return gw.history(sq);
   });
 
   app.get('/api/alerts', async (req) => {

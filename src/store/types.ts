@@ -65,6 +65,31 @@ export interface MeasureRef {
   field: string;
 }
 
+/**
+ * The measures of the history API by name: where each is stored. A model
+ * class's probability is `prob.<class>` (class_probs.<class>).
+ */
+export const HISTORY_MEASURES: Readonly<Record<string, MeasureRef>> = {
+  velocity_rms: { measurement: MEASUREMENTS.vibration, field: 'velocity_rms_mm_s' },
+  acceleration_rms: { measurement: MEASUREMENTS.vibration, field: 'rms_g' },
+  peak: { measurement: MEASUREMENTS.vibration, field: 'peak_g' },
+  crest_factor: { measurement: MEASUREMENTS.vibration, field: 'crest_factor' },
+  kurtosis: { measurement: MEASUREMENTS.vibration, field: 'kurtosis' },
+  iso_zone: { measurement: MEASUREMENTS.vibration, field: 'iso_zone_num' },
+  rpm: { measurement: MEASUREMENTS.vibration, field: 'rpm' },
+  evidence_score: { measurement: MEASUREMENTS.vibration, field: 'evidence_score' },
+  evidence_bpfo: { measurement: MEASUREMENTS.vibration, field: 'evidence_bpfo' },
+  evidence_bpfi: { measurement: MEASUREMENTS.vibration, field: 'evidence_bpfi' },
+  evidence_bsf: { measurement: MEASUREMENTS.vibration, field: 'evidence_bsf' },
+};
+
+/** Where measure `name` is stored, or undefined for an unknown name. */
+export function measureRef(name: string): MeasureRef | undefined {
+  if (Object.hasOwn(HISTORY_MEASURES, name)) return HISTORY_MEASURES[name];
+  const cls = /^prob\.(.+)$/.exec(name)?.[1];
+  return cls === undefined ? undefined : { measurement: MEASUREMENTS.probs, field: cls };
+}
+
 /** Measurements the hourly rollup keeps (every numeric field of each). */
 export const ROLLUP_MEASUREMENTS: readonly string[] = [
   MEASUREMENTS.vibration,

@@ -14,7 +14,13 @@ import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { type Alert, alertSchema } from '../../src/contract/alert.js';
-import { gatewayHealthSchema, healthzSchema, modelsSchema } from '../../src/contract/api.js';
+import {
+  gatewayHealthSchema,
+  type HistoryAnswer,
+  healthzSchema,
+  historyAnswerSchema,
+  modelsSchema,
+} from '../../src/contract/api.js';
 import { bearingFrequencies, CWRU_DE_BEARING } from '../../src/contract/bearing.js';
 import {
   adaptJobSchema,
@@ -518,6 +524,20 @@ test('real answers validate against the contract schemas the OpenAPI document is
   await check('/api/gateway', gatewayHealthSchema);
   await check('/api/models', modelsSchema);
   await check('/api/machines/faulty-2/adapt', z.array(adaptJobSchema));
+  // the live windows' features reach the store and come back per bucket
+  const measures = 'velocity_rms,kurtosis,peak,crest_factor,iso_zone,evidence_bpfo';
+  const h = (await until('stored windows', async () => {
+    const r = await check(
+      `/api/machines/faulty-2/history?measure=${measures}&step=1m`,
+      historyAnswerSchema,
+    );
+    return (r as HistoryAnswer).series.kurtosis.length > 0 ? r : undefined;
+  })) as HistoryAnswer;
+  assert.equal(h.source, 'raw');
+  for (const name of measures.split(',')) {
+    const b = h.series[name].at(-1);
+    assert.ok(b && b.n > 0 && b.min <= b.mean && b.mean <= b.max, `${name}: ${JSON.stringify(b)}`);
+  }
   await check('/healthz', healthzSchema, true);
   const doc = (await check(
     '/api/openapi.json',
