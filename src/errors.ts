@@ -66,6 +66,8 @@ export const ERROR_CODES = {
     'a window diagnosis or stream statistic handed to the health state machine is malformed',
   FL_ERR_ALERT_SCHEMA: 'an alert, health state or acknowledgement does not match its schema',
   FL_ERR_ALERT_OUTBOX: 'the on-disk alert outbox cannot be read or written',
+  FL_ERR_NOTIFY_DELIVERY:
+    'a webhook or e-mail notification was not accepted by its receiver (it stays in its outbox and is retried)',
   FL_ERR_STORE_QUEUE: 'the store-and-forward queue directory cannot be used',
   FL_ERR_STORE_CLOSED: 'a history store was used after close()',
   // ── report (src/report) ──────────────────────────────────────────────────

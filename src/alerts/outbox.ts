@@ -1,18 +1,24 @@
 /**
- * The alert outbox: an on-disk journal of the alerts the publisher has not
- * yet handed to the broker, so an alert raised during a broker outage
- * survives a crash or a power cut of the gateway and goes out after restart.
+ * Outboxes: on-disk journals of what has not been delivered yet, so
+ * something queued during an outage of its receiver survives a crash or a
+ * power cut of the gateway and goes out after restart. Two users:
+ * - the alert outbox (`AlertOutbox`): alerts the publisher has not yet
+ *   handed to the broker;
+ * - the notifiers' outboxes (./notifier.ts): alerts a webhook or a mail
+ *   server has not accepted yet.
+ * One journal class, {@link Outbox}, generic in its entry; the entry's
+ * schema and id come in as options.
  *
  * Layout: one file of JSON lines, each an entry
  *
- *   {"add":{…alert…}}      an alert was queued
- *   {"done":"<alert id>"}  it got its PUBACK, or the queue bound dropped it
+ *   {"add":{…entry…}}      an entry was queued
+ *   {"done":"<entry id>"}  it was delivered (PUBACK, 2xx…), or a queue bound dropped it
  *
  * Why a journal and not a FIFO of alerts: the publisher's bound drops the
  * oldest non-alarm alert, which may sit in the middle of the queue; a `done`
  * line removes any entry, a FIFO cursor could not.
  *
- * - Order: `open()` returns the pending alerts in the order they were added.
+ * - Order: `open()` keeps the pending entries in the order they were added.
  * - Durability: each write is fsynced before the next one starts (entries
  *   are written one after another, in call order), so a power cut loses at
  *   most the entry being written. A torn last line is skipped at open.
@@ -20,8 +26,8 @@
  *   `compactBytes` the pending entries are rewritten to a temporary file,
  *   fsynced and renamed over it (then the directory is fsynced), so a crash
  *   leaves either the old journal or the new one, never a mix.
- * - Delivery stays at-least-once: a crash between the PUBACK and the `done`
- *   line sends that alert again; receivers dedup on `Alert.id`.
+ * - Delivery stays at-least-once: a crash between the delivery and the `done`
+ *   line sends that entry again; receivers dedup on `Alert.id`.
  */
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,12 +41,21 @@ export interface AlertOutboxOptions {
   file: string;
   /** Journal size that triggers a rewrite of the pending entries, bytes. Default 1 MiB. */
   compactBytes?: number;
-  /** Where problems are reported (a failed write: the alert stays in memory). */
+  /** Where problems are reported (a failed write: the entry stays in memory). */
   log?: (message: string) => void;
 }
 
+export interface OutboxOptions<T> extends AlertOutboxOptions {
+  /** Validates an entry read back from the journal; throws on a bad one (counted corrupt). */
+  parse: (value: unknown) => T;
+  /** The entry's stable id (what `done` lines name). */
+  key: (entry: T) => string;
+  /** What messages call the journal, e.g. `webhook outbox`. Default `outbox`. */
+  what?: string;
+}
+
 export interface AlertOutboxStats {
-  /** Alerts added and not yet done. */
+  /** Entries added and not yet done. */
   pending: number;
   /** Journal size, bytes. */
   bytes: number;
@@ -50,15 +65,18 @@ export interface AlertOutboxStats {
   writeErrors: number;
 }
 
-type Entry = { add: Alert } | { done: string };
+type Entry<T> = { add: T } | { done: string };
 
 /** See the module comment for the file's layout and guarantees. */
-export class AlertOutbox {
+export class Outbox<T> {
   private readonly file: string;
   private readonly compactBytes: number;
   private readonly log: (m: string) => void;
-  /** Pending alerts by id, in insertion order (Map keeps it). */
-  private readonly pendingById = new Map<string, Alert>();
+  private readonly parse: (value: unknown) => T;
+  private readonly key: (entry: T) => string;
+  private readonly what: string;
+  /** Pending entries by id, in insertion order (Map keeps it). */
+  private readonly pendingById = new Map<string, T>();
   private fh: FileHandle | null = null;
   private size = 0;
   private corrupt = 0;
@@ -67,22 +85,25 @@ export class AlertOutbox {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
-  private constructor(o: AlertOutboxOptions) {
+  private constructor(o: OutboxOptions<T>) {
     this.file = o.file;
     this.compactBytes = o.compactBytes ?? 1024 * 1024;
     this.log = o.log ?? ((m) => console.warn(m));
+    this.parse = o.parse;
+    this.key = o.key;
+    this.what = o.what ?? 'outbox';
   }
 
   /**
    * Opens (or creates) the journal and reads what a previous process left.
    * @throws FaultlineError FL_ERR_ALERT_OUTBOX when the file cannot be read or created
    */
-  static async open(o: AlertOutboxOptions): Promise<AlertOutbox> {
-    if (!o?.file) throw new TypeError('AlertOutbox needs a file');
+  static async open<T>(o: OutboxOptions<T>): Promise<Outbox<T>> {
+    if (!o?.file) throw new TypeError('an outbox needs a file');
     if (o.compactBytes !== undefined && !(o.compactBytes >= 4096)) {
       throw new TypeError(`compactBytes must be ≥ 4096, got ${o.compactBytes}`);
     }
-    const box = new AlertOutbox(o);
+    const box = new Outbox(o);
     try {
       await mkdir(path.dirname(o.file), { recursive: true });
       let text = '';
@@ -99,15 +120,15 @@ export class AlertOutbox {
       if (e instanceof FaultlineError) throw e;
       throw new FaultlineError(
         'FL_ERR_ALERT_OUTBOX',
-        `alert outbox ${o.file}: ${(e as Error).message}; check the state directory's permissions and free space`,
+        `${o.what ?? 'outbox'} ${o.file}: ${(e as Error).message}; check the state directory's permissions and free space`,
         { cause: e },
       );
     }
     return box;
   }
 
-  /** Alerts added and not done, oldest first (what to send after a restart). */
-  pending(): Alert[] {
+  /** Entries added and not done, oldest first (what to send after a restart). */
+  pending(): T[] {
     return [...this.pendingById.values()];
   }
 
@@ -120,14 +141,26 @@ export class AlertOutbox {
     };
   }
 
-  /** Journals a queued alert. Resolves when it is on disk (a failed write is logged and counted, not thrown). */
-  add(alert: Alert): Promise<void> {
-    if (this.closed || this.pendingById.has(alert.id)) return this.chain;
-    this.pendingById.set(alert.id, alert);
-    return this.write({ add: alert });
+  /** Journals a queued entry. Resolves when it is on disk (a failed write is logged and counted, not thrown). */
+  add(entry: T): Promise<void> {
+    const id = this.key(entry);
+    if (this.closed || this.pendingById.has(id)) return this.chain;
+    this.pendingById.set(id, entry);
+    return this.write({ add: entry });
   }
 
-  /** Journals that an alert left the queue (PUBACK or dropped by the bound). */
+  /** The oldest pending entry (the next to deliver), without copying the queue. */
+  oldest(): T | undefined {
+    for (const v of this.pendingById.values()) return v;
+    return undefined;
+  }
+
+  /** Whether an entry of this id is pending. */
+  has(id: string): boolean {
+    return this.pendingById.has(id);
+  }
+
+  /** Journals that an entry left the queue (delivered, or dropped by a bound). */
   done(id: string): Promise<void> {
     if (this.closed || !this.pendingById.delete(id)) return this.chain;
     return this.write({ done: id });
@@ -150,17 +183,17 @@ export class AlertOutbox {
   private replay(text: string): void {
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
-      let e: Entry;
+      let e: Entry<unknown>;
       try {
-        e = JSON.parse(line) as Entry;
+        e = JSON.parse(line) as Entry<unknown>;
       } catch {
         this.corrupt++; // a torn last line after a crash mid-write
         continue;
       }
       if (e && typeof e === 'object' && 'add' in e) {
         try {
-          const a = parseAlert(e.add);
-          this.pendingById.set(a.id, a);
+          const a = this.parse(e.add);
+          this.pendingById.set(this.key(a), a);
         } catch {
           this.corrupt++;
         }
@@ -172,7 +205,7 @@ export class AlertOutbox {
     }
   }
 
-  private write(entry: Entry): Promise<void> {
+  private write(entry: Entry<T>): Promise<void> {
     const line = `${JSON.stringify(entry)}\n`;
     this.chain = this.chain.then(async () => {
       try {
@@ -189,7 +222,7 @@ export class AlertOutbox {
       } catch (e) {
         this.writeErrors++;
         this.log(
-          `faultline alerts: outbox ${this.file} not written (${(e as Error).message}); the alert is kept in memory only`,
+          `faultline alerts: ${this.what} ${this.file} not written (${(e as Error).message}); the entry is kept in memory only`,
         );
       }
     });
@@ -207,3 +240,16 @@ export class AlertOutbox {
     this.size = Buffer.byteLength(body);
   }
 }
+
+/** The publisher's journal of alerts not yet handed to the broker. */
+export type AlertOutbox = Outbox<Alert>;
+
+export const AlertOutbox = {
+  /**
+   * Opens (or creates) the alert journal and reads what a previous process left.
+   * @throws FaultlineError FL_ERR_ALERT_OUTBOX when the file cannot be read or created
+   */
+  open(o: AlertOutboxOptions): Promise<AlertOutbox> {
+    return Outbox.open<Alert>({ ...o, parse: parseAlert, key: (a) => a.id, what: 'alert outbox' });
+  },
+};
