@@ -7,6 +7,7 @@ import {
   type Evidence,
   type HealthStatePayload,
   healthStatePayloadSchema,
+  type Shelf,
 } from '../contract/alert.js';
 import type { HealthChange, IsoZone } from '../contract/health.js';
 import type { HealthSnapshot } from '../diagnose/health.js';
@@ -51,7 +52,7 @@ export function statePayload(
   site: string,
   snap: HealthSnapshot,
   nowMs: number,
-  extra: { alertId?: string; modelVersion?: string } = {},
+  extra: { alertId?: string; modelVersion?: string; shelved?: Shelf | null } = {},
 ): HealthStatePayload {
   return parseWith(
     healthStatePayloadSchema,

@@ -72,6 +72,25 @@ export const alertSchema = z
   .describe('Faultline health alert (topic faultline/<site>/<machine>/alert)');
 export type Alert = z.infer<typeof alertSchema>;
 
+/**
+ * A machine shelved (in maintenance): still diagnosed, but raising no alerts
+ * and no notifications until `until`, when it unshelves by itself (ISA-18.2
+ * shelving, with who and why). Shown on the machine view and the state topic.
+ */
+export const shelfSchema = z
+  .object({
+    by: z.string().min(1).max(200).describe('Who shelved the machine'),
+    reason: z
+      .string()
+      .min(1)
+      .max(1000)
+      .describe('Why (maintenance, a known fault being repaired…)'),
+    since: utcTime.describe('When it was shelved'),
+    until: utcTime.describe('When it unshelves by itself'),
+  })
+  .describe('Shelved: diagnosed, but no alerts or notifications until `until`');
+export type Shelf = z.infer<typeof shelfSchema>;
+
 /** Retained current health of a machine (topic faultline/<site>/<machine>/state). */
 export const healthStatePayloadSchema = z.object({
   site: topicLevel,
@@ -88,6 +107,8 @@ export const healthStatePayloadSchema = z.object({
   /** Why the machine is in this state, for people (for `stream-mismatch`: which sensor does not fit, and why). */
   reason: z.string().min(1).optional(),
   modelVersion: z.string().optional(),
+  /** Shelved (no alerts until `until`), or null; absent from gateways before shelving existed. */
+  shelved: shelfSchema.nullable().optional(),
   /** When this payload was published. */
   time: utcTime,
 });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.js';
+import { alarmRateSchema } from './alarms.js';
 
 /** Every error answer: `{ error: <FL_ERR code>, message }`. */
 export const apiErrorSchema = z.object({
@@ -207,7 +208,23 @@ export const gatewayHealthSchema = z.looseObject({
   }),
   store: z.looseObject({ kind: z.enum(['sqlite', 'influx']) }),
   alerts: z.looseObject({}),
+  notify: z
+    .array(
+      z.looseObject({
+        kind: z.string(),
+        delivered: z.number().int(),
+        queued: z.number().int(),
+        failures: z.number().int(),
+        dropped: z.number().int(),
+        lastError: z.string().nullable(),
+      }),
+    )
+    .optional()
+    .describe(
+      'Webhook and e-mail notifiers (configured ones only): delivered, waiting in the outbox, failed attempts, dropped, the last error',
+    ),
   pipeline: z.looseObject({}).nullable().describe('Inference latency, queue depths, backend'),
+  alarmRate: alarmRateSchema.optional(),
   fleet: z.object({ machines: z.number().int() }).optional(),
   reload: z.object({
     at: z.string().optional(),

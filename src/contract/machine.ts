@@ -5,6 +5,7 @@
  * the schemas; the OpenAPI document (./openapi.ts) is generated from them.
  */
 import { z } from 'zod';
+import { shelfSchema } from './alert.js';
 import { DEFECT_LINES, isoClassSchema, isoZoneSchema, machineStateSchema } from './health.js';
 
 /** Where a diagnosis's shaft speed came from. */
@@ -298,6 +299,13 @@ export const machineViewSchema = z
       .optional()
       .describe('Ground truth of a simulated machine'),
     adaptation: adaptJobSchema.optional(),
+    /** Shelved or in maintenance: still diagnosed, no alerts until `until` (null: not shelved). */
+    shelved: shelfSchema
+      .nullable()
+      .optional()
+      .describe(
+        'Shelved or in maintenance (who, why, since, until): still diagnosed, but no alerts or notifications until it unshelves; null when not shelved',
+      ),
     /**
      * With `cluster.enabled`: whether this gateway owns (diagnoses) the machine
      * and which live gateway does (null: none known). For a machine another

@@ -6,6 +6,7 @@
  * fastify app registers is in it, and that real answers validate.
  */
 import { z } from 'zod';
+import { shelveBodySchema, shelveResultSchema, unshelveBodySchema } from './alarms.js';
 import { ackBodySchema, alertSchema } from './alert.js';
 import {
   adaptBodySchema,
@@ -132,6 +133,33 @@ export const ROUTES: readonly Route[] = [
     summary: 'Re-activate the previous model version of the machine',
     params: machineParam,
     responses: { 200: ok(rollbackResultSchema), 400: error('Nothing to roll back to') },
+  },
+  {
+    method: 'post',
+    path: '/api/machines/{id}/shelve',
+    summary:
+      'Shelve the machine (maintenance) for durationS or until a time, with who and why: it is still diagnosed and stored, but raises no alerts or notifications until it unshelves by itself. Recorded in the log and the store',
+    params: machineParam,
+    body: { schema: shelveBodySchema, required: true },
+    responses: {
+      200: ok(shelveResultSchema),
+      400: error(
+        'Bad body: no by or reason, both or neither of durationS and until, until past or over 30 days ahead',
+      ),
+      404: error('Unknown machine'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/machines/{id}/unshelve',
+    summary: 'End the machine’s shelving now (a machine not shelved answers shelved: null)',
+    params: machineParam,
+    body: { schema: unshelveBodySchema, required: true },
+    responses: {
+      200: ok(shelveResultSchema),
+      400: error('Bad body'),
+      404: error('Unknown machine'),
+    },
   },
   {
     method: 'get',

@@ -18,6 +18,7 @@ import { healthConfigSchema } from '../diagnose/health-config.js';
 import { FaultlineError } from '../errors.js';
 import { name, port, posInt, posNum, secret, withPasswordFile } from './config-fields.js';
 import { machineSchema } from './config-machine.js';
+import { notifySchema } from './config-notify.js';
 import { LOG_LEVELS } from './log.js';
 
 /** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -280,6 +281,8 @@ export const gatewayConfigSchema = z
     machines: z.array(machineSchema).min(1, { error: 'configure at least one machine' }),
     /** Alert policy: the health state machine's thresholds (src/diagnose/health.ts). */
     alerts: healthConfigSchema.prefault({}),
+    /** Webhook and e-mail notifications of alerts (./config-notify.ts). Default: none. */
+    notify: notifySchema,
     broker: brokerSchema,
     /** InfluxDB history; absent → embedded SQLite store. */
     influx: influxSchema.optional(),

@@ -4,6 +4,7 @@
  * Gateway class, so the gateway can start the API (passing itself) without
  * an import cycle. ./gateway.ts implements it.
  */
+import type { ShelveBody, ShelveResult } from '../contract/alarms.js';
 import type { Alert } from '../contract/alert.js';
 import type { HistoryAnswer } from '../contract/api.js';
 import type { AdaptJob, AdaptStrategy, MachineView } from '../contract/machine.js';
@@ -32,6 +33,14 @@ export interface GatewayApi {
   history(q: AggregateQuery): Promise<HistoryAnswer>;
   /** Acknowledges an alert from the API; rejects with FL_ERR_API_NOT_FOUND for an unknown id. */
   ackAlert(id: string, by: string, comment?: string): Promise<Alert>;
+  /**
+   * Shelves a machine (`POST /api/machines/:id/shelve`): still diagnosed, no
+   * alerts or notifications until it runs out. Rejects with
+   * FL_ERR_API_NOT_FOUND (unknown machine) or FL_ERR_API_REQUEST (bad until).
+   */
+  shelve(machine: string, body: ShelveBody): Promise<ShelveResult>;
+  /** Ends a machine's shelf now (`POST /api/machines/:id/unshelve`). */
+  unshelve(machine: string, by: string): Promise<ShelveResult>;
   /** `GET /api/gateway`. */
   health(): GatewayHealth;
   /** Starts collecting live signal and adapting the machine's model. */

@@ -7,6 +7,7 @@
  * Gateway class.
  */
 import type { MqttClient } from 'mqtt';
+import type { AlertNotifier } from '../alerts/notifier.js';
 import type { AlertOutbox } from '../alerts/outbox.js';
 import type { AlertPublisher } from '../alerts/publisher.js';
 import type { DiagnosisPipeline } from '../diagnose/pipeline.js';
@@ -19,6 +20,7 @@ import type { GatewayConfig } from './config.js';
 import type { GatewayLogger } from './log.js';
 import type { MachineTable } from './machine-table.js';
 import type { ModelRegistry } from './registry.js';
+import type { Shelving } from './shelving.js';
 import type { GatewayEvents } from './views.js';
 
 /** Emits one of the gateway's typed events (to the WebSocket clients and other listeners). */
@@ -39,7 +41,11 @@ export interface GatewayParts {
   publisher?: AlertPublisher;
   /** The publisher's on-disk journal (absent when it could not be opened). */
   alertOutbox?: AlertOutbox;
+  /** Webhook and e-mail notifiers (./notify.ts); empty when none is configured. */
+  notifiers?: AlertNotifier[];
   adaptation?: AdaptationManager;
+  /** Shelved machines (./shelving.ts): no alerts while shelved. */
+  shelving?: Shelving;
   sources: IngestSource[];
   fleet?: SimulatedFleet;
 }

@@ -24,6 +24,7 @@
 import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import type { ShelveBody, ShelveResult } from '../contract/alarms.js';
 import type { Alert } from '../contract/alert.js';
 import type { HistoryAnswer } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
@@ -39,6 +40,7 @@ import type { MqttLinkOptions } from '../ingest/mqtt-link.js';
 import { SimulatedFleet } from '../sim/fleet.js';
 import type { AggregateQuery, AlertQuery } from '../store/types.js';
 import type { AdaptationManager } from './adaptation.js';
+import { AlarmHandling } from './alarm-handling.js';
 import { type ApiServer, startApi } from './api.js';
 import { EmbeddedBroker, mqtt311Connect } from './broker.js';
 import { brokerAccounts } from './broker-auth.js';
@@ -52,6 +54,7 @@ import { rateLimited } from './log-limit.js';
 import { MachineTable, machineSpec } from './machine-table.js';
 import { gatewayHealth, machineView, machineViews, type ViewSources } from './machine-views.js';
 import { ModelControl } from './model-control.js';
+import { openNotifiers } from './notify.js';
 import { Outputs, openHistoryStore } from './outputs.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
 import { ensureStateDir, loadOrCreateToken } from './state.js';
@@ -92,6 +95,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
   private readonly outputs: Outputs;
   private readonly models: ModelControl;
   private readonly viewers: Viewers;
+  private readonly alarms: AlarmHandling;
   private ingest?: IngestRouter;
   private ownership?: ClusterOwnership;
   private api?: ApiServer;
@@ -119,6 +123,12 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     this.outputs = new Outputs(this.ctx);
     this.models = new ModelControl(this.ctx, o.configFile);
     this.viewers = new Viewers(this.ctx);
+    this.alarms = new AlarmHandling(this.ctx, {
+      queuePoints: (p) => this.outputs.queuePoints(p),
+      publishState: (rt) => this.outputs.publishState(rt),
+    });
+    this.on('alert', (a) => this.alarms.onAlert(a));
+    this.on('ack', (a) => this.alarms.onAck(a.id));
   }
 
   /**
@@ -160,8 +170,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     // 1. broker
     const link = await this.startBroker();
 
-    // 2. store
+    // 2. store, and the shelved machines (their audit goes to the store)
     await openHistoryStore(ctx);
+    await this.alarms.open();
 
     // 3. models
     await this.models.open();
@@ -187,6 +198,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
 
     // 5. alerts, and with them the cluster presence (the alert client carries the Last Will)
     await this.outputs.connectAlerts(link, this.brokerUrl);
+    await openNotifiers(ctx);
     if (c.cluster.enabled && parts.alertClient) {
       this.ownership = new ClusterOwnership(ctx, parts.alertClient);
     }
@@ -301,6 +313,16 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     return this.outputs.ackAlert(id, by, comment);
   }
 
+  /** Shelves a machine: diagnosed, but no alerts or notifications until it runs out. */
+  shelve(machine: string, body: ShelveBody): Promise<ShelveResult> {
+    return this.alarms.shelve(machine, body);
+  }
+
+  /** Ends a machine's shelf now. */
+  unshelve(machine: string, by: string): Promise<ShelveResult> {
+    return this.alarms.unshelve(machine, by);
+  }
+
   /** Gateway health for `GET /api/gateway`. */
   health(): GatewayHealth {
     return gatewayHealth(this.ctx, this.viewSources());
@@ -360,6 +382,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       unroutedBlocks: this.ingest?.unrouted ?? 0,
       notOwnedBlocks: this.ingest?.notOwned ?? 0,
       reload: this.models.lastReload,
+      alarmRate: this.alarms.alarmRate(),
       ...(this.api ? { stream: this.api.streamStats() } : {}),
     };
   }
@@ -391,7 +414,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       await publisher.close();
     });
     await step('alert outbox', () => parts.alertOutbox?.close());
+    for (const n of parts.notifiers ?? []) await step(`${n.kind} notifier`, () => n.close());
     if (!parts.publisher) await step('alert client', async () => parts.alertClient?.end(true));
+    await step('shelves', () => parts.shelving?.close());
     await step('store', () => parts.store?.close());
     await step('broker', () => parts.broker?.close());
   }

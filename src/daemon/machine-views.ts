@@ -25,6 +25,8 @@ export interface ViewSources {
   /** Blocks of machines another gateway owns. */
   notOwnedBlocks: number;
   reload: GatewayHealth['reload'];
+  /** Alarm-rate figures (./alarm-rates.ts). */
+  alarmRate?: GatewayHealth['alarmRate'];
   /** Counters of the `/api/stream` WebSocket, once the API listens. */
   stream?: GatewayHealth['stream'];
 }
@@ -138,6 +140,7 @@ export function machineView(
     ingest: { ...rt.ingest },
     ...(sim ? { simulated: { fault: sim.fault, condition: sim.condition, rpm: sim.rpm } } : {}),
     ...(job ? { adaptation: job } : {}),
+    shelved: ctx.parts.shelving?.get(id) ?? null,
     ...(cluster ? { cluster: { owned: rt.owned, owner: rt.owner } } : {}),
   };
 }
@@ -191,9 +194,11 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
       badAcks: 0,
       connected: false,
     },
+    ...(parts.notifiers?.length ? { notify: parts.notifiers.map((n) => n.stats()) } : {}),
     pipeline: parts.pipeline
       ? { ...(parts.pipeline.stats() as object), unroutedBlocks: v.unroutedBlocks }
       : null,
+    ...(v.alarmRate ? { alarmRate: v.alarmRate } : {}),
     ...(parts.fleet ? { fleet: { machines: parts.fleet.machines.length } } : {}),
     reload: { ...v.reload },
     ...(v.stream ? { stream: v.stream } : {}),

@@ -5,6 +5,7 @@
  *
  *   DiagnosisPipeline 'diagnosis' ─► probs + vibration points ─► HistoryStore
  *                     'health'    ─► Alert ─► AlertPublisher (MQTT) + HistoryStore
+ *                                 │         + notifiers (webhook, e-mail: ./notify.ts)
  *                                 └► retained state ─► AlertPublisher
  *   AlertPublisher 'ack' ─► HistoryStore.ack     API ack ─► HistoryStore.ack + MQTT ack topic
  */
@@ -88,6 +89,8 @@ const echoKey = (id: string, by: string, comment?: string) =>
 export class Outputs {
   private readonly ctx: GatewayContext;
   private pendingPoints: HistoryPoint[] = [];
+  /** Health changes of shelved machines that raised no alert. */
+  suppressed = 0;
   /** Acks published by the API (by content): their MQTT echo is not recorded twice. */
   private readonly apiAcks = new Set<string>();
   readonly acks: AckRecorder;
@@ -191,26 +194,16 @@ export class Outputs {
     rt.confidence = h.confidence;
     const d = rt.last;
     const sensor = d?.sensor ?? String(rt.config.sensors[0].id);
-    let alert: Alert | undefined;
-    try {
-      alert = alertFromChange(h, {
-        site: ctx.config.site,
-        sensor,
-        isoZone: (d?.isoZone ?? 'A') as IsoZone,
-        velocityRmsMmS: Math.max(0, finite(d?.velocityRmsMmS) ?? 0),
-        modelVersion: d?.modelVersion ?? rt.version?.id ?? 'unknown',
-        ...(evidenceOf(d) ? { evidence: evidenceOf(d) } : {}),
-      });
-      rt.alertId = alert.id;
-      ctx.parts.publisher?.publishAlert(alert);
-      void ctx.parts.store
-        ?.writeAlert(alert)
-        .catch((e: Error) => ctx.log.warn(`faultline gateway: alert not stored: ${e.message}`));
-      ctx.emit('alert', alert);
-    } catch (err) {
-      ctx.log.error(
-        `faultline gateway: alert for ${h.machine} not built: ${(err as Error).message}`,
+    const shelf = ctx.parts.shelving?.get(h.machine);
+    if (shelf) {
+      // shelved: diagnosed and stored, but nobody is called (no alert, no notification)
+      rt.alertId = undefined;
+      this.suppressed++;
+      ctx.log.debug(
+        `faultline gateway: ${h.machine} → ${h.to} raised no alert: shelved by ${shelf.by} until ${shelf.until}`,
       );
+    } else {
+      this.raiseAlert(h, rt, sensor);
     }
     this.queuePoints([
       healthPoint({ site: ctx.config.site, machine: h.machine, sensor }, h.t, {
@@ -221,6 +214,33 @@ export class Outputs {
     ]);
     this.publishState(rt);
     ctx.emit('health', h);
+  }
+
+  /** The alert of a health change: MQTT, notifiers, store and the `alert` event. */
+  private raiseAlert(h: HealthChange & { site: string }, rt: MachineRuntime, sensor: string): void {
+    const { ctx } = this;
+    const d = rt.last;
+    try {
+      const alert = alertFromChange(h, {
+        site: ctx.config.site,
+        sensor,
+        isoZone: (d?.isoZone ?? 'A') as IsoZone,
+        velocityRmsMmS: Math.max(0, finite(d?.velocityRmsMmS) ?? 0),
+        modelVersion: d?.modelVersion ?? rt.version?.id ?? 'unknown',
+        ...(evidenceOf(d) ? { evidence: evidenceOf(d) } : {}),
+      });
+      rt.alertId = alert.id;
+      ctx.parts.publisher?.publishAlert(alert);
+      for (const n of ctx.parts.notifiers ?? []) n.notify(alert);
+      void ctx.parts.store
+        ?.writeAlert(alert)
+        .catch((e: Error) => ctx.log.warn(`faultline gateway: alert not stored: ${e.message}`));
+      ctx.emit('alert', alert);
+    } catch (err) {
+      ctx.log.error(
+        `faultline gateway: alert for ${h.machine} not built: ${(err as Error).message}`,
+      );
+    }
   }
 
   /** Publishes the machine's retained state from the pipeline's health snapshot. */
@@ -235,6 +255,7 @@ export class Outputs {
         statePayload(ctx.config.site, status.health, Date.now(), {
           ...(rt.alertId ? { alertId: rt.alertId } : {}),
           ...(rt.version ? { modelVersion: rt.version.id } : {}),
+          shelved: ctx.parts.shelving?.get(rt.config.id) ?? null,
         }),
       );
     } catch (err) {

@@ -8,6 +8,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
+import {
+  shelveBodySchema as shelveBody,
+  unshelveBodySchema as unshelveBody,
+} from '../contract/alarms.js';
 import { ackBodySchema as ackBody } from '../contract/alert.js';
 import {
   adaptBodySchema as adaptBody,
@@ -147,6 +151,16 @@ export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
     const body = parse(promoteBody, req.body ?? {}, 'body field');
     const r = await gw.promote(req.params.id, body);
     return { ...r, audit: gw.registry?.audit(req.params.id).at(-1) };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/machines/:id/shelve', async (req) => {
+    const body = parse(shelveBody, req.body ?? {}, 'body field');
+    return gw.shelve(req.params.id, body);
+  });
+
+  app.post<{ Params: { id: string } }>('/api/machines/:id/unshelve', async (req) => {
+    const body = parse(unshelveBody, req.body ?? {}, 'body field');
+    return gw.unshelve(req.params.id, body.by);
   });
 
   app.post<{ Params: { id: string } }>('/api/machines/:id/rollback', async (req) => {

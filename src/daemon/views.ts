@@ -4,7 +4,9 @@
  * apart from ./gateway.ts so the API modules (./api.ts, ./routes.ts,
  * ./websocket.ts, through ./gateway-api.ts) need not import the gateway.
  */
+import type { NotifierStats } from '../alerts/notifier.js';
 import type { AlertPublisher } from '../alerts/publisher.js';
+import type { AlarmRate } from '../contract/alarms.js';
 import type { Alert } from '../contract/alert.js';
 import type { HealthChange } from '../contract/health.js';
 import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/machine.js';
@@ -36,7 +38,11 @@ export interface GatewayHealth {
   };
   store: { kind: 'sqlite' | 'influx' } & ReturnType<HistoryStore['stats']>;
   alerts: ReturnType<AlertPublisher['stats']>;
+  /** Webhook and e-mail notifiers (configured ones only): delivered, waiting, failures. */
+  notify?: NotifierStats[];
   pipeline: unknown;
+  /** Alarms per day (last 24 h, 7-day mean) and standing alarms, per machine and site (./alarm-rates.ts). */
+  alarmRate?: AlarmRate;
   fleet?: { machines: number };
   reload: { at?: string; ok?: boolean; error?: string };
   /** `/api/stream`: clients now, refused (client cap), dropped (slow, unresponsive), skipped diagnoses. */

@@ -24,6 +24,8 @@ export const MEASUREMENTS = {
   alerts: 'alerts',
   /** Acknowledgements (field `id` names the alert). */
   acks: 'alert_acks',
+  /** Operator actions on a machine (audit): tag `kind` (shelve, unshelve), fields by, reason, until. */
+  events: 'events',
 } as const;
 
 export type FieldValue = number | string | boolean;
@@ -214,6 +216,16 @@ export function healthPoint(
       confidence: h.confidence,
     },
   };
+}
+
+/** An operator action on a machine, for the audit trail (kind: shelve, unshelve…). */
+export function eventPoint(
+  w: Where,
+  time: number,
+  kind: string,
+  fields: Record<string, string>,
+): HistoryPoint {
+  return { measurement: MEASUREMENTS.events, time, tags: { ...tags(w), kind }, fields };
 }
 
 /** Class-probability point: one field per class name. */
