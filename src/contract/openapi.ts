@@ -206,7 +206,7 @@ export const ROUTES: readonly Route[] = [
     method: 'get',
     path: '/api/stream',
     summary:
-      'WebSocket of live events: {type, data} with type diagnosis | health | alert | ack | ingest | adaptation | hello | viewing. The client may send {"type":"view","machines":["<id>",…]}: while a machine is viewed, its diagnoses carry spectrogram (coarse, [freq, time], newFrames new at the end) and envelope ({freqHz, amplitude, df, binHz}, g)',
+      'WebSocket of live events: {type, data} with type diagnosis | health | alert | ack | ingest | adaptation | shelve | hello | viewing. The client may send {"type":"view","machines":["<id>",…]}: while a machine is viewed, its diagnoses carry spectrogram (coarse, [freq, time], newFrames new at the end) and envelope ({freqHz, amplitude, df, binHz}, g)',
     responses: { 101: { description: 'Switching protocols' } },
   },
 ];

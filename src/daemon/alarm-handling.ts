@@ -158,5 +158,10 @@ export class AlarmHandling {
     ]);
     const rt = ctx.machines.get(c.machine);
     if (rt?.owned) this.hooks.publishState(rt);
+    ctx.emit('shelve', {
+      machine: c.machine,
+      shelved: c.kind === 'shelve' ? c.shelf : null,
+      by: c.by,
+    });
   }
 }

@@ -7,7 +7,7 @@
 import type { NotifierStats } from '../alerts/notifier.js';
 import type { AlertPublisher } from '../alerts/publisher.js';
 import type { AlarmRate } from '../contract/alarms.js';
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Shelf } from '../contract/alert.js';
 import type { HealthChange } from '../contract/health.js';
 import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/machine.js';
 import type { IngestStats } from '../ingest/source.js';
@@ -65,5 +65,7 @@ export interface GatewayEvents {
   alert: [Alert];
   ack: [{ id: string; machine: string; by: string; comment?: string; via: 'mqtt' | 'api' }];
   adaptation: [AdaptJob];
+  /** A machine was shelved, unshelved or its shelf ran out (`by: 'expiry'`). */
+  shelve: [{ machine: string; shelved: Shelf | null; by: string }];
   ingest: [Record<string, MachineIngest>];
 }

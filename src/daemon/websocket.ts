@@ -8,6 +8,7 @@
  *   { type: 'ack',       data: { id, machine, by, comment?, via } }
  *   { type: 'ingest',    data: { <machine>: MachineIngest } }   every 2 s
  *   { type: 'adaptation', data: AdaptJob }
+ *   { type: 'shelve',    data: { machine, shelved: Shelf | null, by } }   shelved, unshelved, ran out
  *
  *   { type: 'viewing',   data: { machines: string[] } }   answer to a `view` message
  *
@@ -69,6 +70,7 @@ export function registerStream(
     ack: (a) => hub.broadcast('ack', a),
     ingest: (s) => hub.broadcast('ingest', s),
     adaptation: (j) => hub.broadcast('adaptation', j),
+    shelve: (s) => hub.broadcast('shelve', s),
   };
   for (const [k, fn] of Object.entries(handlers)) gw.on(k as keyof GatewayEvents, fn as never);
   app.addHook('onClose', async () => {
