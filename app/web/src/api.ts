@@ -114,6 +114,7 @@ export function normalizeStreamMessage(raw: unknown): StreamMessage {
   const inner = (m.data ?? m.payload ?? m.job ?? m) as Record<string, unknown>;
   if (tag === 'hello') return { type: 'hello', data: inner as never };
   if (tag === 'ack') return { type: 'ack', data: inner as never };
+  if (tag === 'shelve') return { type: 'shelve', data: inner as never };
   if (/diag/.test(tag)) return { type: 'diagnosis', data: inner as never };
   if (/health|state/.test(tag)) return { type: 'health', data: inner as never };
   if (/ingest|stat|gateway/.test(tag)) return { type: 'ingest', data: inner };

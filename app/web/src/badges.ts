@@ -1,7 +1,8 @@
 /** Small pieces shared by views: state badge, zone badge, freshness. */
 import { h } from './dom.js';
-import { ago, clock, utc } from './format.js';
+import { ago, clock, dateTime, utc } from './format.js';
 import { freshness, stateLook } from './health.js';
+import type { Shelf } from './types.js';
 
 /** A state badge: glyph + label, coloured, with the meaning as tooltip. */
 export function stateBadge(state: string | undefined): HTMLSpanElement {
@@ -11,6 +12,22 @@ export function stateBadge(state: string | undefined): HTMLSpanElement {
     { class: `badge ${look.cls}`, title: look.meaning, 'data-state': state ?? 'unknown' },
     h('span', { class: 'icon', 'aria-hidden': 'true' }, look.icon),
     ` ${look.label}`,
+  );
+}
+
+/** `‖ Shelved until 14:00` with who and why as tooltip; nothing when not shelved. */
+export function shelvedBadge(shelf: Shelf | null | undefined): HTMLSpanElement | string {
+  if (!shelf) return '';
+  const until = Date.parse(shelf.until);
+  return h(
+    'span',
+    {
+      class: 'badge shelved',
+      'data-shelved': 'true',
+      title: `Shelved by ${shelf.by}: ${shelf.reason}. No alerts or notifications until ${dateTime(until)} (${utc(until)}); still diagnosed.`,
+    },
+    h('span', { class: 'icon', 'aria-hidden': 'true' }, '‖'),
+    ` Shelved until ${until - Date.now() < 86_400_000 ? clock(until, false) : dateTime(until)}`,
   );
 }
 

@@ -220,6 +220,9 @@ async function boot(): Promise<void> {
       case 'adaptation':
         store.adaptation(m.data);
         break;
+      case 'shelve':
+        store.shelve(m.data);
+        break;
       default:
         break;
     }

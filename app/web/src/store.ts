@@ -12,6 +12,7 @@ import type {
   HealthState,
   MachineDiagnosis,
   MachineInfo,
+  Shelf,
   SpectrogramPayload,
 } from './types.js';
 
@@ -158,6 +159,14 @@ export class ConsoleStore extends EventTarget {
     m.changes.push(c);
     if (m.changes.length > 200) m.changes.shift();
     this.emitChange('machines', c.machine);
+  }
+
+  /** A machine shelved or unshelved (API answer or stream `shelve` event). */
+  shelve(s: { machine: string; shelved: Shelf | null }): void {
+    if (!s?.machine) return;
+    const m = this.#ensure(s.machine);
+    m.info = { ...m.info, shelved: s.shelved };
+    this.emitChange('machines', s.machine);
   }
 
   setAlerts(alerts: Alert[]): void {

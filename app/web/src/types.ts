@@ -81,6 +81,14 @@ export interface BearingGeometry {
 }
 
 /** A machine as `GET /api/machines` returns it (fields beyond id are best-effort). */
+/** A shelved machine's shelf: still diagnosed, no alerts until `until` (ISO 8601). */
+export interface Shelf {
+  by: string;
+  reason: string;
+  since: string;
+  until: string;
+}
+
 export interface MachineInfo {
   id: string;
   site?: string;
@@ -107,6 +115,8 @@ export interface MachineInfo {
     misfit?: { since?: string; blocks?: number; reason?: string };
   }[];
   simulated?: { fault?: string; condition?: string; rpm?: number };
+  /** Shelved (maintenance): no alerts until it runs out; null or absent when not. */
+  shelved?: Shelf | null;
   diagnosis?: MachineDiagnosis | null;
   evidence?: Evidence | null;
   modelVersion?: string;
@@ -185,4 +195,5 @@ export type StreamMessage =
       data: { id: string; machine?: string; by: string; comment?: string; time?: string };
     }
   | { type: 'hello'; data: { site?: string; gatewayId?: string; machines?: MachineInfo[] } }
+  | { type: 'shelve'; data: { machine: string; shelved: Shelf | null; by?: string } }
   | { type: 'other'; data: unknown };

@@ -4,7 +4,7 @@
  * velocity, data freshness and a velocity sparkline. Tiles are focusable;
  * Enter or a click opens the machine.
  */
-import { freshnessLabel, stateBadge, zoneBadge } from '../badges.js';
+import { freshnessLabel, shelvedBadge, stateBadge, zoneBadge } from '../badges.js';
 import { drawSparkline } from '../charts/sparkline.js';
 import type { ViewContext } from '../context.js';
 import { h, setText, type View } from '../dom.js';
@@ -127,6 +127,7 @@ export function fleetView(ctx: ViewContext): View {
     const why = m.state === 'stream-mismatch' ? m.reason : undefined;
     const key = [
       m.state,
+      m.info.shelved?.until,
       why,
       d?.t,
       d?.faultClass,
@@ -137,7 +138,7 @@ export function fleetView(ctx: ViewContext): View {
     if (key !== t.key) {
       t.key = key;
       t.el.className = `tile ${look.cls}`;
-      t.badge.replaceChildren(stateBadge(m.state));
+      t.badge.replaceChildren(stateBadge(m.state), ' ', shelvedBadge(m.info.shelved));
       // A machine whose stream never fitted has no diagnosis: its health summary's `normal` says nothing.
       const fc =
         d?.faultClass ??

@@ -6,7 +6,7 @@
  * Esc goes back to the fleet.
  */
 import type uPlot from 'uplot';
-import { freshnessLabel, stateBadge, zoneBadge } from '../badges.js';
+import { freshnessLabel, shelvedBadge, stateBadge, zoneBadge } from '../badges.js';
 import { envelopeChart, fitWidth, probabilityChart, velocityChart } from '../charts/plots.js';
 import { Waterfall } from '../charts/waterfall.js';
 import type { ViewContext } from '../context.js';
@@ -16,6 +16,7 @@ import { clock, dateTime, faultLabel, percent, timeZoneName, utc, withUnit } fro
 import { CLASS_ORDER, type MachineLive } from '../store.js';
 import type { Alert, EnvelopePayload, MachineInfo, SpectrogramPayload } from '../types.js';
 import { renderAlerts } from './alerts.js';
+import { renderShelveControl } from './shelve.js';
 
 const CHART_H = 190;
 
@@ -52,6 +53,7 @@ export function machineView(ctx: ViewContext, id: string): View {
   const title = h('h1', {}, id);
   const badge = h('span');
   const desc = h('p', { class: 'desc' });
+  const shelveHost = h('div', { class: 'shelve-host' });
   const facts = h('dl', { class: 'facts' });
   const wf = new Waterfall(240);
   const wfAxis = h('div', { class: 'wf-axis' });
@@ -83,6 +85,7 @@ export function machineView(ctx: ViewContext, id: string): View {
       back,
       h('div', { class: 'title', id: 'machine-title' }, title, badge),
       desc,
+      shelveHost,
     ),
     facts,
     h(
@@ -313,7 +316,8 @@ export function machineView(ctx: ViewContext, id: string): View {
       return;
     }
     ensureCharts(m.info);
-    badge.replaceChildren(stateBadge(m.state));
+    badge.replaceChildren(stateBadge(m.state), ' ', shelvedBadge(m.info.shelved));
+    renderShelveControl(ctx, shelveHost, id, m.info.shelved);
     setText(desc, m.info.description ?? '');
     renderFacts(m);
     if (!kind || kind === 'machine' || kind === 'machines') {
