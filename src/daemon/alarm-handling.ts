@@ -42,14 +42,14 @@ export class AlarmHandling {
   /**
    * Opens the shelves of `<stateDir>/shelved.json` into `ctx.parts.shelving`
    * (auditing those that ran out while the gateway was down) and loads the
-   * last 7 days of alarms from the store.
-   * @throws FaultlineError FL_ERR_CONFIG when the shelves' file cannot be read
+   * last 7 days of alarms from the store. Neither failing stops the gateway
+   * (an unreadable shelves' file unshelves every machine, logged).
    */
   async open(): Promise<void> {
     const { ctx } = this;
     const shelving = await Shelving.open({ file: path.join(ctx.stateDir, SHELVED_FILE) });
     if (shelving.problem) {
-      ctx.log.warn(`faultline gateway: shelved machines read from the backup: ${shelving.problem}`);
+      ctx.log.warn(`faultline gateway: shelved machines: ${shelving.problem}`);
     }
     ctx.parts.shelving = shelving;
     shelving.on('change', (c) => this.audit(c));

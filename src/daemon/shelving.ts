@@ -14,7 +14,6 @@ import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import { readWithBackup, writeFileAtomic } from '../atomic-file.js';
 import { type Shelf, shelfSchema } from '../contract/alert.js';
-import { FaultlineError } from '../errors.js';
 
 /** The shelves' file, in the state directory. */
 export const SHELVED_FILE = 'shelved.json';
@@ -67,7 +66,9 @@ export class Shelving extends EventEmitter<{ change: [ShelfChange] }> {
 
   /**
    * Reads the shelves a previous run left and starts their expiry timer.
-   * @throws FaultlineError FL_ERR_CONFIG when neither the file nor its backup can be read
+   * When neither the file nor its backup can be read, it starts with no
+   * shelf and says so in `problem`: machines alerting again is the safe
+   * side, and a gateway that refused to start would call nobody at all.
    */
   static async open(o: ShelvingOptions): Promise<Shelving> {
     const s = new Shelving(o);
@@ -75,13 +76,11 @@ export class Shelving extends EventEmitter<{ change: [ShelfChange] }> {
     try {
       read = await readWithBackup(o.file, (t) => fileSchema.parse(JSON.parse(t)));
     } catch (err) {
-      throw new FaultlineError(
-        'FL_ERR_CONFIG',
-        `shelved machines ${o.file}: ${(err as Error).message}; fix or remove the file (its machines then alert again)`,
-        { cause: err },
-      );
+      s.problem = `${o.file} and its backup cannot be read (${(err as Error).message.split('\n')[0]}); every machine starts unshelved`;
+      read = { from: 'none' };
     }
-    if (read.from === 'backup') s.problem = read.problem;
+    if (read.from === 'backup')
+      s.problem = `${read.problem}; the shelves were read from the backup`;
     if (read.from !== 'none') {
       const now = s.now();
       for (const [machine, shelf] of Object.entries(read.value.machines)) {

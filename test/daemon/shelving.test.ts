@@ -85,6 +85,18 @@ describe('Shelving', () => {
     assert.ok(again.problem, 'the problem is reported');
     assert.equal(again.get('m1')?.by, 'a', 'the backup holds the first shelf');
     await again.close();
+    // both torn: no shelf (machines alert again), said in `problem`, and the next change rewrites it
+    await writeFile(file, '{');
+    await writeFile(`${file}.bak`, '{');
+    const blank = await Shelving.open({ file });
+    assert.match(blank.problem ?? '', /every machine starts unshelved/);
+    assert.deepEqual(blank.all(), []);
+    await blank.shelve('m3', { by: 'c', reason: 'r', untilMs: Date.now() + 60_000 });
+    await blank.close();
+    const healed = await Shelving.open({ file });
+    assert.equal(healed.problem, undefined);
+    assert.equal(healed.get('m3')?.by, 'c');
+    await healed.close();
   });
 });
 
