@@ -36,7 +36,8 @@ export interface GatewayHealth {
   };
   store: { kind: 'sqlite' | 'influx' } & ReturnType<HistoryStore['stats']>;
   alerts: ReturnType<AlertPublisher['stats']>;
-  pipeline: unknown;
+  /** The pipeline's statistics (inference latency, queue depths, backend), or null before it runs. */
+  pipeline: object | null;
   fleet?: { machines: number };
   reload: { at?: string; ok?: boolean; error?: string };
   /** `/api/stream`: clients now, refused (client cap), dropped (slow, unresponsive), skipped diagnoses. */
