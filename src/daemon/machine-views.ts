@@ -187,6 +187,8 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
       queued: 0,
       dropped: 0,
       statesPublished: 0,
+      metricsPublished: 0,
+      metricsDropped: 0,
       acks: 0,
       badAcks: 0,
       connected: false,
