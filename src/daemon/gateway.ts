@@ -151,6 +151,11 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     return this.parts.registry;
   }
 
+  /** Where the Modbus TCP server listens (outputs.modbus); absent when off or before start. */
+  get modbusAddress(): { host: string; port: number } | undefined {
+    return this.plant.modbus?.address;
+  }
+
   /** Adaptation jobs; absent before start. */
   get adaptation(): AdaptationManager | undefined {
     return this.parts.adaptation;

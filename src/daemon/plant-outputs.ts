@@ -1,10 +1,12 @@
 /**
  * The plant outputs (issue #15), each off unless configured
  * (./config-outputs.ts): periodic metrics through the alert publisher's
- * client. The composition root (./gateway.ts) only starts and closes them;
- * every output reads machines through ./machine-reading.ts.
+ * client, the Modbus TCP server (src/plant/modbus-server.ts). The
+ * composition root (./gateway.ts) only starts and closes them; every output
+ * reads machines through ./machine-reading.ts.
  */
 import type { MachineMetrics } from '../contract/metrics.js';
+import { type ModbusSnapshot, PlantModbusServer } from '../plant/modbus-server.js';
 import type { GatewayContext } from './gateway-context.js';
 import { rateLimited } from './log-limit.js';
 import { machineReading } from './machine-reading.js';
@@ -12,6 +14,8 @@ import { machineReading } from './machine-reading.js';
 export class PlantOutputs {
   private readonly ctx: GatewayContext;
   private timers: NodeJS.Timeout[] = [];
+  /** The Modbus TCP server, when outputs.modbus is configured. */
+  modbus?: PlantModbusServer;
   private readonly warn: (m: string) => void;
 
   constructor(ctx: GatewayContext) {
@@ -28,8 +32,38 @@ export class PlantOutputs {
     return out;
   }
 
-  /** Starts the configured outputs; call after the alert publisher. */
+  /** Every configured machine as the Modbus map shows it (config order; not owned ones flagged). */
+  modbusSnapshot(nowMs = Date.now()): ModbusSnapshot {
+    const { ctx } = this;
+    const machines = [...ctx.machines.all()].map((rt) => ({
+      reading: machineReading(ctx.config.site, rt, nowMs, 0),
+      frames: rt.ingest.frames,
+      owned: rt.owned,
+    }));
+    return { brokerConnected: ctx.parts.alertClient?.connected ?? false, machines };
+  }
+
+  /**
+   * Starts the configured outputs; call after the alert publisher.
+   * @throws FaultlineError FL_ERR_CONFIG when the Modbus port cannot be listened on
+   */
   async start(): Promise<void> {
+    const mb = this.ctx.config.outputs.modbus;
+    if (mb) {
+      this.modbus = await PlantModbusServer.start({
+        host: mb.host,
+        port: mb.port,
+        unitId: mb.unitId,
+        snapshot: () => this.modbusSnapshot(),
+      });
+      // resets and half-open sockets are the clients' business: one line per cause per interval
+      this.modbus.on('socket-error', (e) =>
+        this.warn(`faultline gateway: modbus client: ${e.message}`),
+      );
+      this.ctx.log.info(
+        `faultline gateway: Modbus TCP on ${this.modbus.address.host}:${this.modbus.address.port}, unit ${mb.unitId} (docs/modbus.md)`,
+      );
+    }
     const metrics = this.ctx.config.outputs.metrics;
     if (metrics) {
       const t = setInterval(() => this.publishMetrics(metrics.intervalS), metrics.intervalS * 1000);
@@ -57,5 +91,7 @@ export class PlantOutputs {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.modbus?.close();
+    this.modbus = undefined;
   }
 }
