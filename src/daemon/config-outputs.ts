@@ -28,7 +28,7 @@ const sparkplugSchema = z.strictObject({
   groupId: name('Sparkplug group id').default('faultline'),
   /** Edge node id. Default: the gateway id. */
   edgeNodeId: name('Sparkplug edge node id').optional(),
-  /** DDATA period, s: each machine's values are sent this often (and on each state change). Default 10. */
+  /** How often machines are checked, s: a DDATA carries the metrics that changed since the last (report by exception). Default 10. */
   intervalS: z.number().min(1).max(3600).default(10),
 });
 

@@ -200,7 +200,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     }
 
     // 5b. plant outputs (metrics, Modbus, Sparkplug): they read the machine table
-    await this.plant.start();
+    await this.plant.start(link, this.brokerUrl);
 
     // 6. adaptation
     if (parts.registry) this.models.createAdaptation(parts.registry);

@@ -1,12 +1,17 @@
 /**
  * The plant outputs (issue #15), each off unless configured
  * (./config-outputs.ts): periodic metrics through the alert publisher's
- * client, the Modbus TCP server (src/plant/modbus-server.ts). The
+ * client, the Modbus TCP server (src/plant/modbus-server.ts), the Sparkplug B
+ * edge node on a client of its own (src/plant/sparkplug-node.ts). The
  * composition root (./gateway.ts) only starts and closes them; every output
  * reads machines through ./machine-reading.ts.
  */
+import mqtt from 'mqtt';
 import type { MachineMetrics } from '../contract/metrics.js';
+import { type MqttLinkOptions, mqttAuthOptions } from '../ingest/mqtt-link.js';
 import { type ModbusSnapshot, PlantModbusServer } from '../plant/modbus-server.js';
+import { SparkplugNode } from '../plant/sparkplug-node.js';
+import { mqtt311Connect } from './broker.js';
 import type { GatewayContext } from './gateway-context.js';
 import { rateLimited } from './log-limit.js';
 import { machineReading } from './machine-reading.js';
@@ -16,6 +21,8 @@ export class PlantOutputs {
   private timers: NodeJS.Timeout[] = [];
   /** The Modbus TCP server, when outputs.modbus is configured. */
   modbus?: PlantModbusServer;
+  /** The Sparkplug B edge node, when outputs.sparkplug is configured. */
+  sparkplug?: SparkplugNode;
   private readonly warn: (m: string) => void;
 
   constructor(ctx: GatewayContext) {
@@ -44,10 +51,12 @@ export class PlantOutputs {
   }
 
   /**
-   * Starts the configured outputs; call after the alert publisher.
+   * Starts the configured outputs; call after the alert publisher. `link`
+   * and `brokerUrl` are the broker the publisher uses (the Sparkplug node
+   * connects there with the same credentials and TLS files).
    * @throws FaultlineError FL_ERR_CONFIG when the Modbus port cannot be listened on
    */
-  async start(): Promise<void> {
+  async start(link: MqttLinkOptions, brokerUrl: string): Promise<void> {
     const mb = this.ctx.config.outputs.modbus;
     if (mb) {
       this.modbus = await PlantModbusServer.start({
@@ -62,6 +71,35 @@ export class PlantOutputs {
       );
       this.ctx.log.info(
         `faultline gateway: Modbus TCP on ${this.modbus.address.host}:${this.modbus.address.port}, unit ${mb.unitId} (docs/modbus.md)`,
+      );
+    }
+    const spb = this.ctx.config.outputs.sparkplug;
+    if (spb) {
+      const { ctx } = this;
+      const embedded = ctx.config.broker.embedded;
+      this.sparkplug = new SparkplugNode({
+        connect: (opts) =>
+          embedded ? mqtt311Connect(brokerUrl, opts) : mqtt.connect(brokerUrl, opts),
+        base: mqttAuthOptions(link),
+        groupId: spb.groupId,
+        edgeNodeId: spb.edgeNodeId ?? ctx.gatewayId,
+        site: ctx.config.site,
+        gatewayId: ctx.gatewayId,
+        intervalMs: spb.intervalS * 1000,
+        devices: () =>
+          [...ctx.machines.all()]
+            .filter((rt) => rt.owned)
+            .map((rt) => ({
+              reading: machineReading(ctx.config.site, rt, Date.now(), spb.intervalS),
+              frames: rt.ingest.frames,
+            })),
+      });
+      this.sparkplug.on('publish-error', (e) =>
+        this.warn(`faultline gateway: sparkplug publication failed: ${e.message}`),
+      );
+      this.sparkplug.start();
+      ctx.log.info(
+        `faultline gateway: Sparkplug B edge node spBv1.0/${spb.groupId}/+/${spb.edgeNodeId ?? ctx.gatewayId}`,
       );
     }
     const metrics = this.ctx.config.outputs.metrics;
@@ -91,6 +129,8 @@ export class PlantOutputs {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.sparkplug?.close();
+    this.sparkplug = undefined;
     await this.modbus?.close();
     this.modbus = undefined;
   }
