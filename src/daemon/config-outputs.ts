@@ -16,7 +16,7 @@ const metricsSchema = z.strictObject({
 const modbusSchema = z.strictObject({
   /** Listen address. Default 127.0.0.1 (use the plant network's address to serve PLCs). */
   host: z.string().min(1).default('127.0.0.1'),
-  /** TCP port (0: any free port). Default 502, the Modbus port (needs CAP_NET_BIND_SERVICE). */
+  /** TCP port (0: a free port, picked at start; tests). Default 502, the Modbus port (needs CAP_NET_BIND_SERVICE). */
   port: port().default(502),
   /** Unit identifier the server answers to (1–247); requests for another unit get no answer. Default 1. */
   unitId: z.int().min(1).max(247).default(1),

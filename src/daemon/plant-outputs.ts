@@ -12,6 +12,7 @@ import { type MqttLinkOptions, mqttAuthOptions } from '../ingest/mqtt-link.js';
 import { type ModbusSnapshot, PlantModbusServer } from '../plant/modbus-server.js';
 import { SparkplugNode } from '../plant/sparkplug-node.js';
 import { mqtt311Connect } from './broker.js';
+import { isLoopbackHost } from './config.js';
 import type { GatewayContext } from './gateway-context.js';
 import { rateLimited } from './log-limit.js';
 import { machineReading } from './machine-reading.js';
@@ -69,6 +70,12 @@ export class PlantOutputs {
       this.modbus.on('socket-error', (e) =>
         this.warn(`faultline gateway: modbus client: ${e.message}`),
       );
+      if (!isLoopbackHost(mb.host)) {
+        // Modbus has no authentication: the map is read-only, but anyone who reaches the port reads it
+        this.ctx.log.warn(
+          `faultline gateway: Modbus TCP on ${mb.host} answers anyone who reaches it (the protocol has no login); keep the port on the control network or behind a firewall`,
+        );
+      }
       this.ctx.log.info(
         `faultline gateway: Modbus TCP on ${this.modbus.address.host}:${this.modbus.address.port}, unit ${mb.unitId} (docs/modbus.md)`,
       );

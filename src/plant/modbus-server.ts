@@ -21,7 +21,7 @@
  * sockets cannot hold the server.
  */
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import ModbusRTU from 'modbus-serial';
 import type { MachineMetrics } from '../contract/metrics.js';
 import {
@@ -73,6 +73,18 @@ interface WithNetServer {
   _server?: net.Server;
 }
 
+/** A TCP port on `host` that was free a moment ago (the kernel's pick for port 0). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /** See the module comment. Create with {@link PlantModbusServer.start}. */
 export class PlantModbusServer extends EventEmitter<PlantModbusServerEvents> {
   private readonly server: ModbusRTU.ServerTCP;
@@ -105,6 +117,13 @@ export class PlantModbusServer extends EventEmitter<PlantModbusServerEvents> {
     if (!Number.isInteger(o.unitId) || o.unitId < 1 || o.unitId > 247)
       throw new TypeError(`unitId must be an integer 1–247, got ${o.unitId}`);
     let self: PlantModbusServer | undefined;
+    const refused = (e: Error | null): never => {
+      const err = e as NodeJS.ErrnoException | null;
+      throw new FaultlineError(
+        'FL_ERR_CONFIG',
+        `outputs.modbus: cannot listen on ${o.host}:${o.port} (${err?.code ?? err?.message}): choose another host/port${o.port < 1024 ? ' or give the gateway CAP_NET_BIND_SERVICE' : ''}`,
+      );
+    };
     const read = (addr: number, length: number): number[] => {
       if (!self) throw exception(0x04, 'starting');
       return self.read(addr, length);
@@ -112,6 +131,8 @@ export class PlantModbusServer extends EventEmitter<PlantModbusServerEvents> {
     const refuse = () => {
       throw exception(ILLEGAL_FUNCTION, 'the register map is read-only');
     };
+    // modbus-serial reads port 0 as "unset" and listens on 502: a free port is picked here instead
+    const port = o.port === 0 ? await freePort(o.host).catch((e: Error) => refused(e)) : o.port;
     const server = new ModbusRTU.ServerTCP(
       {
         getMultipleHoldingRegisters: (addr: number, length: number) => read(addr, length),
@@ -125,7 +146,7 @@ export class PlantModbusServer extends EventEmitter<PlantModbusServerEvents> {
         setRegister: refuse,
         setRegisterArray: refuse,
       },
-      { host: o.host, port: o.port, unitID: o.unitId },
+      { host: o.host, port, unitID: o.unitId },
     );
     const netServer = (server as unknown as WithNetServer)._server;
     if (!netServer) throw new TypeError('modbus-serial ServerTCP has no net server');
@@ -133,13 +154,11 @@ export class PlantModbusServer extends EventEmitter<PlantModbusServerEvents> {
     await new Promise<void>((resolve, reject) => {
       server.once('initialized', () => resolve());
       server.once('serverError', (e: Error | null) => {
-        const err = e as NodeJS.ErrnoException;
-        reject(
-          new FaultlineError(
-            'FL_ERR_CONFIG',
-            `outputs.modbus: cannot listen on ${o.host}:${o.port} (${err?.code ?? err?.message}): choose another host/port${o.port < 1024 ? ' or give the gateway CAP_NET_BIND_SERVICE' : ''}`,
-          ),
-        );
+        try {
+          refused(e);
+        } catch (err) {
+          reject(err);
+        }
       });
     });
     self = new PlantModbusServer(server, netServer, o.snapshot);
