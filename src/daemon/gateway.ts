@@ -368,6 +368,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       notOwnedBlocks: this.ingest?.notOwned ?? 0,
       reload: this.models.lastReload,
       ...(this.api ? { stream: this.api.streamStats() } : {}),
+      ...(this.plant.health() ? { outputs: this.plant.health() } : {}),
     };
   }
 

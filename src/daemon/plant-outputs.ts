@@ -16,6 +16,7 @@ import { isLoopbackHost } from './config.js';
 import type { GatewayContext } from './gateway-context.js';
 import { rateLimited } from './log-limit.js';
 import { machineReading } from './machine-reading.js';
+import type { GatewayHealth } from './views.js';
 
 export class PlantOutputs {
   private readonly ctx: GatewayContext;
@@ -130,6 +131,15 @@ export class PlantOutputs {
         this.warn(`faultline gateway: metrics of ${m.machine} not sent: ${(err as Error).message}`);
       }
     }
+  }
+
+  /** Counters of the outputs that are on, for `GET /api/gateway`; undefined when none is. */
+  health(): GatewayHealth['outputs'] {
+    if (!this.modbus && !this.sparkplug) return undefined;
+    return {
+      ...(this.modbus ? { modbus: { ...this.modbus.address, ...this.modbus.stats() } } : {}),
+      ...(this.sparkplug ? { sparkplug: this.sparkplug.stats() } : {}),
+    };
   }
 
   /** Stops every output. Idempotent. */

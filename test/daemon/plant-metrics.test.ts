@@ -133,5 +133,20 @@ test('a real subscriber receives ≥ 2 metrics per machine, each valid against t
   const fan = views.find((v) => v.id === 'fan-2');
   const fanLast = (got.get('fan-2') ?? []).at(-1);
   assert.equal(fanLast?.modelVersion, fan?.model?.version);
-  assert.ok((gw.health().alerts as { metricsPublished: number }).metricsPublished >= 4);
+  assert.ok(gw.health().alerts.metricsPublished >= 4);
+
+  // a dead broker: readings are dropped and counted, nothing crashes; once back they flow again
+  await broker.kill();
+  const dropped = gw.health().alerts.metricsDropped;
+  const until = Date.now() + 20_000;
+  while (gw.health().alerts.metricsDropped <= dropped && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.ok(gw.health().alerts.metricsDropped > dropped, 'dropped while the broker is away');
+  assert.ok((await fetch(`${gw.apiUrl}/api/healthz`)).status < 500, 'gateway alive');
+  await broker.restart();
+  const seen = (got.get('pump-1') ?? []).length;
+  const back = Date.now() + 60_000;
+  while ((got.get('pump-1') ?? []).length <= seen && Date.now() < back)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.ok((got.get('pump-1') ?? []).length > seen, 'metrics again after the broker came back');
 });

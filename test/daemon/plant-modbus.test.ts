@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import modbusSerial from 'modbus-serial';
+import { gatewayHealthSchema } from '../../src/contract/api.js';
 import type { MachineView } from '../../src/contract/machine.js';
 import {
   ALARM_BITS,
@@ -266,4 +267,11 @@ test('hostile client: garbage, truncated frames, other unit ids and huge lengths
   const c = await client();
   assert.equal((await c.readHoldingRegisters(0, 1)).data[0], MAP_VERSION, 'still serving');
   assert.ok((await fetch(`${gw.apiUrl}/api/healthz`)).status < 500, 'gateway alive');
+  // the counters show in GET /api/gateway
+  const res = await fetch(`${gw.apiUrl}/api/gateway`, {
+    headers: { authorization: `Bearer ${gw.token}` },
+  });
+  const health = gatewayHealthSchema.parse(await res.json());
+  assert.equal(health.outputs?.modbus?.port, port);
+  assert.ok(Number(health.outputs?.modbus?.exceptions) >= 2);
 });
