@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { get } from 'sparkplug-payload';
 import { machineStateSchema } from '../../src/contract/health.js';
 import { DEVICE_METRICS, NODE_METRICS } from '../../src/contract/sparkplug.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
@@ -151,4 +152,49 @@ test('NBIRTH, a DBIRTH per machine, then DDATA; new births after a broker restar
     num(metric(nd.payload, NODE_METRICS.bdSeq)?.value),
     num(metric(reborn.payload, NODE_METRICS.bdSeq)?.value),
   );
+});
+
+test('on the embedded broker (MQTT 3.1.1) too: NBIRTH and a DBIRTH per machine, before any window', {
+  timeout: 120_000,
+}, async () => {
+  const own = await mkdtemp(path.join(os.tmpdir(), 'fl-spb-emb-'));
+  const g = await Gateway.start({
+    config: parseConfig({
+      site: 'plant',
+      gatewayId: 'gw-emb',
+      stateDir: own,
+      model: await simModelDir(),
+      machines,
+      broker: { port: 0 },
+      http: { port: 0 },
+      pipeline: { workers: 1 },
+      outputs: { sparkplug: { groupId: 'emb', intervalS: 1 } },
+    }),
+    fleet: false,
+    log: quiet,
+  });
+  let o: SparkplugObserver | undefined;
+  try {
+    o = await observeSparkplug(g.brokerUrl, 'emb');
+    // the node may have been born before the observer subscribed: ask for a rebirth
+    await o.client.publishAsync(
+      'spBv1.0/emb/NCMD/gw-emb',
+      Buffer.from(
+        get('spBv1.0')?.encodePayload({
+          metrics: [{ name: NODE_METRICS.rebirth, type: 'Boolean', value: true }],
+        }) ?? [],
+      ),
+    );
+    await o.next((m) => m.type === 'NBIRTH');
+    for (const id of ids) {
+      const db = await o.next((m) => m.type === 'DBIRTH' && m.device === id, 10_000);
+      assert.equal(metric(db.payload, DEVICE_METRICS.state.name)?.value, 'starting');
+      assert.equal(metric(db.payload, DEVICE_METRICS.velocityRms.name)?.value, null);
+    }
+    assert.equal(g.health().outputs?.sparkplug?.connected, true);
+  } finally {
+    await o?.close();
+    await g.close();
+    await rm(own, { recursive: true, force: true });
+  }
 });
