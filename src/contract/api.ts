@@ -227,6 +227,15 @@ export const gatewayHealthSchema = z.looseObject({
     .describe(
       'The /api/stream WebSocket: clients now, refused at the client cap, dropped as slow or unresponsive',
     ),
+  outputs: z
+    .object({
+      modbus: z
+        .looseObject({ host: z.string(), port: z.number().int(), clients: z.number().int() })
+        .optional(),
+      sparkplug: z.looseObject({ connected: z.boolean(), bdSeq: z.number().int() }).optional(),
+    })
+    .optional()
+    .describe('Plant protocols that are on (outputs.modbus, outputs.sparkplug): their counters'),
   cluster: z
     .looseObject({
       live: z.array(z.string()),

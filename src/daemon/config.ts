@@ -18,6 +18,7 @@ import { healthConfigSchema } from '../diagnose/health-config.js';
 import { FaultlineError } from '../errors.js';
 import { name, port, posInt, posNum, secret, withPasswordFile } from './config-fields.js';
 import { machineSchema } from './config-machine.js';
+import { outputsSchema } from './config-outputs.js';
 import { LOG_LEVELS } from './log.js';
 
 /** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -289,6 +290,8 @@ export const gatewayConfigSchema = z
     fleet: fleetSchema,
     adaptation: adaptationSchema,
     cluster: clusterSchema,
+    /** Plant protocols (periodic metrics, Modbus TCP, Sparkplug B), each off unless configured. */
+    outputs: outputsSchema,
     log: logSchema,
   })
   .superRefine((c, ctx) => {

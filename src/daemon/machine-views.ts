@@ -25,6 +25,8 @@ export interface ViewSources {
   /** Blocks of machines another gateway owns. */
   notOwnedBlocks: number;
   reload: GatewayHealth['reload'];
+  /** Counters of the plant protocols that are on. */
+  outputs?: GatewayHealth['outputs'];
   /** Counters of the `/api/stream` WebSocket, once the API listens. */
   stream?: GatewayHealth['stream'];
 }
@@ -187,6 +189,8 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
       queued: 0,
       dropped: 0,
       statesPublished: 0,
+      metricsPublished: 0,
+      metricsDropped: 0,
       acks: 0,
       badAcks: 0,
       connected: false,
@@ -197,6 +201,7 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
     ...(parts.fleet ? { fleet: { machines: parts.fleet.machines.length } } : {}),
     reload: { ...v.reload },
     ...(v.stream ? { stream: v.stream } : {}),
+    ...(v.outputs ? { outputs: v.outputs } : {}),
     ...(v.ownership ? { cluster: v.ownership.health(v.notOwnedBlocks) } : {}),
   };
 }

@@ -42,6 +42,17 @@ export interface GatewayHealth {
   reload: { at?: string; ok?: boolean; error?: string };
   /** `/api/stream`: clients now, refused (client cap), dropped (slow, unresponsive), skipped diagnoses. */
   stream?: StreamStats;
+  /** Plant protocols that are on: the Modbus server's and the Sparkplug node's counters. */
+  outputs?: {
+    modbus?: { host: string; port: number; reads: number; exceptions: number; clients: number };
+    sparkplug?: {
+      connected: boolean;
+      bdSeq: number;
+      births: number;
+      data: number;
+      deaths: number;
+    };
+  };
   /** With `cluster.enabled`: the live gateways of the site and the machines this one owns. */
   cluster?: {
     live: string[];
