@@ -11,12 +11,12 @@
  * - `Sum`, `Mean` over the leading axes: upstream transposes first; ours is a column sum (batch norm).
  */
 import * as tf from '../tf.js';
-import { batchMatMulWasm } from './batch_mat_mul.js';
-import { conv2DBackpropFilterWasm } from './conv2d_backprop_filter.js';
-import { conv2DBackpropInputWasm } from './conv2d_backprop_input.js';
-import { captureWasmKernel } from './kernel_scope.js';
-import { maxPoolGradWasm } from './max_pool_grad.js';
-import { meanWasm, sumWasm } from './reduce_leading.js';
+import { batchMatMulWasm } from './batch-mat-mul.js';
+import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInputWasm } from './conv2d-backprop-input.js';
+import { captureWasmKernel } from './kernel-scope.js';
+import { maxPoolGradWasm } from './max-pool-grad.js';
+import { meanWasm, sumWasm } from './reduce-leading.js';
 import { tileWasm } from './tile.js';
 
 /** The kernels {@link registerWasmGradKernels} installs, by tfjs kernel name. */

@@ -9,7 +9,7 @@
  * so the cost is a few passes of memory traffic (~2 ms).
  */
 import * as tf from '../tf.js';
-import type { KernelArgs, WasmBackend } from './kernel_scope.js';
+import type { KernelArgs, WasmBackend } from './kernel-scope.js';
 
 /** Innermost blocks at most this long are written with a plain loop (fewer native calls). */
 const SMALL_RUN = 64;

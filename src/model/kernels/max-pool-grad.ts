@@ -10,7 +10,7 @@
  * Overlapping windows (stride < size) accumulate, as they must.
  */
 import * as tf from '../tf.js';
-import type { KernelArgs, WasmBackend } from './kernel_scope.js';
+import type { KernelArgs, WasmBackend } from './kernel-scope.js';
 
 interface MaxPoolGradAttrs {
   filterSize: [number, number] | number;

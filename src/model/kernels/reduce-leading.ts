@@ -11,7 +11,7 @@
  * Anything else (other axes, int32, bool) goes to the stock kernel.
  */
 import * as tf from '../tf.js';
-import { type KernelArgs, type WasmBackend, wasmKernelFunc } from './kernel_scope.js';
+import { type KernelArgs, type WasmBackend, wasmKernelFunc } from './kernel-scope.js';
 
 interface ReduceAttrs {
   axis: number | number[];

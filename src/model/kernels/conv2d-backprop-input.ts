@@ -26,7 +26,7 @@ import {
   KernelScope,
   nhwcConvInfo,
   type WasmBackend,
-} from './kernel_scope.js';
+} from './kernel-scope.js';
 
 /** Below this many input channels (or with any stride > 1) the column form wins. */
 const COL2IM_MAX_CHANNELS = 8;

@@ -30,7 +30,7 @@ import {
   KernelScope,
   nhwcConvInfo,
   type WasmBackend,
-} from './kernel_scope.js';
+} from './kernel-scope.js';
 
 /** Below this many input channels (or with any stride > 1) the column form wins. */
 const IM2COL_MAX_CHANNELS = 8;
