@@ -164,3 +164,15 @@ test('file and folder names under src/, app/, test/, bench/, scripts/ are kebab-
   });
   assert.deepEqual(bad, [], 'rename these in kebab-case (lowercase, digits, hyphens, dots)');
 });
+
+test('src/model/kernels/impl/ imports only its own files (pure loops over typed arrays, no tfjs)', () => {
+  const dir = 'src/model/kernels/impl';
+  const files = readdirSync(path.join(repoRoot, dir)).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length >= 4, `read ${files.length} files`);
+  const bad = files.flatMap((f) =>
+    importSpecifiers(readFileSync(path.join(repoRoot, dir, f), 'utf8'))
+      .filter(({ specifier }) => !/^\.\/[^/]+\.js$/.test(specifier))
+      .map(({ specifier }) => `  ${dir}/${f} → ${specifier}`),
+  );
+  assert.deepEqual(bad, [], `the kernels' pure cores take plain typed arrays:\n${bad.join('\n')}`);
+});

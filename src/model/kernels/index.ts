@@ -9,6 +9,11 @@
  * - `Tile`: upstream computes an index per element; ours copies blocks (batch-norm gradient).
  * - `BatchMatMul`: upstream's transposed cases are a scalar loop; ours transposes first.
  * - `Sum`, `Mean` over the leading axes: upstream transposes first; ours is a column sum (batch norm).
+ *
+ * Their loops over the heap are pure functions in ./impl/ (like tfjs-backend-cpu's
+ * `*Impl` functions): typed arrays and a plain geometry in, a caller-given output
+ * written, tested with no backend at all (test/model/kernel-impl.test.ts). The
+ * files here are the tfjs plumbing around them (BatchMatMul has no loop of its own).
  */
 import * as tf from '../tf.js';
 import { batchMatMulWasm } from './batch-mat-mul.js';
