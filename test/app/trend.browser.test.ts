@@ -197,7 +197,22 @@ describe('trend view and condition report in Chromium over a week of history', {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('from the machine view to its trend: the week from the hourly rollup, with the alert marked', async () => {
+  test('from the machine view to its trend: the week from the hourly rollup, alert and model change marked', async () => {
+    // a hand promotion (of the active version: recorded all the same) is the model change to mark
+    const auth = { authorization: `Bearer ${gw.token}` };
+    const models = (await (await fetch(`${gw.apiUrl}/api/models`, { headers: auth })).json()) as {
+      active: Record<string, string>;
+    };
+    const promoted = await fetch(`${gw.apiUrl}/api/machines/pump-1/promote`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: models.active['pump-1'],
+        by: 'Bob Engineer',
+        reason: 'bearing replaced',
+      }),
+    });
+    assert.equal(promoted.status, 200, await promoted.text());
     await page.goto(`${gw.apiUrl}/?token=${encodeURIComponent(gw.token)}#/machine/pump-1`);
     await page.click('.view.machine a.trend-link');
     await page.waitForSelector('.view.trend');
@@ -223,6 +238,12 @@ describe('trend view and condition report in Chromium over a week of history', {
       /warning → alarm, outer — outer-race line.*acknowledged by Ann Operator/,
     );
     assert.equal(await marks[0].isVisible(), true);
+    const model = await page.$$('.time-mark[data-kind="model"]');
+    assert.equal(model.length, 3);
+    assert.match(
+      (await model[0].getAttribute('title')) ?? '',
+      /promoted by Bob Engineer.*: bearing replaced/,
+    );
     // the chart drew the week: the mean line's last value is in the legend when hovered
     const over = await page.$('.trend-panel[data-group="velocity_rms"] .u-over');
     const box = await over?.boundingBox();
