@@ -121,7 +121,7 @@ export function reportView(ctx: ViewContext, id: string): View {
     h(
       'section',
       { class: 'report-section' },
-      h('h2', {}, 'Alerts and acknowledgements'),
+      h('h2', {}, 'Alerts and acknowledgements, last 7 days'),
       alertsHost,
     ),
   );
@@ -183,7 +183,7 @@ export function reportView(ctx: ViewContext, id: string): View {
         ...BASE_MEASURES.filter((m) => ['velocity_rms', 'kurtosis'].includes(m.id)),
         ...probMeasures(modelClasses(info)),
       ];
-      const [answer, extra, alerts] = await Promise.all([
+      const [answer, extra] = await Promise.all([
         ctx.api.get<HistoryAnswer>(
           historyPath(
             id,
@@ -192,7 +192,6 @@ export function reportView(ctx: ViewContext, id: string): View {
           ),
         ),
         machineContext(ctx, id, w),
-        ctx.api.get<Alert[]>(`/api/alerts?machine=${encodeURIComponent(id)}&limit=100`),
       ]);
       const marks = timeMarkers(extra.alerts, extra.audit, w);
       charts?.dispose();
@@ -204,7 +203,7 @@ export function reportView(ctx: ViewContext, id: string): View {
         window: w,
         markers: () => marks,
       });
-      alertsHost.replaceChildren(alertTable(Array.isArray(alerts) ? alerts : []));
+      alertsHost.replaceChildren(alertTable(extra.alerts));
       renderState();
       renderEvidence();
       el.dataset.state = 'ready';
