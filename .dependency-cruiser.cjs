@@ -10,7 +10,7 @@
  *   data, ingest, report                     recordings, the wire, print-outs
  *   model                                    tfjs backend, CNN, training, adaptation
  *   diagnose, sim                            the live pipeline; the simulator and its model
- *   alerts, eval                             alert messages; offline evaluation
+ *   alerts, eval, plant                      alert messages; offline evaluation; plant protocols (Modbus, Sparkplug)
  *   store                                    InfluxDB / SQLite
  *   daemon                                   the gateway (composes the stages)
  *   cli                                      the commands
@@ -26,7 +26,7 @@ const STAGES = [
   ['data', 'ingest', 'report'],
   ['model'],
   ['diagnose', 'sim'],
-  ['alerts', 'eval'],
+  ['alerts', 'eval', 'plant'],
   ['store'],
   ['daemon'],
   ['cli'],

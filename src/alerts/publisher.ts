@@ -16,6 +16,11 @@
  * drops sits in MQTT.js's outgoing store and MQTT.js resends it on reconnect.
  * Delivery is therefore at-least-once: receivers dedup on `Alert.id`.
  *
+ * Periodic metrics (`publishMetrics`) are the exception: QoS 0, not queued.
+ * A reading taken while offline is dropped and counted: the next one, a few
+ * seconds later, supersedes it, and a backlog of stale readings replayed on
+ * reconnect would only mislead a trend.
+ *
  * With an `outbox` (./outbox.ts) every queued alert is also journalled on
  * disk until its PUBACK (or its drop by the bound), and the alerts a previous
  * process left there are queued first: an alert raised during a broker outage
@@ -32,11 +37,13 @@ import {
   healthStatePayloadSchema,
   topicLevel,
 } from '../contract/alert.js';
+import { type MachineMetrics, machineMetricsSchema } from '../contract/metrics.js';
 import {
   ackFilter,
   alertTopic,
   gatewayStatusTopic,
   machineOfAckTopic,
+  metricsTopic,
   stateTopic,
 } from '../contract/topics.js';
 import type { AlertOutbox } from './outbox.js';
@@ -95,6 +102,10 @@ export interface AlertPublisherStats {
   /** Alerts dropped by the queue bound. */
   dropped: number;
   statesPublished: number;
+  /** Periodic readings handed to the client (QoS 0: no acknowledgement). */
+  metricsPublished: number;
+  /** Periodic readings dropped because the client was offline. */
+  metricsDropped: number;
   acks: number;
   badAcks: number;
   connected: boolean;
@@ -183,6 +194,8 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     published: 0,
     dropped: 0,
     statesPublished: 0,
+    metricsPublished: 0,
+    metricsDropped: 0,
     acks: 0,
     badAcks: 0,
   };
@@ -254,6 +267,25 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
     this.states.delete(s.machine); // re-insert: keeps publication order by recency
     this.states.set(s.machine, s);
     void this.pump();
+  }
+
+  /**
+   * Publishes a periodic reading at QoS 0, not retained, when connected;
+   * otherwise drops and counts it (see the module comment).
+   * @returns true when handed to the client
+   * @throws FaultlineError FL_ERR_ALERT_SCHEMA when the reading is invalid
+   */
+  publishMetrics(metrics: MachineMetrics): boolean {
+    const m = parseWith(machineMetricsSchema, metrics, 'machine metrics');
+    if (this.closed || !this.client.connected) {
+      this.counts.metricsDropped++;
+      return false;
+    }
+    this.client
+      .publishAsync(metricsTopic(m.site, m.machine), JSON.stringify(m), { qos: 0, retain: false })
+      .catch((e: Error) => this.emit('publish-error', e));
+    this.counts.metricsPublished++;
+    return true;
   }
 
   stats(): AlertPublisherStats {

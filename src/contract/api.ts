@@ -1,8 +1,9 @@
 /**
  * The request and response shapes of the gateway's HTTP API that are not a
- * machine or an alert: request bodies and query strings (validated with these
- * schemas by src/daemon/routes.ts), errors, promotions, and the route table
- * the OpenAPI document is generated from (./openapi.ts).
+ * machine or an alert: request bodies and query strings (fastify validates
+ * requests with these schemas, through the route table ./routes.ts and
+ * src/daemon/type-provider.ts), errors, promotions, and the answers the
+ * OpenAPI document (./openapi.ts) describes.
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors.js';
@@ -243,6 +244,15 @@ export const gatewayHealthSchema = z.looseObject({
     .describe(
       'The /api/stream WebSocket: clients now, refused at the client cap, dropped as slow or unresponsive',
     ),
+  outputs: z
+    .object({
+      modbus: z
+        .looseObject({ host: z.string(), port: z.number().int(), clients: z.number().int() })
+        .optional(),
+      sparkplug: z.looseObject({ connected: z.boolean(), bdSeq: z.number().int() }).optional(),
+    })
+    .optional()
+    .describe('Plant protocols that are on (outputs.modbus, outputs.sparkplug): their counters'),
   cluster: z
     .looseObject({
       live: z.array(z.string()),

@@ -4,10 +4,12 @@
  *   faultline/<site>/<machine>/<sensor>/raw    one raw frame, sensor → gateway, QoS 0/1
  *   faultline/<site>/<machine>/alert           Alert JSON, QoS 1, not retained
  *   faultline/<site>/<machine>/state           HealthStatePayload JSON, QoS 1, retained
+ *   faultline/<site>/<machine>/metrics         MachineMetrics JSON every outputs.metrics.intervalS,
+ *                                               QoS 0, not retained (./metrics.ts)
  *   faultline/<site>/<machine>/alert/ack       AlertAck JSON from operators, QoS 1
  *   faultline/<site>/gateway/<id>/status       GatewayStatus JSON, QoS 1, retained (+ Last Will)
  *
- * (payload schemas in ./alert.ts). `gateway` is therefore a reserved machine
+ * (payload schemas in ./alert.ts and ./metrics.ts). `gateway` is therefore a reserved machine
  * name. Subscriptions may use `+` for any level (`faultline/plant1/+/+/raw`)
  * and an MQTT 5 shared subscription prefix (`$share/<group>/faultline/…`) to
  * spread one site over several gateways.
@@ -112,6 +114,10 @@ export const alertTopic = (site: string, machine: string): string =>
 
 export const stateTopic = (site: string, machine: string): string =>
   `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/state`;
+
+/** Periodic reading of a machine (./metrics.ts); the state topic changes only on transitions. */
+export const metricsTopic = (site: string, machine: string): string =>
+  `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/metrics`;
 
 export const ackTopic = (site: string, machine: string): string =>
   `${TOPIC_ROOT}/${level('site', site)}/${level('machine', machine)}/alert/ack`;

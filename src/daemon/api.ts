@@ -248,7 +248,6 @@ async function build(
     if (p.via === 'query' && !url.startsWith('/api/')) setCookie(reply, p.token as string);
   });
 
-  app.get('/healthz', async () => ({ ok: true }));
   registerRoutes(app, gw);
   const hub = registerStream(app, gw, { ...STREAM_DEFAULTS, ...o.stream });
 

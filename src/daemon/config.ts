@@ -19,6 +19,7 @@ import { FaultlineError } from '../errors.js';
 import { name, port, posInt, posNum, secret, withPasswordFile } from './config-fields.js';
 import { machineSchema } from './config-machine.js';
 import { notifySchema } from './config-notify.js';
+import { outputsSchema } from './config-outputs.js';
 import { LOG_LEVELS } from './log.js';
 
 /** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
@@ -292,6 +293,8 @@ export const gatewayConfigSchema = z
     fleet: fleetSchema,
     adaptation: adaptationSchema,
     cluster: clusterSchema,
+    /** Plant protocols (periodic metrics, Modbus TCP, Sparkplug B), each off unless configured. */
+    outputs: outputsSchema,
     log: logSchema,
   })
   .superRefine((c, ctx) => {

@@ -18,7 +18,7 @@
  *   machine views (./machine-views.ts), Viewers (./viewers.ts): what the API shows
  *
  * Start order: state dir → broker → store → registry/models → pipeline →
- * alerts → adaptation → ingest → API → fleet; close in reverse. A failure
+ * alerts → plant outputs → adaptation → ingest → API → fleet; close in reverse. A failure
  * half-way closes what was started and rejects with the FaultlineError.
  */
 import { EventEmitter } from 'node:events';
@@ -56,6 +56,7 @@ import { gatewayHealth, machineView, machineViews, type ViewSources } from './ma
 import { ModelControl } from './model-control.js';
 import { openNotifiers } from './notify.js';
 import { Outputs, openHistoryStore } from './outputs.js';
+import { PlantOutputs } from './plant-outputs.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
 import { ensureStateDir, loadOrCreateToken } from './state.js';
 import { Viewers } from './viewers.js';
@@ -93,6 +94,8 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
   private readonly ctx: GatewayContext;
   private readonly parts: GatewayParts = { storeKind: 'sqlite', sources: [] };
   private readonly outputs: Outputs;
+  /** Metrics, Modbus, Sparkplug (./plant-outputs.ts), each off unless configured. */
+  private readonly plant: PlantOutputs;
   private readonly models: ModelControl;
   private readonly viewers: Viewers;
   private readonly alarms: AlarmHandling;
@@ -121,6 +124,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       closing: false,
     };
     this.outputs = new Outputs(this.ctx);
+    this.plant = new PlantOutputs(this.ctx);
     this.models = new ModelControl(this.ctx, o.configFile);
     this.viewers = new Viewers(this.ctx);
     this.alarms = new AlarmHandling(this.ctx, {
@@ -156,6 +160,11 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
   /** Model versions, the active one per machine and the audit; absent before start. */
   get registry(): ModelRegistry | undefined {
     return this.parts.registry;
+  }
+
+  /** Where the Modbus TCP server listens (outputs.modbus); absent when off or before start. */
+  get modbusAddress(): { host: string; port: number } | undefined {
+    return this.plant.modbus?.address;
   }
 
   /** Adaptation jobs; absent before start. */
@@ -202,6 +211,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     if (c.cluster.enabled && parts.alertClient) {
       this.ownership = new ClusterOwnership(ctx, parts.alertClient);
     }
+
+    // 5b. plant outputs (metrics, Modbus, Sparkplug): they read the machine table
+    await this.plant.start(link, this.brokerUrl);
 
     // 6. adaptation
     if (parts.registry) this.models.createAdaptation(parts.registry);
@@ -384,6 +396,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       reload: this.models.lastReload,
       alarmRate: this.alarms.alarmRate(),
       ...(this.api ? { stream: this.api.streamStats() } : {}),
+      ...(this.plant.health() ? { outputs: this.plant.health() } : {}),
     };
   }
 
@@ -406,6 +419,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     await step('adaptation', () => parts.adaptation?.close());
     for (const s of parts.sources) await step('ingest', () => s.close());
     await step('pipeline', async () => parts.pipeline?.close());
+    await step('plant outputs', () => this.plant.close());
     await step('points', () => this.outputs.flushPoints());
     await step('alerts', async () => {
       const { publisher } = parts;

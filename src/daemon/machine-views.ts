@@ -27,6 +27,8 @@ export interface ViewSources {
   reload: GatewayHealth['reload'];
   /** Alarm-rate figures (./alarm-rates.ts). */
   alarmRate?: GatewayHealth['alarmRate'];
+  /** Counters of the plant protocols that are on. */
+  outputs?: GatewayHealth['outputs'];
   /** Counters of the `/api/stream` WebSocket, once the API listens. */
   stream?: GatewayHealth['stream'];
 }
@@ -190,6 +192,8 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
       queued: 0,
       dropped: 0,
       statesPublished: 0,
+      metricsPublished: 0,
+      metricsDropped: 0,
       acks: 0,
       badAcks: 0,
       connected: false,
@@ -202,6 +206,7 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
     ...(parts.fleet ? { fleet: { machines: parts.fleet.machines.length } } : {}),
     reload: { ...v.reload },
     ...(v.stream ? { stream: v.stream } : {}),
+    ...(v.outputs ? { outputs: v.outputs } : {}),
     ...(v.ownership ? { cluster: v.ownership.health(v.notOwnedBlocks) } : {}),
   };
 }

@@ -244,6 +244,8 @@ export function changedNeedingRestart(a: GatewayConfig, b: GatewayConfig): strin
     'pipeline',
     'fleet',
     'cluster',
+    // the Modbus listener and the Sparkplug client are opened once, at start
+    'outputs',
     // the logger and fastify's child of it are made once, at start
     'log',
   ] as const;

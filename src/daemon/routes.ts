@@ -1,39 +1,33 @@
 /**
- * The REST routes of the dashboard API (auth is a hook in ./api.ts). Bodies
- * and query strings are validated with the contract's zod schemas
- * (src/contract/api.ts), which also generate the OpenAPI document; errors are JSON
- * `{ error: <FL_ERR code>, message }` with the status ./http-errors.ts maps
- * the code to: 400 (bad request), 404 (unknown machine/alert/job) or 409
- * (conflicting work, e.g. an adaptation running).
+ * The REST routes of the dashboard API (auth is a hook in ./api.ts; the
+ * `/api/stream` WebSocket is ./websocket.ts). Each route's method, path and
+ * schemas come from the contract's table (src/contract/routes.ts), the one
+ * the OpenAPI document is generated from; fastify validates params, query
+ * and body with those zod schemas (./type-provider.ts) and the handlers are
+ * typed from them. Errors are JSON `{ error: <FL_ERR code>, message }` with
+ * the status ./http-errors.ts maps the code to: 400 (bad request), 404
+ * (unknown machine/alert/job) or 409 (conflicting work, e.g. an adaptation
+ * running).
  */
-import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
-import {
-  shelveBodySchema as shelveBody,
-  unshelveBodySchema as unshelveBody,
-} from '../contract/alarms.js';
-import { ackBodySchema as ackBody } from '../contract/alert.js';
-import {
-  adaptBodySchema as adaptBody,
-  alertsQuerySchema as alertsQuery,
-  historyQuerySchema as historyQuery,
-  promoteBodySchema as promoteBody,
-} from '../contract/api.js';
+import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import { openApiDocument } from '../contract/openapi.js';
+import { API } from '../contract/routes.js';
 import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { GatewayApi } from './gateway-api.js';
-import { historyQuery as storeHistoryQuery } from './history-params.js';
+import { historyQuery } from './history-params.js';
 import { sendError } from './http-errors.js';
+import {
+  jsonSerializerCompiler,
+  type RouteHandler,
+  routeOptions,
+  zodValidatorCompiler,
+} from './type-provider.js';
 
-function parse<S extends z.ZodType>(schema: S, v: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(v);
-  if (r.success) return r.data;
-  const i = r.error.issues[0];
-  throw new FaultlineError(
-    'FL_ERR_API_REQUEST',
-    `${what} ${i.path.join('.') || '(root)'}: ${i.message}`,
-  );
-}
+/** The table's routes served here: all but the WebSocket. */
+type RestRoutes = Omit<typeof API, 'stream'>;
+
+/** One handler per REST route of the table (a route without one does not compile). */
+type Handlers = { [K in keyof RestRoutes]: RouteHandler<RestRoutes[K]> };
 
 /** ms since the epoch from an ISO time or a number string. */
 function timeParam(v: string | undefined, name: string): number | undefined {
@@ -49,7 +43,10 @@ function timeParam(v: string | undefined, name: string): number | undefined {
 }
 
 export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(jsonSerializerCompiler);
   app.setErrorHandler((err, req, reply) => {
+    // fastify's own refusals (bad JSON, body too large, unsupported media type)
     if ((err as { statusCode?: number }).statusCode && !isFaultlineError(err)) {
       const e = err as { statusCode: number; message: string };
       return reply.code(e.statusCode).send({ error: 'FL_ERR_API_REQUEST', message: e.message });
@@ -59,112 +56,99 @@ export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
     return sendError(reply, err);
   });
 
-  app.get('/api/openapi.json', async () => openApiDocument());
+  const unknownMachine = (id: string, hint = '') =>
+    new FaultlineError('FL_ERR_API_NOT_FOUND', `unknown machine ${JSON.stringify(id)}${hint}`);
 
-  app.get('/api/machines', async () => gw.machines());
+  const handlers: Handlers = {
+    healthz: async () => ({ ok: true }),
 
-  app.get<{ Params: { id: string } }>('/api/machines/:id', async (req) => {
-    const m = gw.machine(req.params.id);
-    if (!m)
-      throw new FaultlineError(
-        'FL_ERR_API_NOT_FOUND',
-        `unknown machine ${JSON.stringify(req.params.id)}; GET /api/machines lists them`,
+    openapi: async () => openApiDocument(),
+
+    machines: async () => gw.machines(),
+
+    machine: async (req) => {
+      const m = gw.machine(req.params.id);
+      if (!m) throw unknownMachine(req.params.id, '; GET /api/machines lists them');
+      return m;
+    },
+
+    history: async (req) => {
+      const q = req.query;
+      if (!gw.machine(req.params.id))
+        throw unknownMachine(req.params.id, '; GET /api/machines lists them');
+      const sq = historyQuery(
+        req.params.id,
+        { ...q, since: timeParam(q.since, 'since'), until: timeParam(q.until, 'until') },
+        Date.now(),
       );
-    return m;
-  });
+      return gw.history(sq);
+    },
 
-  app.get<{ Params: { id: string } }>('/api/machines/:id/history', async (req) => {
-    const q = parse(historyQuery, req.query, 'query parameter');
-    if (!gw.machine(req.params.id))
-      throw new FaultlineError(
-        'FL_ERR_API_NOT_FOUND',
-        `unknown machine ${JSON.stringify(req.params.id)}; GET /api/machines lists them`,
-      );
-    const sq = storeHistoryQuery(
-      req.params.id,
-      { ...q, since: timeParam(q.since, 'since'), until: timeParam(q.until, 'until') },
-      Date.now(),
-    );
-    return gw.history(sq);
-  });
+    alerts: async (req) => {
+      const q = req.query;
+      return gw.alerts({
+        ...(q.machine ? { machine: q.machine } : {}),
+        ...(q.since ? { since: timeParam(q.since, 'since') } : {}),
+        ...(q.until ? { until: timeParam(q.until, 'until') } : {}),
+        ...(q.unacknowledged === 'true' ? { unacknowledged: true } : {}),
+        limit: q.limit ?? 100,
+      });
+    },
 
-  app.get('/api/alerts', async (req) => {
-    const q = parse(alertsQuery, req.query, 'query parameter');
-    return gw.alerts({
-      ...(q.machine ? { machine: q.machine } : {}),
-      ...(q.since ? { since: timeParam(q.since, 'since') } : {}),
-      ...(q.until ? { until: timeParam(q.until, 'until') } : {}),
-      ...(q.unacknowledged === 'true' ? { unacknowledged: true } : {}),
-      limit: q.limit ?? 100,
-    });
-  });
+    ack: async (req) => gw.ackAlert(req.params.id, req.body.by, req.body.comment),
 
-  app.post<{ Params: { id: string } }>('/api/alerts/:id/ack', async (req) => {
-    const body = parse(ackBody, req.body ?? {}, 'body field');
-    return gw.ackAlert(req.params.id, body.by, body.comment);
-  });
+    gateway: async () => gw.health(),
 
-  app.get('/api/gateway', async () => gw.health());
+    models: async () => ({
+      versions: gw.registry?.list() ?? [],
+      active: Object.fromEntries(
+        gw.config.machines.map((m) => [m.id, gw.registry?.active(m.id)?.id ?? null]),
+      ),
+      /** Hand promotions per machine (the audit trail of POST /api/machines/:id/promote). */
+      audit: Object.fromEntries(
+        gw.config.machines.map((m) => [m.id, gw.registry?.audit(m.id) ?? []]),
+      ),
+    }),
 
-  app.get('/api/models', async () => ({
-    versions: gw.registry?.list() ?? [],
-    active: Object.fromEntries(
-      gw.config.machines.map((m) => [m.id, gw.registry?.active(m.id)?.id ?? null]),
-    ),
-    /** Hand promotions per machine (the audit trail of POST /api/machines/:id/promote). */
-    audit: Object.fromEntries(
-      gw.config.machines.map((m) => [m.id, gw.registry?.audit(m.id) ?? []]),
-    ),
-  }));
+    adapt: async (req, reply) => {
+      if (!gw.machine(req.params.id)) throw unknownMachine(req.params.id);
+      const job = gw.startAdaptation(req.params.id, req.body);
+      return reply.code(202).send(job);
+    },
 
-  app.post<{ Params: { id: string } }>('/api/machines/:id/adapt', async (req, reply) => {
-    const body = parse(adaptBody, req.body ?? {}, 'body field');
-    if (!gw.machine(req.params.id))
-      throw new FaultlineError(
-        'FL_ERR_API_NOT_FOUND',
-        `unknown machine ${JSON.stringify(req.params.id)}`,
-      );
-    const job = gw.startAdaptation(req.params.id, body);
-    return reply.code(202).send(job);
-  });
+    adaptJobs: async (req) => {
+      if (!gw.machine(req.params.id)) throw unknownMachine(req.params.id);
+      return gw.adaptation?.jobs(req.params.id) ?? [];
+    },
 
-  app.get<{ Params: { id: string } }>('/api/machines/:id/adapt', async (req) => {
-    if (!gw.machine(req.params.id))
-      throw new FaultlineError(
-        'FL_ERR_API_NOT_FOUND',
-        `unknown machine ${JSON.stringify(req.params.id)}`,
-      );
-    return gw.adaptation?.jobs(req.params.id) ?? [];
-  });
+    adaptation: async (req) => {
+      const j = gw.adaptation?.job(req.params.job);
+      if (!j)
+        throw new FaultlineError(
+          'FL_ERR_API_NOT_FOUND',
+          `unknown adaptation job ${JSON.stringify(req.params.job)}`,
+        );
+      return j;
+    },
 
-  app.get<{ Params: { job: string } }>('/api/adaptations/:job', async (req) => {
-    const j = gw.adaptation?.job(req.params.job);
-    if (!j)
-      throw new FaultlineError(
-        'FL_ERR_API_NOT_FOUND',
-        `unknown adaptation job ${JSON.stringify(req.params.job)}`,
-      );
-    return j;
-  });
+    promote: async (req) => {
+      const r = await gw.promote(req.params.id, req.body);
+      return { ...r, audit: gw.registry?.audit(req.params.id).at(-1) };
+    },
 
-  app.post<{ Params: { id: string } }>('/api/machines/:id/promote', async (req) => {
-    const body = parse(promoteBody, req.body ?? {}, 'body field');
-    const r = await gw.promote(req.params.id, body);
-    return { ...r, audit: gw.registry?.audit(req.params.id).at(-1) };
-  });
+    shelve: async (req) => gw.shelve(req.params.id, req.body),
 
-  app.post<{ Params: { id: string } }>('/api/machines/:id/shelve', async (req) => {
-    const body = parse(shelveBody, req.body ?? {}, 'body field');
-    return gw.shelve(req.params.id, body);
-  });
+    unshelve: async (req) => gw.unshelve(req.params.id, req.body.by),
 
-  app.post<{ Params: { id: string } }>('/api/machines/:id/unshelve', async (req) => {
-    const body = parse(unshelveBody, req.body ?? {}, 'body field');
-    return gw.unshelve(req.params.id, body.by);
-  });
+    rollback: async (req) => {
+      const r = await gw.rollback(req.params.id);
+      return { machine: req.params.id, from: r.from.id, to: r.to.id };
+    },
+  };
 
-  app.post<{ Params: { id: string } }>('/api/machines/:id/rollback', async (req) => {
-    const r = await gw.rollback(req.params.id);
-    return { machine: req.params.id, from: r.from.id, to: r.to.id };
-  });
+  for (const name of Object.keys(handlers) as (keyof Handlers)[]) {
+    // `name` ties each handler to its route; TypeScript cannot follow that
+    // through the two lookups, so the handler is passed untyped here
+    app.route({ ...routeOptions(API[name]), handler: handlers[name] as RouteHandlerMethod });
+  }
 }

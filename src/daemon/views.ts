@@ -40,13 +40,25 @@ export interface GatewayHealth {
   alerts: ReturnType<AlertPublisher['stats']>;
   /** Webhook and e-mail notifiers (configured ones only): delivered, waiting, failures. */
   notify?: NotifierStats[];
-  pipeline: unknown;
+  /** The pipeline's statistics (inference latency, queue depths, backend), or null before it runs. */
+  pipeline: object | null;
   /** Alarms per day (last 24 h, 7-day mean) and standing alarms, per machine and site (./alarm-rates.ts). */
   alarmRate?: AlarmRate;
   fleet?: { machines: number };
   reload: { at?: string; ok?: boolean; error?: string };
   /** `/api/stream`: clients now, refused (client cap), dropped (slow, unresponsive), skipped diagnoses. */
   stream?: StreamStats;
+  /** Plant protocols that are on: the Modbus server's and the Sparkplug node's counters. */
+  outputs?: {
+    modbus?: { host: string; port: number; reads: number; exceptions: number; clients: number };
+    sparkplug?: {
+      connected: boolean;
+      bdSeq: number;
+      births: number;
+      data: number;
+      deaths: number;
+    };
+  };
   /** With `cluster.enabled`: the live gateways of the site and the machines this one owns. */
   cluster?: {
     live: string[];

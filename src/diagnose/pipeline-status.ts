@@ -102,9 +102,14 @@ export interface PipelineStats {
   ingestSamplesPerS: Record<string, number>;
 }
 
+/** The pipeline's events and their arguments (Node's `EventEmitter<T>` map). */
 export interface DiagnosisPipelineEvents {
-  diagnosis: (d: MachineDiagnosis) => void;
-  health: (c: HealthChange & { site: string }) => void;
-  'window-dropped': (d: WindowDropped) => void;
-  error: (err: Error) => void;
+  /** One window diagnosed, in window order per sensor. */
+  diagnosis: [MachineDiagnosis];
+  /** A machine's health state changed. */
+  health: [HealthChange & { site: string }];
+  /** A block or window was dropped, and why (also counted in stats()). */
+  'window-dropped': [WindowDropped];
+  /** A failure outside the data (emitted only while someone listens). */
+  error: [Error];
 }

@@ -71,24 +71,7 @@ import { knownSpeed } from './speed-source.js';
 import { makeRoute, routeBlock, routeFits, type StreamRoute } from './stream-route.js';
 import type { CutWindow } from './windower.js';
 
-export interface DiagnosisPipeline {
-  on<K extends keyof DiagnosisPipelineEvents>(event: K, listener: DiagnosisPipelineEvents[K]): this;
-  once<K extends keyof DiagnosisPipelineEvents>(
-    event: K,
-    listener: DiagnosisPipelineEvents[K],
-  ): this;
-  off<K extends keyof DiagnosisPipelineEvents>(
-    event: K,
-    listener: DiagnosisPipelineEvents[K],
-  ): this;
-  emit<K extends keyof DiagnosisPipelineEvents>(
-    event: K,
-    ...args: Parameters<DiagnosisPipelineEvents[K]>
-  ): boolean;
-}
-
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
-export class DiagnosisPipeline extends EventEmitter {
+export class DiagnosisPipeline extends EventEmitter<DiagnosisPipelineEvents> {
   private readonly o: PipelineOptions;
   private readonly now: () => number;
   private readonly machines: Map<string, MachineState>;

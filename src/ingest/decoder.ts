@@ -343,6 +343,7 @@ export class SerialFrameDecoder extends Transform {
   }
 
   // Typed events (the base signature stays last, for the stream internals).
+  // Overloads, not EventEmitter<T>: Node's stream classes take no event-map parameter.
   override on(event: 'data', listener: (block: SampleBlock) => void): this;
   override on(event: 'bad-frame', listener: (ev: BadFrameEvent) => void): this;
   override on(event: 'sequence', listener: (ev: SequenceEvent) => void): this;

@@ -223,6 +223,7 @@ export abstract class IngestSource extends Readable {
   }
 
   // Typed events (the base signature stays last, for the stream internals).
+  // Overloads, not EventEmitter<T>: Node's stream classes take no event-map parameter.
   override on<K extends keyof IngestSourceEvents>(event: K, listener: IngestSourceEvents[K]): this;
   override on(event: 'data', listener: (block: IngestedBlock) => void): this;
   // biome-ignore lint/suspicious/noExplicitAny: the signature of EventEmitter itself

@@ -17,9 +17,9 @@
  * The dense head is flatten → dropout → dense(32, ReLU) → dropout → dense(numClasses);
  * flattening (not global pooling) keeps where in frequency a pattern sits.
  */
-import { withFusedTrainingGradient } from './batch_norm.js';
+import { withFusedTrainingGradient } from './batch-norm.js';
 import { CNN_VARIANTS, type CnnVariant } from './choices.js';
-import { withLazyInputGradient } from './conv_grad.js';
+import { withLazyInputGradient } from './conv-grad.js';
 import * as tf from './tf.js';
 
 export { CNN_VARIANTS, type CnnVariant };
@@ -108,7 +108,7 @@ export function buildCnn(
   const input = tf.input({ shape: inputShape, name: 'spectrogram' });
   let x = input as tf.SymbolicTensor;
   stages.forEach((stage, i) => {
-    // Stock layers; only how their training gradient runs differs (./conv_grad.ts, ./batch_norm.ts).
+    // Stock layers; only how their training gradient runs differs (./conv-grad.ts, ./batch-norm.ts).
     x = withLazyInputGradient(
       tf.layers.conv2d({
         filters: stage.filters,
@@ -163,7 +163,7 @@ export function buildCnn(
 /**
  * Gives the Conv2D and BatchNormalization layers of an already built or loaded
  * `model` (nested models included) the training paths buildCnn uses
- * (./conv_grad.ts, ./batch_norm.ts), so fine-tuning a loaded model trains as
+ * (./conv-grad.ts, ./batch-norm.ts), so fine-tuning a loaded model trains as
  * fast as a fresh one. Weights, outputs and saved form stay the same; returns `model`.
  */
 export function withFastTrainingGradients(model: tf.LayersModel): tf.LayersModel {

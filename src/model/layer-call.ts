@@ -1,8 +1,8 @@
 /**
  * Changing how a tfjs-layers layer runs without forking tfjs-layers: its
  * `call` is replaced by a wrapper around the stock one. Used for the fused
- * batch-norm training gradient (./batch_norm.ts), the first convolution's
- * skipped input gradient (./conv_grad.ts) and frozen layers running in
+ * batch-norm training gradient (./batch-norm.ts), the first convolution's
+ * skipped input gradient (./conv-grad.ts) and frozen layers running in
  * inference mode while fine-tuning (./adapt/finetune.ts).
  */
 import type * as tf from './tf.js';

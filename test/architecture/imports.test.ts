@@ -143,3 +143,36 @@ test('no source file of src/ or app/ is over 600 lines (small modules named for 
     .map((x) => `${x.f}: ${x.lines} lines`);
   assert.deepEqual(long, [], 'split these into modules of one job each');
 });
+
+/** Directories the name check skips: installed packages and build output, not ours to name. */
+const GENERATED = /(^|\/)(node_modules|dist|release)(\/|$)|^test\/artifacts(\/|$)/;
+
+test('file and folder names under src/, app/, test/, bench/, scripts/ are kebab-case', () => {
+  const root = repositoryRoot();
+  // Lowercase letters, digits, hyphens, dots (`conv2d-backprop-filter.ts`, `kernels.test.ts`);
+  // README.md keeps the name every code host shows.
+  const kebab = /^[a-z0-9][a-z0-9.-]*$/;
+  const names = ['src', 'app', 'test', 'bench', 'scripts'].flatMap((d) =>
+    readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' })
+      .map((f) => path.posix.join(d, f.split(path.sep).join('/')))
+      .filter((f) => !GENERATED.test(f)),
+  );
+  assert.ok(names.length > 300, `read ${names.length} names`);
+  const bad = names.filter((f) => {
+    const base = path.posix.basename(f);
+    return base !== 'README.md' && !kebab.test(base);
+  });
+  assert.deepEqual(bad, [], 'rename these in kebab-case (lowercase, digits, hyphens, dots)');
+});
+
+test('src/model/kernels/impl/ imports only its own files (pure loops over typed arrays, no tfjs)', () => {
+  const dir = 'src/model/kernels/impl';
+  const files = readdirSync(path.join(repoRoot, dir)).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length >= 4, `read ${files.length} files`);
+  const bad = files.flatMap((f) =>
+    importSpecifiers(readFileSync(path.join(repoRoot, dir, f), 'utf8'))
+      .filter(({ specifier }) => !/^\.\/[^/]+\.js$/.test(specifier))
+      .map(({ specifier }) => `  ${dir}/${f} → ${specifier}`),
+  );
+  assert.deepEqual(bad, [], `the kernels' pure cores take plain typed arrays:\n${bad.join('\n')}`);
+});

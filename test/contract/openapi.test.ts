@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { alertSchema } from '../../src/contract/alert.js';
-import { fastifyPath, openApiDocument, ROUTES } from '../../src/contract/openapi.js';
+import { openApiDocument } from '../../src/contract/openapi.js';
+import { fastifyPath, ROUTES } from '../../src/contract/routes.js';
 import { buildApi } from '../../src/daemon/api.js';
 import type { GatewayApi } from '../../src/daemon/gateway-api.js';
 

@@ -5,11 +5,14 @@
  *
  *   #/               fleet overview
  *   #/machine/<id>   machine detail (Esc: back)
+ *   #/machine/<id>/trend    its history: ranges, measures, zoom, CSV (Esc: back to the machine)
+ *   #/machine/<id>/report   its printable condition report
  *   #/adapt[/<id>]   adaptation
  *   #/gateway        gateway health
  */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
+import './trend.css';
 import { ApiError, forgetToken, GatewayApi, LiveStream, takeToken } from './api.js';
 import type { ViewContext } from './context.js';
 import { frameThrottle, h, setText, type View } from './dom.js';
@@ -20,6 +23,8 @@ import { adaptView } from './views/adapt.js';
 import { fleetView } from './views/fleet.js';
 import { gatewayView } from './views/gateway.js';
 import { machineView } from './views/machine.js';
+import { reportView } from './views/report.js';
+import { trendView } from './views/trend.js';
 
 const root = document.getElementById('app') as HTMLElement;
 
@@ -156,12 +161,17 @@ async function boot(): Promise<void> {
   let lastFleetFocus: string | undefined;
   function route(): void {
     const hash = location.hash || '#/';
-    const [, name, arg] = hash.split('/');
+    const [, route0, arg, sub] = hash.split('/');
+    const name = route0 === 'machines' ? 'machine' : route0;
     const prev = view;
     if (prev?.el.classList.contains('machine'))
       lastFleetFocus = prev.el.querySelector('h1')?.textContent ?? undefined;
     prev?.dispose();
-    if (name === 'machine' && arg) view = machineView(ctx, decodeURIComponent(arg));
+    if (name === 'machine' && arg && sub === 'trend')
+      view = trendView(ctx, decodeURIComponent(arg));
+    else if (name === 'machine' && arg && sub === 'report')
+      view = reportView(ctx, decodeURIComponent(arg));
+    else if (name === 'machine' && arg) view = machineView(ctx, decodeURIComponent(arg));
     else if (name === 'adapt') view = adaptView(ctx, arg ? decodeURIComponent(arg) : undefined);
     else if (name === 'gateway') view = gatewayView(ctx);
     else view = fleetView(ctx);

@@ -9,14 +9,19 @@
  * - `Tile`: upstream computes an index per element; ours copies blocks (batch-norm gradient).
  * - `BatchMatMul`: upstream's transposed cases are a scalar loop; ours transposes first.
  * - `Sum`, `Mean` over the leading axes: upstream transposes first; ours is a column sum (batch norm).
+ *
+ * Their loops over the heap are pure functions in ./impl/ (like tfjs-backend-cpu's
+ * `*Impl` functions): typed arrays and a plain geometry in, a caller-given output
+ * written, tested with no backend at all (test/model/kernel-impl.test.ts). The
+ * files here are the tfjs plumbing around them (BatchMatMul has no loop of its own).
  */
 import * as tf from '../tf.js';
-import { batchMatMulWasm } from './batch_mat_mul.js';
-import { conv2DBackpropFilterWasm } from './conv2d_backprop_filter.js';
-import { conv2DBackpropInputWasm } from './conv2d_backprop_input.js';
-import { captureWasmKernel } from './kernel_scope.js';
-import { maxPoolGradWasm } from './max_pool_grad.js';
-import { meanWasm, sumWasm } from './reduce_leading.js';
+import { batchMatMulWasm } from './batch-mat-mul.js';
+import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInputWasm } from './conv2d-backprop-input.js';
+import { captureWasmKernel } from './kernel-scope.js';
+import { maxPoolGradWasm } from './max-pool-grad.js';
+import { meanWasm, sumWasm } from './reduce-leading.js';
 import { tileWasm } from './tile.js';
 
 /** The kernels {@link registerWasmGradKernels} installs, by tfjs kernel name. */

@@ -84,6 +84,16 @@ export function machineView(ctx: ViewContext, id: string): View {
       { class: 'machine-head' },
       back,
       h('div', { class: 'title', id: 'machine-title' }, title, badge),
+      h(
+        'nav',
+        { class: 'machine-links', 'aria-label': 'History' },
+        h('a', { href: `#/machine/${encodeURIComponent(id)}/trend`, class: 'trend-link' }, 'Trend'),
+        h(
+          'a',
+          { href: `#/machine/${encodeURIComponent(id)}/report`, class: 'report-link' },
+          'Report',
+        ),
+      ),
       desc,
       shelveHost,
     ),

@@ -8,7 +8,7 @@
  * kernel untransposed.
  */
 import * as tf from '../tf.js';
-import { type KernelArgs, KernelScope, type WasmBackend, wasmKernelFunc } from './kernel_scope.js';
+import { type KernelArgs, KernelScope, type WasmBackend, wasmKernelFunc } from './kernel-scope.js';
 
 /** Swaps the last two axes of a rank-r tensor. */
 function lastTwoSwapped(rank: number): number[] {

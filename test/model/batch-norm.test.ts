@@ -1,5 +1,5 @@
 /**
- * The fused training gradient of batch norm (src/model/batch_norm.ts) against
+ * The fused training gradient of batch norm (src/model/batch-norm.ts) against
  * tfjs-layers' stock BatchNormalization, whose gradient tfjs-core derives op
  * by op (moments, then batchNorm): an independent reference. Compared on the
  * cpu backend (scalar reference kernels) and on wasm.
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/model/backend.js';
-import { withFusedTrainingGradient } from '../../src/model/batch_norm.js';
+import { withFusedTrainingGradient } from '../../src/model/batch-norm.js';
 import * as tf from '../../src/model/tf.js';
 
 function assertClose(actual: Float32Array, expected: Float32Array, what: string, tol = 1e-4): void {

@@ -7,11 +7,13 @@
  * transpose the whole tensor (one extra pass and a temporary as large as the
  * input). Viewed as `[R, C]` (R = product of the reduced axes), the result is
  * a column sum: one pass over the heap adding each row into C accumulators,
- * in float64 (so it is also more accurate than a float32 running sum).
+ * in float64 (so it is also more accurate than a float32 running sum;
+ * ./impl/reduce-leading.ts).
  * Anything else (other axes, int32, bool) goes to the stock kernel.
  */
 import * as tf from '../tf.js';
-import { type KernelArgs, type WasmBackend, wasmKernelFunc } from './kernel_scope.js';
+import { reduceLeadingImpl } from './impl/reduce-leading.js';
+import { type KernelArgs, type WasmBackend, wasmKernelFunc } from './kernel-scope.js';
 
 interface ReduceAttrs {
   axis: number | number[];
@@ -45,23 +47,9 @@ function reduceLeading(args: KernelArgs, kernelName: string, mean: boolean): tf.
   // Views after the allocation: heap growth detaches older views.
   const src = backend.typedArrayFromHeap(x) as Float32Array;
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
-  const acc = new Float64Array(cols);
-  // Four rows per sweep: a quarter of the accumulator loads and stores.
-  const c2 = 2 * cols;
-  const c3 = 3 * cols;
-  let r = 0;
-  let i = 0;
-  for (; r + 4 <= rows; r += 4, i += c3) {
-    for (let c = 0; c < cols; c++, i++)
-      acc[c] += src[i] + src[i + cols] + src[i + c2] + src[i + c3];
-  }
-  for (; r < rows; r++) {
-    for (let c = 0; c < cols; c++, i++) acc[c] += src[i];
-  }
   // An empty reduction gives 0 for both, as on cpu (the stock kernel leaves
   // the output unwritten).
-  const scale = mean && rows > 0 ? 1 / rows : 1;
-  for (let c = 0; c < cols; c++) dst[c] = acc[c] * scale;
+  reduceLeadingImpl(src, { rows, cols }, mean, dst);
   return out;
 }
 

@@ -17,16 +17,17 @@
  * uses it) XNNPACK's GEMM runs with a 1-wide output. There we use the column
  * form instead: cols = dy·fᵀ as one GEMM ([N·Ho·Wo, Co] × [Co, kh·kw·Ci]), then
  * scatter-add each column patch back into dx (col2im) in a plain loop over the
- * heap. Same multiply count as the forward conv, no zeros.
+ * heap (./impl/im2col.ts). Same multiply count as the forward conv, no zeros.
  */
 import * as tf from '../tf.js';
+import { col2imImpl } from './impl/im2col.js';
 import {
   type ConvGradAttrs,
   type KernelArgs,
   KernelScope,
   nhwcConvInfo,
   type WasmBackend,
-} from './kernel_scope.js';
+} from './kernel-scope.js';
 
 /** Below this many input channels (or with any stride > 1) the column form wins. */
 const COL2IM_MAX_CHANNELS = 8;
@@ -120,9 +121,8 @@ function viaCol2im(
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, padInfo } = info;
-  const { outHeight: ho, outWidth: wo, outChannels: co } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { outHeight: ho, outWidth: wo, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
   const k = kh * kw * ci;
   const g = scope.run(tf.Reshape, { x: dy }, { shape: [n * ho * wo, co] });
   const f2 = scope.run(tf.Reshape, { x: filter }, { shape: [k, co] });
@@ -136,31 +136,6 @@ function viaCol2im(
   // Views after the last allocation: heap growth detaches older views.
   const dx = scope.backend.typedArrayFromHeap(out) as Float32Array;
   const cols = scope.backend.typedArrayFromHeap(colsInfo) as Float32Array;
-  dx.fill(0);
-  const { top, left } = padInfo;
-  // For one output pixel and filter row i, the taps j = 0…kw−1 land on kw
-  // neighbouring input columns, which are contiguous in NHWC: one run of
-  // kw·Ci values (clipped at the borders) instead of kw runs of Ci.
-  let row = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oh = 0; oh < ho; oh++) {
-      const h0 = oh * sh - top;
-      for (let ow = 0; ow < wo; ow++, row += k) {
-        const w0 = ow * sw - left;
-        const jFrom = w0 < 0 ? -w0 : 0;
-        const jTo = Math.min(kw, w - w0);
-        if (jTo <= jFrom) continue;
-        const len = (jTo - jFrom) * ci;
-        for (let i = 0; i < kh; i++) {
-          const hh = h0 + i;
-          if (hh < 0 || hh >= h) continue;
-          let d = ((b * h + hh) * w + w0 + jFrom) * ci;
-          let c = row + (i * kw + jFrom) * ci;
-          const end = c + len;
-          for (; c < end; c++, d++) dx[d] += cols[c];
-        }
-      }
-    }
-  }
+  col2imImpl(cols, info, dx);
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * Conv layers trained through `tf.conv2d` (src/model/conv_grad.ts) against
+ * Conv layers trained through `tf.conv2d` (src/model/conv-grad.ts) against
  * stock tfjs-layers Conv2D (fused conv with its own custom gradient): same
  * outputs and gradients on cpu and wasm, and no input gradient computed when
  * only the weights are trained.
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { initBackend } from '../../src/model/backend.js';
-import { withLazyInputGradient } from '../../src/model/conv_grad.js';
+import { withLazyInputGradient } from '../../src/model/conv-grad.js';
 import * as tf from '../../src/model/tf.js';
 
 function assertClose(actual: Float32Array, expected: Float32Array, what: string, tol = 1e-4): void {

@@ -18,19 +18,21 @@
  * That dilated convolution is slow in XNNPACK when its filter is strided
  * (stride > 1 → dilation) or the "batch" Ci is tiny (first layer): ~1 GMAC/s.
  * There we use the column form: im2col of x written directly transposed,
- * colsᵀ [kh·kw·Ci, N·Ho·Wo], with a plain loop over the heap, and one GEMM
+ * colsᵀ [kh·kw·Ci, N·Ho·Wo], by a plain loop over the heap (./impl/im2col.ts),
+ * and one GEMM
  *   df = colsᵀ · dy   ([kh·kw·Ci, N·Ho·Wo] × [N·Ho·Wo, Co]).
  * (Writing cols [N·Ho·Wo, kh·kw·Ci] and transposing it costs one more pass
  * over the largest buffer: ~1.6× slower for the shipped CNN.)
  */
 import * as tf from '../tf.js';
+import { im2colTransposedImpl } from './impl/im2col.js';
 import {
   type ConvGradAttrs,
   type KernelArgs,
   KernelScope,
   nhwcConvInfo,
   type WasmBackend,
-} from './kernel_scope.js';
+} from './kernel-scope.js';
 
 /** Below this many input channels (or with any stride > 1) the column form wins. */
 const IM2COL_MAX_CHANNELS = 8;
@@ -99,47 +101,17 @@ function viaIm2col(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, padInfo } = info;
-  const { outHeight: ho, outWidth: wo, outChannels: co } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { batchSize: n, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
   const k = kh * kw * ci;
   const p = n * ho * wo;
-  // x as [Ci, N, H, W]: each row of colsᵀ then reads one channel plane with
-  // stride sw (cache-friendly) and writes contiguously; x in NHWC order would
-  // touch a new cache line per element (~2× slower for Ci = 16).
+  // x as [Ci, N, H, W], the layout im2colTransposedImpl reads fastest.
   const planes = scope.run(tf.Transpose, { x }, { perm: [3, 0, 1, 2] });
   const colsTInfo = scope.alloc([k, p]);
   // Views after the allocation: heap growth detaches older views.
   const colsT = scope.backend.typedArrayFromHeap(colsTInfo) as Float32Array;
   const xs = scope.backend.typedArrayFromHeap(planes) as Float32Array;
-  const plane = n * h * w;
-  const { top, left } = padInfo;
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      // Output columns whose input column ow·sw − left + j lies inside x.
-      const off = j - left;
-      const owFrom = Math.min(wo, Math.max(0, Math.ceil(-off / sw)));
-      const owTo = Math.max(owFrom, Math.min(wo, Math.floor((w - 1 - off) / sw) + 1));
-      for (let q = 0; q < ci; q++) {
-        let o = ((i * kw + j) * ci + q) * p;
-        for (let b = 0; b < n; b++) {
-          for (let oh = 0; oh < ho; oh++, o += wo) {
-            const hh = oh * sh - top + i;
-            if (hh < 0 || hh >= h) {
-              colsT.fill(0, o, o + wo); // padding row
-              continue;
-            }
-            // Loops, not fill(): a builtin call per row costs more than the copy.
-            for (let d = o; d < o + owFrom; d++) colsT[d] = 0;
-            for (let d = o + owTo; d < o + wo; d++) colsT[d] = 0;
-            let src = q * plane + (b * h + hh) * w + owFrom * sw + off;
-            const end = o + owTo;
-            for (let d = o + owFrom; d < end; d++, src += sw) colsT[d] = xs[src];
-          }
-        }
-      }
-    }
-  }
+  im2colTransposedImpl(xs, info, colsT);
   const g = scope.run(tf.Reshape, { x: dy }, { shape: [p, co] });
   const df = scope.run(
     tf.BatchMatMul,
