@@ -4,72 +4,52 @@
  * apart from ./gateway.ts so the API modules (./api.ts, ./routes.ts,
  * ./websocket.ts, through ./gateway-api.ts) need not import the gateway.
  */
+
+import type { z } from 'zod';
 import type { NotifierStats } from '../alerts/notifier.js';
 import type { AlertPublisher } from '../alerts/publisher.js';
-import type { AlarmRate } from '../contract/alarms.js';
 import type { Alert, Shelf } from '../contract/alert.js';
+import type { gatewayHealthSchema } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
 import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/machine.js';
 import type { IngestStats } from '../ingest/source.js';
 import type { HistoryStore } from '../store/types.js';
 import type { EmbeddedBrokerStats } from './broker.js';
-import type { StreamStats } from './stream-hub.js';
 
-/** `GET /api/gateway`. */
-export interface GatewayHealth {
-  site: string;
-  gatewayId: string;
-  startedAt: string;
-  uptimeS: number;
-  broker: {
-    url: string;
-    embedded: boolean;
-    connected: boolean;
-    clients?: number;
+/**
+ * `GET /api/gateway`: the contract's shape (`gatewayHealthSchema`), so the
+ * fields it names are written once. The schema leaves each part's own
+ * counters open (they grow with the part); here they are narrowed to the
+ * types the parts really return, so building the view stays type-checked.
+ */
+export type GatewayHealth = Omit<
+  Wire,
+  'broker' | 'ingest' | 'store' | 'alerts' | 'notify' | 'pipeline' | 'outputs'
+> & {
+  broker: Named<Wire['broker']> & {
     /** Embedded broker: refused CONNECTs, denied publishes/subscriptions, oversize packets. */
     access?: EmbeddedBrokerStats['access'];
   };
-  ingest: {
-    sources: IngestStats[];
-    perSensor: Record<
-      string,
-      { framesPerS: number; frames: number; gaps: number; badFrames: number }
-    >;
-  };
-  store: { kind: 'sqlite' | 'influx' } & ReturnType<HistoryStore['stats']>;
+  ingest: Omit<Named<Wire['ingest']>, 'sources'> & { sources: IngestStats[] };
+  store: Named<Wire['store']> & ReturnType<HistoryStore['stats']>;
   alerts: ReturnType<AlertPublisher['stats']>;
-  /** Webhook and e-mail notifiers (configured ones only): delivered, waiting, failures. */
   notify?: NotifierStats[];
   /** The pipeline's statistics (inference latency, queue depths, backend), or null before it runs. */
   pipeline: object | null;
-  /** Alarms per day (last 24 h, 7-day mean) and standing alarms, per machine and site (./alarm-rates.ts). */
-  alarmRate?: AlarmRate;
-  fleet?: { machines: number };
-  reload: { at?: string; ok?: boolean; error?: string };
-  /** `/api/stream`: clients now, refused (client cap), dropped (slow, unresponsive), skipped diagnoses. */
-  stream?: StreamStats;
-  /** Plant protocols that are on: the Modbus server's and the Sparkplug node's counters. */
   outputs?: {
-    modbus?: { host: string; port: number; reads: number; exceptions: number; clients: number };
-    sparkplug?: {
-      connected: boolean;
-      bdSeq: number;
+    modbus?: Named<NonNullable<WireOutputs['modbus']>> & { reads: number; exceptions: number };
+    sparkplug?: Named<NonNullable<WireOutputs['sparkplug']>> & {
       births: number;
       data: number;
       deaths: number;
     };
   };
-  /** With `cluster.enabled`: the live gateways of the site and the machines this one owns. */
-  cluster?: {
-    live: string[];
-    owned: string[];
-    /** Membership changes seen since start. */
-    changes: number;
-    lastChangeAt?: string;
-    /** Frames that arrived for machines another gateway owns (hand-over overlap), dropped. */
-    notOwnedBlocks: number;
-  };
-}
+};
+
+/** `T` without the index signature zod gives an open object (it would swallow every named key in `Omit`). */
+type Named<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+type Wire = Named<z.output<typeof gatewayHealthSchema>>;
+type WireOutputs = NonNullable<Wire['outputs']>;
 
 export interface GatewayEvents {
   diagnosis: [MachineDiagnosis];
