@@ -492,6 +492,14 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
     assert.match(text, /History database \(sqlite\)\s*State\s*● connected/);
     assert.match(text, /Backend\s*(wasm|node|cpu)/);
     assert.match(text, /Latency\s*[\d.]+ ms/);
+    // The alarm rate, per machine and for the site, as the gateway counts it.
+    const rate = await api<{ alarmRate: { machines: Record<string, unknown> } }>('/api/gateway');
+    await page.waitForSelector('table.alarm-rates tr.site');
+    const rows = await page.$$eval('table.alarm-rates tbody td:first-child', (els) =>
+      els.map((e) => e.textContent),
+    );
+    assert.deepEqual(rows.slice(1).sort(), Object.keys(rate.alarmRate.machines).sort());
+    assert.equal(rows[0], 'Site');
     await shot('gateway-1366x768.png');
   });
 

@@ -1,12 +1,14 @@
 /**
  * Gateway health: ingest rate and frame errors and gaps per sensor, broker and
  * database connection state, inference latency, queue depths and the tfjs
- * backend in use. Polled every 2 s from `GET /api/gateway`; fields the
+ * backend in use, and the alarm rate per machine (./alarm-rate.ts). Polled every 2 s from `GET /api/gateway`; fields the
  * gateway does not report show as "—" with the raw pipeline figures below.
  */
+import type { AlarmRate } from '../../../../src/contract/alarms.js';
 import type { ViewContext } from '../context.js';
 import { h, type View } from '../dom.js';
 import { dateTime, toMs, utc, withUnit } from '../format.js';
+import { alarmRatePanel } from './alarm-rate.js';
 
 type Json = Record<string, unknown>;
 
@@ -190,6 +192,7 @@ export function gatewayView(ctx: ViewContext): View {
           ),
         ),
       ),
+      ...[alarmRatePanel(g.alarmRate as AlarmRate | undefined)].filter((p) => p !== null),
       h(
         'details',
         { class: 'panel raw' },
