@@ -37,6 +37,31 @@ export const evidenceSchema = z
   .describe('Spectral evidence behind the diagnosis');
 export type Evidence = z.infer<typeof evidenceSchema>;
 
+/**
+ * What the operator found when acknowledging an alert (issue #16): the fault
+ * is real (`confirmed`, with the class the machine really has, one of its
+ * model's classes), the machine was healthy (`false-alarm`), or nobody can
+ * tell yet (`unknown`). Confirmed and false alarms label the windows around
+ * the alert as target data for that machine (docs/verdicts.md).
+ */
+export const verdictSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('confirmed'),
+      faultClass: z
+        .string()
+        .min(1)
+        .max(100)
+        .describe('The class the machine really has: one of its active model’s classes'),
+    }),
+    z.strictObject({ kind: z.literal('false-alarm') }),
+    z.strictObject({ kind: z.literal('unknown') }),
+  ])
+  .describe(
+    'The operator’s verdict on the alert: confirmed (with the class), false alarm, unknown',
+  );
+export type Verdict = z.infer<typeof verdictSchema>;
+
 export const alertSchema = z
   .object({
     id: z.uuid().describe('Stable id: a re-published alert keeps it, so receivers dedup on it'),
@@ -65,6 +90,7 @@ export const alertSchema = z
         by: z.string().min(1),
         time: utcTime,
         comment: z.string().max(1000).optional(),
+        verdict: verdictSchema.optional(),
       })
       .optional()
       .describe('Set once an operator acknowledged the alert'),
@@ -119,6 +145,7 @@ export const ackSchema = z.object({
   id: z.uuid(),
   by: z.string().min(1).max(200),
   comment: z.string().max(1000).optional(),
+  verdict: verdictSchema.optional(),
 });
 export type AlertAck = z.infer<typeof ackSchema>;
 
@@ -126,7 +153,9 @@ export type AlertAck = z.infer<typeof ackSchema>;
 export const ackBodySchema = z.strictObject({
   by: z.string().min(1).max(200),
   comment: z.string().max(1000).optional(),
+  verdict: verdictSchema.optional(),
 });
+export type AckBody = z.infer<typeof ackBodySchema>;
 
 /** Gateway presence (retained, topic faultline/<site>/gateway/<id>/status; also the Last Will). */
 export const gatewayStatusSchema = z.object({

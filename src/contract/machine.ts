@@ -299,6 +299,13 @@ export const machineViewSchema = z
       .optional()
       .describe('Ground truth of a simulated machine'),
     adaptation: adaptJobSchema.optional(),
+    /** Windows operators' verdicts labelled, per class (`normal` from false alarms); docs/verdicts.md. */
+    verdicts: z
+      .record(z.string(), z.int().min(0))
+      .optional()
+      .describe(
+        'Windows labelled by operators’ verdicts on alerts, per class (confirmed class, or normal for a false alarm): target data for this machine',
+      ),
     /** Shelved or in maintenance: still diagnosed, no alerts until `until` (null: not shelved). */
     shelved: shelfSchema
       .nullable()

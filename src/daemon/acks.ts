@@ -9,9 +9,13 @@
  * - the first ack stands: later ones are appended to the store's ack
  *   history, never overwrite it, and are not announced as the alert's ack;
  * - a store failure is the caller's error (the API answers 5xx), never a
- *   silent success.
+ *   silent success;
+ * - a verdict (issue #16) must name a class of the machine's model; it is
+ *   stored with the ack first, and only then, for the ack that stands, are
+ *   the windows around the alert labelled (./verdicts.ts): a verdict the
+ *   gateway answered for is never lost, whatever happens to the windows.
  */
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Verdict } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import type { AlertQuery, HistoryStore } from '../store/types.js';
 import type { GatewayEvents } from './views.js';
@@ -26,6 +30,10 @@ export interface AckRecorderOptions {
   alerts: (q: AlertQuery) => Promise<Alert[]>;
   /** Announces the ack that stands (the first). */
   announce: (ack: GatewayEvents['ack'][0]) => void;
+  /** Throws FL_ERR_API_REQUEST when the verdict does not fit the alert's machine (its model's classes). */
+  checkVerdict?: (machine: string, verdict: Verdict) => void;
+  /** Labels the windows around the alert with the verdict of the ack that stands; never rejects. */
+  keepVerdict?: (alert: Alert, ack: { by: string; verdict: Verdict }) => Promise<void>;
 }
 
 /** Counters for /api/gateway and the tests. */
@@ -51,10 +59,11 @@ export class AckRecorder {
    * @param machine the machine of the MQTT topic, or undefined for the API (any machine)
    * @returns the alert as stored (its `acknowledged` is the first ack) and whether this ack was first
    * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert or a machine mismatch;
+   *   FL_ERR_API_REQUEST for a verdict naming a class the machine's model does not have;
    *   whatever the store throws when it cannot record the ack
    */
   async record(
-    a: { id: string; machine?: string; by: string; comment?: string },
+    a: { id: string; machine?: string; by: string; comment?: string; verdict?: Verdict },
     via: AckVia,
   ): Promise<{ alert: Alert; first: boolean }> {
     const found = (
@@ -69,10 +78,11 @@ export class AckRecorder {
           : `no alert with id ${JSON.stringify(a.id)}`,
       );
     }
+    if (a.verdict) this.o.checkVerdict?.(found.machine, a.verdict);
     const store = this.o.store();
     if (!store) throw new Error('the history store is not open; the ack was not recorded');
     const first = found.acknowledged === undefined;
-    await store.ack(a.id, a.by, a.comment);
+    await store.ack(a.id, a.by, a.comment, a.verdict);
     if (!first) {
       this.stats.appended++;
       return { alert: found, first };
@@ -83,8 +93,10 @@ export class AckRecorder {
       machine: found.machine,
       by: a.by,
       ...(a.comment ? { comment: a.comment } : {}),
+      ...(a.verdict ? { verdict: a.verdict } : {}),
       via,
     });
+    if (a.verdict) await this.o.keepVerdict?.(found, { by: a.by, verdict: a.verdict });
     const stored = (await this.o.alerts({ machine: found.machine, limit: LOOKUP_LIMIT })).find(
       (x) => x.id === a.id,
     );

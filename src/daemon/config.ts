@@ -243,6 +243,16 @@ const adaptationSchema = z
   })
   .prefault({});
 
+/** Operator verdicts on alerts: the windows they label (./verdicts.ts, docs/verdicts.md). */
+const verdictsSchema = z
+  .strictObject({
+    /** Recent windows kept in memory per machine, 4 bytes × the model's window length each (0: verdicts are stored but label no windows). Default 64. */
+    windows: z.int().min(0).max(1024).default(64),
+    /** A verdict labels the kept windows within this many seconds of its alert's time, s. Default 10. */
+    aroundS: posNum().max(3600).default(10),
+  })
+  .prefault({});
+
 /** Several gateways sharing one site's MQTT machines (src/daemon/cluster.ts). */
 const clusterSchema = z
   .strictObject({
@@ -292,6 +302,7 @@ export const gatewayConfigSchema = z
     pipeline: pipelineSchema,
     fleet: fleetSchema,
     adaptation: adaptationSchema,
+    verdicts: verdictsSchema,
     cluster: clusterSchema,
     /** Plant protocols (periodic metrics, Modbus TCP, Sparkplug B), each off unless configured. */
     outputs: outputsSchema,

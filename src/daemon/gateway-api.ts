@@ -5,7 +5,7 @@
  * an import cycle. ./gateway.ts implements it.
  */
 import type { ShelveBody, ShelveResult } from '../contract/alarms.js';
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Verdict } from '../contract/alert.js';
 import type { HistoryAnswer } from '../contract/api.js';
 import type { AdaptJob, AdaptStrategy, MachineView } from '../contract/machine.js';
 import type { AggregateQuery, AlertQuery } from '../store/types.js';
@@ -31,8 +31,12 @@ export interface GatewayApi {
   alerts(q: AlertQuery): Promise<Alert[]>;
   /** min/mean/max per time bucket of a machine's measures (`GET /api/machines/:id/history`). */
   history(q: AggregateQuery): Promise<HistoryAnswer>;
-  /** Acknowledges an alert from the API; rejects with FL_ERR_API_NOT_FOUND for an unknown id. */
-  ackAlert(id: string, by: string, comment?: string): Promise<Alert>;
+  /**
+   * Acknowledges an alert from the API, with the operator's verdict when given;
+   * rejects with FL_ERR_API_NOT_FOUND for an unknown id, FL_ERR_API_REQUEST for
+   * a confirmed class the machine's model does not have.
+   */
+  ackAlert(id: string, by: string, comment?: string, verdict?: Verdict): Promise<Alert>;
   /**
    * Shelves a machine (`POST /api/machines/:id/shelve`): still diagnosed, no
    * alerts or notifications until it runs out. Rejects with

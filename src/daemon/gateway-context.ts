@@ -21,6 +21,7 @@ import type { GatewayLogger } from './log.js';
 import type { MachineTable } from './machine-table.js';
 import type { ModelRegistry } from './registry.js';
 import type { Shelving } from './shelving.js';
+import type { VerdictWindows } from './verdicts.js';
 import type { GatewayEvents } from './views.js';
 
 /** Emits one of the gateway's typed events (to the WebSocket clients and other listeners). */
@@ -46,6 +47,8 @@ export interface GatewayParts {
   adaptation?: AdaptationManager;
   /** Shelved machines (./shelving.ts): no alerts while shelved. */
   shelving?: Shelving;
+  /** Windows kept for verdicts and the verdicts' counts (./verdicts.ts). */
+  verdicts?: VerdictWindows;
   sources: IngestSource[];
   fleet?: SimulatedFleet;
 }

@@ -25,7 +25,7 @@ import { EventEmitter } from 'node:events';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { ShelveBody, ShelveResult } from '../contract/alarms.js';
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Verdict } from '../contract/alert.js';
 import type { HistoryAnswer } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
 import type {
@@ -59,6 +59,7 @@ import { Outputs, openHistoryStore } from './outputs.js';
 import { PlantOutputs } from './plant-outputs.js';
 import type { ModelRegistry, ModelVersion } from './registry.js';
 import { ensureStateDir, loadOrCreateToken } from './state.js';
+import { VERDICTS_DIR, VerdictWindows } from './verdicts.js';
 import { Viewers } from './viewers.js';
 import type { GatewayEvents, GatewayHealth } from './views.js';
 
@@ -132,6 +133,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
       publishState: (rt) => this.outputs.publishState(rt),
     });
     this.on('alert', (a) => this.alarms.onAlert(a));
+    this.on('alert', (a) => this.parts.verdicts?.onAlert(a));
     this.on('ack', (a) => this.alarms.onAck(a.id));
   }
 
@@ -183,8 +185,18 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     await openHistoryStore(ctx);
     await this.alarms.open();
 
-    // 3. models
+    // 3. models, and the verdicts written so far (their counts; the classes a verdict may confirm)
     await this.models.open();
+    parts.verdicts = await VerdictWindows.open({
+      dir: path.join(ctx.stateDir, VERDICTS_DIR),
+      windows: c.verdicts.windows,
+      aroundMs: c.verdicts.aroundS * 1000,
+      classes: (id) =>
+        ctx.machines.get(id)?.version?.classes ??
+        parts.pipeline?.machineStatus(`${c.site}/${id}`)?.model?.classes,
+      warn: (m) => log.warn(m),
+      info: (m) => log.info(m),
+    });
 
     // 4. pipeline
     const pipeline = new DiagnosisPipeline({
@@ -198,6 +210,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     parts.pipeline = pipeline;
     pipeline.on('diagnosis', (d: MachineDiagnosis) => this.outputs.onDiagnosis(d));
     pipeline.on('health', (h: HealthChange & { site: string }) => this.outputs.onHealth(h));
+    const verdicts = parts.verdicts;
+    // only when windows are kept: each costs the pipeline a copy
+    if (c.verdicts.windows > 0) pipeline.on('window', (w) => verdicts.keep(w));
     pipeline.on('window-dropped', (info: { machine?: string }) => {
       const rt = info?.machine ? ctx.machines.get(info.machine) : undefined;
       if (rt) rt.ingest.dropped++;
@@ -321,8 +336,8 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
    * the alert's ack topic so other consoles learn of it.
    * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id
    */
-  ackAlert(id: string, by: string, comment?: string): Promise<Alert> {
-    return this.outputs.ackAlert(id, by, comment);
+  ackAlert(id: string, by: string, comment?: string, verdict?: Verdict): Promise<Alert> {
+    return this.outputs.ackAlert(id, by, comment, verdict);
   }
 
   /** Shelves a machine: diagnosed, but no alerts or notifications until it runs out. */

@@ -129,6 +129,7 @@ export function machineView(
           evidence: d.evidence,
         }
       : {}),
+    ...(ctx.parts.verdicts ? { verdicts: ctx.parts.verdicts.counts(id) } : {}),
     ...(rt.version
       ? {
           model: {

@@ -14,7 +14,7 @@ import mqtt, { type IClientOptions } from 'mqtt';
 import { alertFromChange, statePayload } from '../alerts/build.js';
 import { AlertOutbox } from '../alerts/outbox.js';
 import { AlertPublisher, gatewayConnectOptions } from '../alerts/publisher.js';
-import type { Alert, Evidence } from '../contract/alert.js';
+import type { Alert, Evidence, Verdict } from '../contract/alert.js';
 import type { HistoryAnswer } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
 import { DEFECT_KINDS, type IsoZone } from '../contract/health.js';
@@ -101,6 +101,8 @@ export class Outputs {
       store: () => this.ctx.parts.store,
       alerts: (q) => this.alerts(q),
       announce: (a) => this.ctx.emit('ack', a),
+      checkVerdict: (machine, v) => this.ctx.parts.verdicts?.check(machine, v),
+      keepVerdict: async (alert, k) => this.ctx.parts.verdicts?.save(alert, k),
     });
   }
 
@@ -152,7 +154,7 @@ export class Outputs {
       ...(c.cluster.enabled ? { heartbeatMs: c.cluster.heartbeatS * 1000 } : {}),
     });
     ctx.parts.publisher = publisher;
-    publisher.on('ack', (a) => void this.recordAck(a.id, a.machine, a.by, a.comment, 'mqtt'));
+    publisher.on('ack', (a) => void this.recordAck(a, 'mqtt'));
     publisher.start();
   }
 
@@ -318,9 +320,9 @@ export class Outputs {
    * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown alert id; a store
    *   failure is thrown on (the API answers 5xx, never 200)
    */
-  async ackAlert(id: string, by: string, comment?: string): Promise<Alert> {
+  async ackAlert(id: string, by: string, comment?: string, verdict?: Verdict): Promise<Alert> {
     const { alert: found, first } = await this.acks.record(
-      { id, by, ...(comment ? { comment } : {}) },
+      { id, by, ...(comment ? { comment } : {}), ...(verdict ? { verdict } : {}) },
       'api',
     );
     const client = this.ctx.parts.alertClient;
@@ -330,7 +332,12 @@ export class Outputs {
       client
         .publishAsync(
           ackTopic(this.ctx.config.site, found.machine),
-          JSON.stringify({ id, by, ...(comment ? { comment } : {}) }),
+          JSON.stringify({
+            id,
+            by,
+            ...(comment ? { comment } : {}),
+            ...(verdict ? { verdict } : {}),
+          }),
           { qos: 1 },
         )
         .catch(() => this.apiAcks.delete(key));
@@ -339,16 +346,17 @@ export class Outputs {
   }
 
   private async recordAck(
-    id: string,
-    machine: string,
-    by: string,
-    comment: string | undefined,
+    a: { id: string; machine: string; by: string; comment?: string; verdict?: Verdict },
     via: 'mqtt' | 'api',
   ): Promise<void> {
+    const { id, machine, by, comment, verdict } = a;
     // our own echo of an API ack (keyed by its content: another ack of the same id is not an echo)
     if (via === 'mqtt' && this.apiAcks.delete(echoKey(id, by, comment))) return;
     try {
-      await this.acks.record({ id, machine, by, ...(comment ? { comment } : {}) }, via);
+      await this.acks.record(
+        { id, machine, by, ...(comment ? { comment } : {}), ...(verdict ? { verdict } : {}) },
+        via,
+      );
     } catch (err) {
       this.ctx.log.warn(
         `faultline gateway: ack of ${id} on ${machine} refused: ${(err as Error).message}`,

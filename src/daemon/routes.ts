@@ -95,7 +95,7 @@ export function registerRoutes(app: FastifyInstance, gw: GatewayApi): void {
       });
     },
 
-    ack: async (req) => gw.ackAlert(req.params.id, req.body.by, req.body.comment),
+    ack: async (req) => gw.ackAlert(req.params.id, req.body.by, req.body.comment, req.body.verdict),
 
     gateway: async () => gw.health(),
 

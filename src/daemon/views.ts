@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import type { NotifierStats } from '../alerts/notifier.js';
 import type { AlertPublisher } from '../alerts/publisher.js';
-import type { Alert, Shelf } from '../contract/alert.js';
+import type { Alert, Shelf, Verdict } from '../contract/alert.js';
 import type { gatewayHealthSchema } from '../contract/api.js';
 import type { HealthChange } from '../contract/health.js';
 import type { AdaptJob, MachineDiagnosis, MachineIngest } from '../contract/machine.js';
@@ -55,7 +55,16 @@ export interface GatewayEvents {
   diagnosis: [MachineDiagnosis];
   health: [HealthChange & { site: string }];
   alert: [Alert];
-  ack: [{ id: string; machine: string; by: string; comment?: string; via: 'mqtt' | 'api' }];
+  ack: [
+    {
+      id: string;
+      machine: string;
+      by: string;
+      comment?: string;
+      verdict?: Verdict;
+      via: 'mqtt' | 'api';
+    },
+  ];
   adaptation: [AdaptJob];
   /** A machine was shelved, unshelved or its shelf ran out (`by: 'expiry'`). */
   shelve: [{ machine: string; shelved: Shelf | null; by: string }];

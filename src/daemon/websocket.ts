@@ -5,7 +5,7 @@
  *                                                   `spectrogram` rows when the pipeline sends them)
  *   { type: 'health',    data: HealthChange & {site} }
  *   { type: 'alert',     data: Alert }
- *   { type: 'ack',       data: { id, machine, by, comment?, via } }
+ *   { type: 'ack',       data: { id, machine, by, comment?, verdict?, via } }
  *   { type: 'ingest',    data: { <machine>: MachineIngest } }   every 2 s
  *   { type: 'adaptation', data: AdaptJob }
  *   { type: 'shelve',    data: { machine, shelved: Shelf | null, by } }   shelved, unshelved, ran out

@@ -103,9 +103,29 @@ export interface PipelineStats {
 }
 
 /** The pipeline's events and their arguments (Node's `EventEmitter<T>` map). */
+/**
+ * A window handed to the model, its samples copied (the original goes to a
+ * worker): what the gateway keeps to label when an operator gives a verdict.
+ */
+export interface WindowKept {
+  site: string;
+  machine: string;
+  sensor: string;
+  /** Time of the window's last sample on the sensor's clock, ms since the epoch. */
+  t: number;
+  /** When the block holding its last sample arrived (the clock of health changes and alerts), ms. */
+  arrivedAt: number;
+  /** The model's sample rate, Hz (the samples are resampled to it). */
+  sampleRate: number;
+  /** The model's window, g. */
+  samples: Float32Array;
+}
+
 export interface DiagnosisPipelineEvents {
   /** One window diagnosed, in window order per sensor. */
   diagnosis: [MachineDiagnosis];
+  /** A window queued for inference (emitted only while someone listens: it costs a copy). */
+  window: [WindowKept];
   /** A machine's health state changed. */
   health: [HealthChange & { site: string }];
   /** A block or window was dropped, and why (also counted in stats()). */

@@ -254,9 +254,22 @@ export class DiagnosisPipeline extends EventEmitter<DiagnosisPipelineEvents> {
     const evidence = n % this.evidenceEvery === 0;
     const velocity = n % this.featuresEvery === 0 || s.velocityDue;
     s.velocityDue = false;
+    // copied before the job: the worker may take the array's buffer
+    const kept = this.listenerCount('window') > 0 ? w.samples.slice() : undefined;
     const job = windowJob(s, model, w, { t, arrivedAt, speed, evidence, velocity });
     if (this.pool.submit(job)) {
       s.nextSeq++;
+      if (kept) {
+        this.emit('window', {
+          site: s.machine.spec.site,
+          machine: s.machine.spec.machine,
+          sensor: s.spec.id,
+          t,
+          arrivedAt,
+          sampleRate: model.meta.sampleRate,
+          samples: kept,
+        });
+      }
       return true;
     }
     if (velocity) s.velocityDue = true;

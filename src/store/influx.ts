@@ -33,7 +33,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { InfluxDB, type IPoint, escape as influxEscape } from 'influx';
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Verdict } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
 import { planHistory } from './history.js';
@@ -56,6 +56,7 @@ import {
   type HistoryStore,
   MEASUREMENTS,
   type StoreStats,
+  storedVerdict,
 } from './types.js';
 
 export interface InfluxStoreOptions {
@@ -272,9 +273,11 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
   }
 
   /** Appends an ack point (InfluxDB cannot update rows); the first ack of an id stands. */
-  async ack(id: string, by: string, comment?: string): Promise<void> {
+  async ack(id: string, by: string, comment?: string, verdict?: Verdict): Promise<void> {
     const fields: HistoryPoint['fields'] = { id, by };
     if (comment !== undefined) fields.comment = comment;
+    // a JSON string field: a verdict's shape is a union, not a fixed set of columns
+    if (verdict !== undefined) fields.verdict = JSON.stringify(verdict);
     // Acks are not per machine; the tags are placeholders so the point passes assertPoint.
     await this.writePoints([
       { measurement: MEASUREMENTS.acks, time: this.now(), tags: { site: '', machine: '' }, fields },
@@ -299,8 +302,9 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
         id: string;
         by: string;
         comment: string | null;
+        verdict: string | null;
       }>(
-        `SELECT "id", "by", "comment" FROM ${this.from(MEASUREMENTS.acks)} WHERE ${ids} ORDER BY time ASC`,
+        `SELECT "id", "by", "comment", "verdict" FROM ${this.from(MEASUREMENTS.acks)} WHERE ${ids} ORDER BY time ASC`,
       );
       // oldest first: the first ack of an alert stands, later ones are history
       const byId = new Map<string, (typeof acks)[number]>();
@@ -310,6 +314,8 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
         if (k) {
           a.acknowledged = { by: k.by, time: new Date(k.time.getTime()).toISOString() };
           if (k.comment !== null && k.comment !== undefined) a.acknowledged.comment = k.comment;
+          const v = storedVerdict(k.verdict);
+          if (v) a.acknowledged.verdict = v;
         }
       }
     }

@@ -17,7 +17,7 @@
  * 5 years); completed hours are also rolled up as writes come in.
  */
 import Database from 'better-sqlite3';
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Verdict } from '../contract/alert.js';
 import { FaultlineError } from '../errors.js';
 import { planHistory } from './history.js';
 import { SqliteRollup } from './sqlite-history.js';
@@ -30,6 +30,7 @@ import {
   type HistoryQuery,
   type HistoryStore,
   type StoreStats,
+  storedVerdict,
 } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -112,6 +113,12 @@ export class SqliteHistoryStore implements HistoryStore {
       );
       CREATE INDEX IF NOT EXISTS alert_acks_id ON alert_acks (alert_id);
     `);
+    // Verdicts (JSON) came after the first databases: added to their tables in place.
+    for (const table of ['alerts', 'alert_acks']) {
+      const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!cols.some((c) => c.name === 'ack_verdict'))
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN ack_verdict TEXT`);
+    }
     this.rollup = new SqliteRollup(this.db);
     this.insertPoint = this.db.prepare(
       'INSERT INTO points (measurement, time_ms, site, machine, sensor, tags, fields) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -163,35 +170,42 @@ export class SqliteHistoryStore implements HistoryStore {
    * Records an ack: the first one of an alert stands (it is the alert's
    * `acknowledged`); every ack, first or later, is appended to `alert_acks`.
    */
-  async ack(id: string, by: string, comment?: string): Promise<void> {
+  async ack(id: string, by: string, comment?: string, verdict?: Verdict): Promise<void> {
     this.assertOpen();
     const now = this.now();
+    const v = verdict ? JSON.stringify(verdict) : null;
     this.db.transaction(() => {
       this.db
         .prepare(
-          'UPDATE alerts SET ack_by = ?, ack_time_ms = ?, ack_comment = ? WHERE id = ? AND ack_by IS NULL',
+          'UPDATE alerts SET ack_by = ?, ack_time_ms = ?, ack_comment = ?, ack_verdict = ? WHERE id = ? AND ack_by IS NULL',
         )
-        .run(by, now, comment ?? null, id);
+        .run(by, now, comment ?? null, v, id);
       this.db
         .prepare(
-          'INSERT INTO alert_acks (alert_id, time_ms, ack_by, ack_comment) VALUES (?, ?, ?, ?)',
+          'INSERT INTO alert_acks (alert_id, time_ms, ack_by, ack_comment, ack_verdict) VALUES (?, ?, ?, ?, ?)',
         )
-        .run(id, now, by, comment ?? null);
+        .run(id, now, by, comment ?? null, v);
     })();
   }
 
   /** Every ack of alert `id`, oldest first (the first is the one that stands). */
-  ackHistory(id: string): { by: string; time: string; comment?: string }[] {
+  ackHistory(id: string): { by: string; time: string; comment?: string; verdict?: Verdict }[] {
     this.assertOpen();
     const rows = this.db
       .prepare(
-        'SELECT ack_by, time_ms, ack_comment FROM alert_acks WHERE alert_id = ? ORDER BY time_ms, rowid',
+        'SELECT ack_by, time_ms, ack_comment, ack_verdict FROM alert_acks WHERE alert_id = ? ORDER BY time_ms, rowid',
       )
-      .all(id) as { ack_by: string; time_ms: number; ack_comment: string | null }[];
+      .all(id) as {
+      ack_by: string;
+      time_ms: number;
+      ack_comment: string | null;
+      ack_verdict: string | null;
+    }[];
     return rows.map((r) => ({
       by: r.ack_by,
       time: new Date(r.time_ms).toISOString(),
       ...(r.ack_comment !== null ? { comment: r.ack_comment } : {}),
+      ...(storedVerdict(r.ack_verdict) ? { verdict: storedVerdict(r.ack_verdict) } : {}),
     }));
   }
 
@@ -215,19 +229,22 @@ export class SqliteHistoryStore implements HistoryStore {
     args.push(q.limit ?? 100);
     const rows = this.db
       .prepare(
-        `SELECT json, ack_by, ack_time_ms, ack_comment FROM alerts WHERE ${where.join(' AND ')} ORDER BY time_ms DESC, rowid DESC LIMIT ?`,
+        `SELECT json, ack_by, ack_time_ms, ack_comment, ack_verdict FROM alerts WHERE ${where.join(' AND ')} ORDER BY time_ms DESC, rowid DESC LIMIT ?`,
       )
       .all(...args) as Array<{
       json: string;
       ack_by: string | null;
       ack_time_ms: number | null;
       ack_comment: string | null;
+      ack_verdict: string | null;
     }>;
     return rows.map((r) => {
       const a = JSON.parse(r.json) as Alert;
       if (r.ack_by !== null) {
         a.acknowledged = { by: r.ack_by, time: new Date(r.ack_time_ms ?? 0).toISOString() };
         if (r.ack_comment !== null) a.acknowledged.comment = r.ack_comment;
+        const v = storedVerdict(r.ack_verdict);
+        if (v) a.acknowledged.verdict = v;
       }
       return a;
     });

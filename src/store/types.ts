@@ -2,7 +2,7 @@
  * The history store contract shared by the InfluxDB and the embedded
  * (SQLite) implementations, and the points they hold.
  */
-import type { Alert } from '../contract/alert.js';
+import { type Alert, type Verdict, verdictSchema } from '../contract/alert.js';
 import type { HealthState, IsoZone } from '../contract/health.js';
 import { SEVERITIES } from '../contract/health.js';
 
@@ -175,8 +175,8 @@ export interface HistoryStore {
   /** Stores points in time order of arrival; never rejects for an unreachable database. */
   writePoints(points: HistoryPoint[]): Promise<void>;
   writeAlert(alert: Alert): Promise<void>;
-  /** Records an operator acknowledgement of alert `id`. */
-  ack(id: string, by: string, comment?: string): Promise<void>;
+  /** Records an operator acknowledgement of alert `id`, with the operator's verdict when given. */
+  ack(id: string, by: string, comment?: string, verdict?: Verdict): Promise<void>;
   /** Alerts, most recent first, with `acknowledged` filled in. */
   queryAlerts(q?: AlertQuery): Promise<Alert[]>;
   /** Recent points of one machine in one measurement, oldest first. */
@@ -314,5 +314,19 @@ export function assertPoint(p: HistoryPoint): void {
     throw new TypeError(
       `history point is malformed (measurement ${String(p?.measurement)}, time ${String(p?.time)}): it needs a measurement, a finite ms time, site and machine tags and ≥ 1 finite field`,
     );
+  }
+}
+
+/**
+ * A verdict as a store kept it (JSON text), or undefined for none or one
+ * that no longer parses: a damaged row still shows its ack, without a verdict.
+ */
+export function storedVerdict(json: string | null | undefined): Verdict | undefined {
+  if (!json) return undefined;
+  try {
+    const r = verdictSchema.safeParse(JSON.parse(json));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
   }
 }
