@@ -51,7 +51,10 @@ export type VerdictSidecar = z.infer<typeof verdictSidecarSchema>;
  * levels, which may be `.` or `..` or hold `%`, `\`, `:`.
  */
 export function fileName(id: string): string {
-  const enc = encodeURIComponent(id).replace(/[*\\:]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+  const enc = encodeURIComponent(id).replace(
+    /[*\\:]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return enc === '.' || enc === '..' ? enc.replaceAll('.', '%2E') : enc;
 }
 
