@@ -14,6 +14,7 @@ import type {
   MachineInfo,
   Shelf,
   SpectrogramPayload,
+  Verdict,
 } from './types.js';
 
 /** Class names charted in the probability plot, in this order. */
@@ -182,13 +183,14 @@ export class ConsoleStore extends EventTarget {
   }
 
   /** Marks an alert acknowledged from a stream `ack` event (the API answer may come later). */
-  ack(a: { id: string; by: string; comment?: string; time?: string }): void {
+  ack(a: { id: string; by: string; comment?: string; time?: string; verdict?: Verdict }): void {
     const x = this.alerts.find((al) => al.id === a.id);
     if (!x || x.acknowledged) return;
     x.acknowledged = {
       by: a.by,
       time: a.time ?? new Date().toISOString(),
       ...(a.comment ? { comment: a.comment } : {}),
+      ...(a.verdict ? { verdict: a.verdict } : {}),
     };
     this.emitChange('alerts', x.machine);
   }

@@ -5,9 +5,10 @@
  * Types the console shares with the gateway unchanged come from the contract,
  * src/contract (type-only: nothing of them reaches the bundle).
  */
+import type { Verdict } from '../../../src/contract/alert.js';
 import type { HealthChange, IsoZone, MachineState } from '../../../src/contract/health.js';
 
-export type { HealthChange, IsoZone };
+export type { HealthChange, IsoZone, Verdict };
 
 /** A machine's health as the gateway diagnoses it, or `starting` before its first window. */
 export type HealthState = MachineState;
@@ -117,6 +118,8 @@ export interface MachineInfo {
   simulated?: { fault?: string; condition?: string; rpm?: number };
   /** Shelved (maintenance): no alerts until it runs out; null or absent when not. */
   shelved?: Shelf | null;
+  /** Windows labelled by operators' verdicts, per class (docs/verdicts.md); absent from older gateways. */
+  verdicts?: Record<string, number>;
   diagnosis?: MachineDiagnosis | null;
   evidence?: Evidence | null;
   modelVersion?: string;
@@ -146,7 +149,7 @@ export interface Alert {
   modelVersion?: string;
   /** ISO 8601 UTC. */
   time: string;
-  acknowledged?: { by: string; time: string; comment?: string };
+  acknowledged?: { by: string; time: string; comment?: string; verdict?: Verdict };
 }
 
 /** Adaptation progress pushed over the stream and returned by the adapt endpoints. */

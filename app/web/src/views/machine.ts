@@ -43,6 +43,16 @@ function sensorLine(s: NonNullable<MachineInfo['sensors']>[number]): string {
   return parts.join(', ');
 }
 
+/** `outer 12 · normal 8`, most first; a dash when there are none. */
+function verdictCounts(v: Record<string, number> | undefined): string {
+  const rows = Object.entries(v ?? {}).filter(([, n]) => n > 0);
+  if (!rows.length) return '—';
+  return rows
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, n]) => `${faultLabel(c)} ${n}`)
+    .join(' · ');
+}
+
 function panel(title: string, ...body: (HTMLElement | string)[]): HTMLElement {
   return h('section', { class: 'panel' }, h('h2', {}, title), ...body);
 }
@@ -182,6 +192,11 @@ export function machineView(ctx: ViewContext, id: string): View {
       fact('Crest factor', withUnit(d?.crestFactor, '', 2).trim()),
       fact('Kurtosis', withUnit(d?.kurtosis, '', 2).trim()),
       fact('Model version', version ?? '—', model.origin),
+      fact(
+        'Verdict windows',
+        h('span', { class: 'verdict-counts' }, verdictCounts(m.info.verdicts)),
+        'Windows labelled by operators’ verdicts on alerts, per class: target data for this machine',
+      ),
       fact('Inference latency', withUnit(d?.latencyMs, 'ms', 0)),
       fact('Last data', freshnessLabel(m.receivedAt, Date.now())),
     );
