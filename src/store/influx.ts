@@ -278,9 +278,18 @@ export class InfluxHistoryStore extends EventEmitter<InfluxStoreEvents> implemen
     if (comment !== undefined) fields.comment = comment;
     // a JSON string field: a verdict's shape is a union, not a fixed set of columns
     if (verdict !== undefined) fields.verdict = JSON.stringify(verdict);
-    // Acks are not per machine; the tags are placeholders so the point passes assertPoint.
+    // Acks are not per machine; site and machine are placeholders so the point
+    // passes assertPoint. The alert id is a tag because InfluxDB identifies a
+    // point by measurement, tags and time: two acks of different alerts in the
+    // same millisecond would otherwise merge into one point, and one ack (and
+    // its verdict) would be lost. One series per acknowledged alert is few.
     await this.writePoints([
-      { measurement: MEASUREMENTS.acks, time: this.now(), tags: { site: '', machine: '' }, fields },
+      {
+        measurement: MEASUREMENTS.acks,
+        time: this.now(),
+        tags: { site: '', machine: '', alert: id },
+        fields,
+      },
     ]);
   }
 

@@ -19,9 +19,14 @@ export const exampleAlert: Alert = {
   time: '2025-05-02T08:30:00.000Z',
 };
 
-/** A valid alert of site plant1 for `machine`, the i-th second of 2025. */
-export function alertFor(machine: string, i: number, state: Alert['state'] = 'warning'): Alert {
-  const t = Date.UTC(2025, 0, 1) + i * 1000;
+/** A valid alert of site plant1 for `machine`, the i-th second from `t0` (default: of 2025). */
+export function alertFor(
+  machine: string,
+  i: number,
+  state: Alert['state'] = 'warning',
+  t0 = Date.UTC(2025, 0, 1),
+): Alert {
+  const t = t0 + i * 1000;
   return parseAlert({
     ...exampleAlert,
     machine,

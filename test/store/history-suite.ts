@@ -14,6 +14,7 @@ import {
   probsPoint,
   vibrationPoint,
 } from '../../src/store/types.js';
+import { alertFor } from '../alerts/example.js';
 
 /** A store under test, and how to roll its completed hours up now. */
 export interface HistoryBackend {
@@ -107,6 +108,26 @@ const MEASURES = {
 
 /** Registers the shared tests; `backend()` is called inside each (after `before` ran). */
 export function historySuite(backend: () => HistoryBackend, t0: () => number): void {
+  test("an ack's verdict comes back with its alert; an ack without one has none", async () => {
+    const { store } = backend();
+    // recent alerts: InfluxDB drops points older than its retention policy
+    const confirmed = alertFor('verdict-m', 1, 'alarm', t0());
+    const falseAlarm = alertFor('verdict-m', 2, 'warning', t0());
+    const plain = alertFor('verdict-m', 3, 'warning', t0());
+    for (const a of [confirmed, falseAlarm, plain]) await store.writeAlert(a);
+    await store.ack(confirmed.id, 'ana', 'spall seen', { kind: 'confirmed', faultClass: 'outer' });
+    await store.ack(falseAlarm.id, 'bo', undefined, { kind: 'false-alarm' });
+    await store.ack(plain.id, 'cy');
+    const byId = new Map(
+      (await store.queryAlerts({ machine: 'verdict-m' })).map((a) => [a.id, a.acknowledged]),
+    );
+    assert.deepEqual(byId.get(confirmed.id)?.verdict, { kind: 'confirmed', faultClass: 'outer' });
+    assert.equal(byId.get(confirmed.id)?.comment, 'spall seen');
+    assert.deepEqual(byId.get(falseAlarm.id)?.verdict, { kind: 'false-alarm' });
+    assert.equal(byId.get(plain.id)?.by, 'cy');
+    assert.equal(byId.get(plain.id)?.verdict, undefined);
+  });
+
   test('min/mean/max per hour and per 10 minutes over the raw windows', async () => {
     const { store } = backend();
     const start = t0();

@@ -75,6 +75,31 @@ describe('InfluxHistoryStore on a real influxd', { skip, timeout: 60_000 }, () =
     await rm(tmp, { recursive: true, force: true });
   });
 
+  test('acks of two alerts in the same millisecond both stand, each with its verdict', async () => {
+    // this store's clock is fixed, so both acks carry the same timestamp
+    const s = await open('same-ms-acks', { retentionDuration: '30d' });
+    const [a, b] = [1, 2].map((i) => {
+      const t = T0 + i * 1000;
+      return parseAlert({
+        ...exampleAlert,
+        machine: 'pump-same-ms',
+        id: alertId('plant1', 'pump-same-ms', '7', t, 'alarm'),
+        time: new Date(t).toISOString(),
+      });
+    });
+    await s.writeAlert(a);
+    await s.writeAlert(b);
+    await s.ack(a.id, 'ana', undefined, { kind: 'confirmed', faultClass: 'inner' });
+    await s.ack(b.id, 'bo', undefined, { kind: 'false-alarm' });
+    const acked = new Map(
+      (await s.queryAlerts({ machine: 'pump-same-ms' })).map((x) => [x.id, x.acknowledged]),
+    );
+    assert.equal(acked.get(a.id)?.by, 'ana');
+    assert.deepEqual(acked.get(a.id)?.verdict, { kind: 'confirmed', faultClass: 'inner' });
+    assert.equal(acked.get(b.id)?.by, 'bo');
+    assert.deepEqual(acked.get(b.id)?.verdict, { kind: 'false-alarm' });
+  });
+
   test('creates database and retention policy; points and alerts read back', async () => {
     const s = await open('direct', { retentionDuration: '30d' });
     assert.ok((await s.influx.getDatabaseNames()).includes('faultline'));
