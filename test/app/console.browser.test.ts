@@ -8,7 +8,7 @@
  * Skips when Chromium is not installed (except with CI=true, where it fails).
  */
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,23 +24,14 @@ import {
   saveModelArtifact,
 } from '../../src/model/artifact.js';
 import { trainSimModel } from '../../src/sim/sim-model.js';
+import { CHROMIUM, chromiumSkip as skip } from '../support/chromium.js';
+import { until } from '../support/gateway-fixture.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
 /** The simulator model, trained once (≈ 20 s) and reused by later runs (test/artifacts is gitignored). */
 const modelCache = path.join(repoRoot, 'test', 'artifacts', 'app-sim-model');
-const CHROMIUM = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
 const quiet = silentLogger();
-
-let chromiumMissing = false;
-try {
-  await access(CHROMIUM);
-} catch {
-  chromiumMissing = true;
-  if (process.env.CI === 'true')
-    throw new Error(`Chromium not found at ${CHROMIUM}; CI needs it for the console tests`);
-}
-const skip = chromiumMissing ? `Chromium not found at ${CHROMIUM} (set FAULTLINE_CHROMIUM)` : false;
 
 let dir: string;
 let gw: Gateway;
@@ -109,21 +100,6 @@ async function api<T>(route: string, init: RequestInit = {}): Promise<T> {
   });
   assert.ok(res.ok, `${route}: ${res.status}`);
   return (await res.json()) as T;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const shot = (name: string, fullPage = false) =>

@@ -9,7 +9,7 @@
  * Skips when Chromium is not installed (except with CI=true, where it fails).
  */
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,20 +18,10 @@ import { build } from '../../app/build.js';
 import type { MachineView } from '../../src/contract/machine.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { quiet, repoRoot, simModelDir } from '../support/gateway-fixture.js';
+import { CHROMIUM, chromiumSkip as skip } from '../support/chromium.js';
+import { quiet, repoRoot, simModelDir, until } from '../support/gateway-fixture.js';
 
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
-const CHROMIUM = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
-
-let chromiumMissing = false;
-try {
-  await access(CHROMIUM);
-} catch {
-  chromiumMissing = true;
-  if (process.env.CI === 'true')
-    throw new Error(`Chromium not found at ${CHROMIUM}; CI needs it for the console tests`);
-}
-const skip = chromiumMissing ? `Chromium not found at ${CHROMIUM} (set FAULTLINE_CHROMIUM)` : false;
 
 let dir: string;
 let gw: Gateway;
@@ -65,21 +55,6 @@ async function machine(id: string): Promise<MachineView> {
     headers: { authorization: `Bearer ${gw.token}` },
   });
   return (await res.json()) as MachineView;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe('shelving from the console in Chromium', { skip, timeout: 180_000 }, () => {

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,18 +25,8 @@ import { silentLogger } from '../../src/daemon/log.js';
 import { SIM_CLASSES } from '../../src/sim/sim-model.js';
 import { SqliteHistoryStore } from '../../src/store/sqlite.js';
 import { type HistoryPoint, probsPoint, vibrationPoint } from '../../src/store/types.js';
-import { repoRoot, simModelDir } from '../support/gateway-fixture.js';
-
-const CHROMIUM = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
-let chromiumMissing = false;
-try {
-  await access(CHROMIUM);
-} catch {
-  chromiumMissing = true;
-  if (process.env.CI === 'true')
-    throw new Error(`Chromium not found at ${CHROMIUM}; CI needs it for the console tests`);
-}
-const skip = chromiumMissing ? `Chromium not found at ${CHROMIUM} (set FAULTLINE_CHROMIUM)` : false;
+import { CHROMIUM, chromiumSkip as skip } from '../support/chromium.js';
+import { repoRoot, simModelDir, until } from '../support/gateway-fixture.js';
 
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
 const HOUR = 3_600_000;
@@ -105,21 +95,6 @@ let started: number;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Waits until the trend view finished a load whose status matches `re`. */
 async function trendReady(re: RegExp): Promise<string> {

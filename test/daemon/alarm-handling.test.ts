@@ -26,7 +26,7 @@ import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';
-import { quiet, simModelDir } from '../support/gateway-fixture.js';
+import { quiet, simModelDir, until } from '../support/gateway-fixture.js';
 
 const SECRET = 'gateway-webhook-secret-42';
 let dir: string;
@@ -74,20 +74,6 @@ async function api<T>(route: string, body?: unknown): Promise<{ status: number; 
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, json: (await res.json()) as T };
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const machine = async (id: string) => (await api<MachineView>(`/api/machines/${id}`)).json;

@@ -17,7 +17,7 @@ import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';
-import { quiet, simModelDir } from '../support/gateway-fixture.js';
+import { quiet, simModelDir, until } from '../support/gateway-fixture.js';
 
 let dir: string;
 let gw: Gateway;
@@ -57,20 +57,6 @@ async function api<T>(route: string): Promise<T> {
   });
   assert.equal(res.status, 200, route);
   return (await res.json()) as T;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 before(async () => {

@@ -38,6 +38,7 @@ import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
 import { SimulatedFleet } from '../../src/sim/fleet.js';
 import { trainSimModel } from '../../src/sim/sim-model.js';
+import { until } from '../support/gateway-fixture.js';
 
 let dir: string;
 let modelDir: string;
@@ -82,20 +83,6 @@ async function api(
   };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   return fetch(`${gw.apiUrl}${route}`, { ...init, headers });
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 before(async () => {

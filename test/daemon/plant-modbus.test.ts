@@ -28,7 +28,7 @@ import {
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { isFaultlineError } from '../../src/errors.js';
-import { quiet, simModelDir } from '../support/gateway-fixture.js';
+import { quiet, simModelDir, until as waitUntil } from '../support/gateway-fixture.js';
 
 // modbus-serial is CommonJS: its module object is the client class, which its
 // declarations (written for a default export) type as `.default`
@@ -74,15 +74,12 @@ async function client(unitId = 7): Promise<ModbusRTU> {
   return c;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** The fixture's `until` with this file's longer default deadline. */
+const until = <T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 90_000,
+): Promise<T> => waitUntil(what, fn, timeoutMs);
 
 /** One raw request/answer on a fresh socket: the answer bytes, or null after `waitMs` of silence. */
 function raw(bytes: number[] | Buffer, waitMs = 400): Promise<Buffer | null> {

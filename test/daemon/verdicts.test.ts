@@ -18,7 +18,7 @@ import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { fileName, type VerdictSidecar } from '../../src/daemon/verdict-files.js';
-import { quiet, simModelDir } from '../support/gateway-fixture.js';
+import { quiet, simModelDir, until as waitUntil } from '../support/gateway-fixture.js';
 
 let dir: string;
 let stateDir: string;
@@ -75,20 +75,12 @@ async function alertsOf(id: string): Promise<Alert[]> {
   return (await (await api(`/api/alerts?machine=${id}`)).json()) as Alert[];
 }
 
-async function until<T>(
+/** The fixture's `until` with this file's longer default deadline. */
+const until = <T>(
   what: string,
   fn: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+): Promise<T> => waitUntil(what, fn, timeoutMs);
 
 async function sidecar(m: string, alertId: string): Promise<VerdictSidecar> {
   const f = path.join(stateDir, 'verdicts', fileName(m), `${fileName(alertId)}.json`);
