@@ -111,6 +111,23 @@ export interface AlertPublisherStats {
   connected: boolean;
 }
 
+function idleCounts() {
+  return {
+    published: 0,
+    dropped: 0,
+    statesPublished: 0,
+    metricsPublished: 0,
+    metricsDropped: 0,
+    acks: 0,
+    badAcks: 0,
+  };
+}
+
+/** The statistics of a publisher that does not run (yet): nothing counted, not connected. */
+export function idlePublisherStats(): AlertPublisherStats {
+  return { ...idleCounts(), queued: 0, connected: false };
+}
+
 export interface GatewayConnectOptionsInput {
   site: string;
   gatewayId: string;
@@ -190,15 +207,7 @@ export class AlertPublisher extends EventEmitter<AlertPublisherEvents> {
   private pumping = false;
   private closed = false;
   private waiters: Array<() => void> = [];
-  private readonly counts = {
-    published: 0,
-    dropped: 0,
-    statesPublished: 0,
-    metricsPublished: 0,
-    metricsDropped: 0,
-    acks: 0,
-    badAcks: 0,
-  };
+  private readonly counts = idleCounts();
   private readonly onConnect = () => this.connected();
   private readonly onMessage = (topic: string, payload: Buffer) => this.message(topic, payload);
 

@@ -5,7 +5,7 @@
  * the state topic) and the alarm-rate figures of `GET /api/gateway`.
  */
 import { z } from 'zod';
-import { shelfSchema, utcTime } from './alert.js';
+import { shelfReasonFields, shelfSchema, utcTime } from './alert.js';
 
 /** Longest a machine may be shelved in one go, s (30 days): a forgotten shelf must end. */
 export const MAX_SHELVE_S = 30 * 86_400;
@@ -16,12 +16,7 @@ export const MAX_SHELVE_S = 30 * 86_400;
  */
 export const shelveBodySchema = z
   .strictObject({
-    by: z.string().min(1).max(200).describe('Who shelves the machine'),
-    reason: z
-      .string()
-      .min(1)
-      .max(1000)
-      .describe('Why (maintenance, a known fault being repaired…)'),
+    ...shelfReasonFields,
     durationS: z
       .number()
       .positive()

@@ -98,6 +98,12 @@ export const alertSchema = z
   .describe('Faultline health alert (topic faultline/<site>/<machine>/alert)');
 export type Alert = z.infer<typeof alertSchema>;
 
+/** Who shelves a machine, and why: the fields a shelf and the request that makes it share. */
+export const shelfReasonFields = {
+  by: z.string().min(1).max(200).describe('Who shelved the machine'),
+  reason: z.string().min(1).max(1000).describe('Why (maintenance, a known fault being repaired…)'),
+};
+
 /**
  * A machine shelved (in maintenance): still diagnosed, but raising no alerts
  * and no notifications until `until`, when it unshelves by itself (ISA-18.2
@@ -105,12 +111,7 @@ export type Alert = z.infer<typeof alertSchema>;
  */
 export const shelfSchema = z
   .object({
-    by: z.string().min(1).max(200).describe('Who shelved the machine'),
-    reason: z
-      .string()
-      .min(1)
-      .max(1000)
-      .describe('Why (maintenance, a known fault being repaired…)'),
+    ...shelfReasonFields,
     since: utcTime.describe('When it was shelved'),
     until: utcTime.describe('When it unshelves by itself'),
   })

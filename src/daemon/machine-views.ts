@@ -4,6 +4,7 @@
  * assemble the shapes of ./views.ts from the machine table and the parts.
  */
 
+import { idlePublisherStats } from '../alerts/publisher.js';
 import { CWRU_DE_BEARING } from '../contract/bearing.js';
 import type { MachineDiagnosis, MachineView } from '../contract/machine.js';
 import type { MachineStatus } from '../diagnose/pipeline-status.js';
@@ -188,17 +189,7 @@ export function gatewayHealth(ctx: GatewayContext, v: ViewSources): GatewayHealt
     },
     ingest: { sources: parts.sources.map((s) => s.stats()), perSensor },
     store: { kind: parts.storeKind, ...store, ...{ pendingPoints: v.pendingPoints } },
-    alerts: parts.publisher?.stats() ?? {
-      published: 0,
-      queued: 0,
-      dropped: 0,
-      statesPublished: 0,
-      metricsPublished: 0,
-      metricsDropped: 0,
-      acks: 0,
-      badAcks: 0,
-      connected: false,
-    },
+    alerts: parts.publisher?.stats() ?? idlePublisherStats(),
     ...(parts.notifiers?.length ? { notify: parts.notifiers.map((n) => n.stats()) } : {}),
     pipeline: parts.pipeline
       ? { ...(parts.pipeline.stats() as object), unroutedBlocks: v.unroutedBlocks }

@@ -33,14 +33,6 @@ import type { BackendName } from '../model/backend.js';
 import type { WindowResult, WindowTask, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { startModuleWorker } from './worker-bundle.js';
 
-export type {
-  BatchTiming,
-  WindowResult,
-  WindowTask,
-  WorkerReply,
-  WorkerRequest,
-} from './inference-protocol.js';
-
 /** One window in the pool. `ctx` is the caller's, handed back with the result. */
 export interface PoolJob<C = unknown> {
   key: string;

@@ -46,7 +46,8 @@ import { FaultlineError, isFaultlineError } from '../errors.js';
 import type { IngestedBlock } from '../ingest/source.js';
 import { readModelMetadata } from '../model/artifact.js';
 import { MachineHealth } from './health.js';
-import { InferencePool, type PoolJob, type WindowResult } from './inference-pool.js';
+import { InferencePool, type PoolJob } from './inference-pool.js';
+import type { WindowResult } from './inference-protocol.js';
 import { bindingOf, planBinding, swapBinding } from './model-binding.js';
 import type { PipelineOptions } from './pipeline-options.js';
 import {

@@ -14,7 +14,7 @@
  */
 import { defectOf, NORMAL, operatorProbs } from '../contract/fault-names.js';
 import type { MachineDiagnosis, RpmSource } from '../contract/machine.js';
-import type { WindowResult } from './inference-pool.js';
+import type { WindowResult } from './inference-protocol.js';
 import type { ModelBinding, SensorState } from './pipeline-state.js';
 import type { WindowDiagnosis } from './types.js';
 

@@ -157,7 +157,8 @@ function createOrderLineFrontEnd(cfg: FrontEndConfig): FrontEnd {
   const inputShape = [lines.rows, lines.frames, lineChannels(lines)] as const;
   const size = inputShape[0] * inputShape[1] * inputShape[2];
   const { sampleRate } = cfg;
-  let lastRpm: number | undefined;
+  // the evidence computes its own envelope in its own band: no lastEnvelope here
+  const last: LastWindow = {};
   function process(
     window: Float32Array,
     rpm?: number,
@@ -167,29 +168,14 @@ function createOrderLineFrontEnd(cfg: FrontEndConfig): FrontEnd {
     if (window.length === 0) {
       throw new FaultlineError('FL_ERR_SIGNAL_EMPTY', 'the front end got an empty window');
     }
-    const data = out ?? new Float32Array(size);
-    if (data.length !== size) {
-      throw new FaultlineError(
-        'FL_ERR_DSP_PARAMS',
-        `output array has length ${data.length}, the front end needs ${size}`,
-      );
-    }
+    const data = outputArray(out, size);
     if (rpm === undefined || rpm === null) checkFinite(window, 'front-end window');
     const shaftRpm = shaftSpeed(window, rpm, sampleRate, cfg);
-    lastRpm = shaftRpm;
+    last.rpm = shaftRpm;
     map.compute(window, shaftRpm, data, bearing);
     return data;
   }
-  return {
-    config: deepFreeze(cfg),
-    inputShape,
-    process,
-    get lastRpm() {
-      return lastRpm;
-    },
-    // The evidence computes its own envelope in its own band.
-    lastEnvelope: undefined,
-  };
+  return frontEndOf(cfg, inputShape, process, last);
 }
 
 /**
@@ -212,12 +198,11 @@ export function createFrontEnd(config: FrontEndInput): FrontEnd {
     ? createBandEnvelope(sampleRate, windowLength, envOptions)
     : undefined;
   const envelopeOut = envelope ? new Float32Array(envelope.outLength) : work;
-  let lastRpm: number | undefined;
-  let lastEnvelope: LastEnvelope | undefined;
+  const last: LastWindow = {};
 
   function process(window: Float32Array, rpm?: number, out?: Float32Array): Float32Array {
     // (A bearing argument is read by the version-2 order front end only.)
-    lastEnvelope = undefined;
+    last.envelope = undefined;
     if (window.length !== windowLength) {
       throw new FaultlineError(
         window.length === 0
@@ -229,13 +214,7 @@ export function createFrontEnd(config: FrontEndInput): FrontEnd {
       );
     }
     checkFinite(window, 'front-end window');
-    const data = out ?? new Float32Array(size);
-    if (data.length !== size) {
-      throw new FaultlineError(
-        'FL_ERR_DSP_PARAMS',
-        `output array has length ${data.length}, the front end needs ${size}`,
-      );
-    }
+    const data = outputArray(out, size);
     if (!orderMode) {
       removeMean(window, work);
       if (amplitude === 'rms') scaleToUnitRms(work);
@@ -243,11 +222,11 @@ export function createFrontEnd(config: FrontEndInput): FrontEnd {
       return data;
     }
     const shaftRpm = shaftSpeed(window, rpm, sampleRate, cfg);
-    lastRpm = shaftRpm;
+    last.rpm = shaftRpm;
     if (envelope) {
       envelope.compute(window, envelopeOut);
       // angularResample and the RMS scaling below only read `envelopeOut`.
-      lastEnvelope = {
+      last.envelope = {
         window,
         lowHz: envelope.lowHz,
         highHz: envelope.highHz,
@@ -274,17 +253,44 @@ export function createFrontEnd(config: FrontEndInput): FrontEnd {
     return data;
   }
 
+  return frontEndOf(cfg, inputShape, process, last);
+}
+
+/** What a front end keeps of its last window, read through FrontEnd's getters. */
+interface LastWindow {
+  rpm?: number;
+  envelope?: LastEnvelope;
+}
+
+function frontEndOf(
+  cfg: FrontEndConfig,
+  inputShape: FrontEnd['inputShape'],
+  process: FrontEnd['process'],
+  last: LastWindow,
+): FrontEnd {
   return {
     config: deepFreeze(cfg),
     inputShape,
     process,
     get lastRpm() {
-      return lastRpm;
+      return last.rpm;
     },
     get lastEnvelope() {
-      return lastEnvelope;
+      return last.envelope;
     },
   };
+}
+
+/** `out` when it has the front end's size, a new array when absent. */
+function outputArray(out: Float32Array | undefined, size: number): Float32Array {
+  const data = out ?? new Float32Array(size);
+  if (data.length !== size) {
+    throw new FaultlineError(
+      'FL_ERR_DSP_PARAMS',
+      `output array has length ${data.length}, the front end needs ${size}`,
+    );
+  }
+  return data;
 }
 
 /**

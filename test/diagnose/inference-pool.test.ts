@@ -8,11 +8,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { CWRU_DE_BEARING } from '../../src/contract/bearing.js';
-import {
-  InferencePool,
-  type PoolJob,
-  type WindowResult,
-} from '../../src/diagnose/inference-pool.js';
+import { InferencePool, type PoolJob } from '../../src/diagnose/inference-pool.js';
+import type { WindowResult } from '../../src/diagnose/inference-protocol.js';
 
 import { waitFor } from '../support/links.js';
 

@@ -24,6 +24,15 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** A table head: the first column names the row, the others hold numbers (right-aligned). */
+export function numericHead(label: string, ...numeric: string[]): HTMLElement {
+  return h(
+    'thead',
+    {},
+    h('tr', {}, h('th', {}, label), ...numeric.map((n) => h('th', { class: 'num' }, n))),
+  );
+}
+
 export function append(el: Element, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;

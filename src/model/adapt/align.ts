@@ -226,11 +226,7 @@ function multilinear(f: tf.Tensor2D, p: tf.Tensor2D): tf.Tensor2D {
 }
 
 async function alignLoop(
-  cnn: CnnParts,
-  source: InputSet,
-  sourceVal: InputSet,
-  target: InputSet,
-  options: AlignOptions,
+  ...[cnn, source, sourceVal, target, options]: Parameters<typeof alignDomains>
 ): Promise<AlignResult> {
   const {
     strategy,

@@ -27,15 +27,13 @@
 import * as tf from '../tf.js';
 import { im2colTransposedImpl } from './impl/im2col.js';
 import {
+  COLUMN_FORM_MAX_CHANNELS,
   type ConvGradAttrs,
   type KernelArgs,
   KernelScope,
   nhwcConvInfo,
   type WasmBackend,
 } from './kernel-scope.js';
-
-/** Below this many input channels (or with any stride > 1) the column form wins. */
-const IM2COL_MAX_CHANNELS = 8;
 
 interface BackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
@@ -61,7 +59,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
 
   const scope = new KernelScope(backend);
   try {
-    if (sh > 1 || sw > 1 || ci < IM2COL_MAX_CHANNELS) {
+    if (sh > 1 || sw > 1 || ci < COLUMN_FORM_MAX_CHANNELS) {
       return scope.keep(viaIm2col(scope, x, dy, info));
     }
     let xt = scope.run(tf.Transpose, { x }, { perm: [3, 1, 2, 0] });

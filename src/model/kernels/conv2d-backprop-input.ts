@@ -22,15 +22,13 @@
 import * as tf from '../tf.js';
 import { col2imImpl } from './impl/im2col.js';
 import {
+  COLUMN_FORM_MAX_CHANNELS,
   type ConvGradAttrs,
   type KernelArgs,
   KernelScope,
   nhwcConvInfo,
   type WasmBackend,
 } from './kernel-scope.js';
-
-/** Below this many input channels (or with any stride > 1) the column form wins. */
-const COL2IM_MAX_CHANNELS = 8;
 
 interface BackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
@@ -58,7 +56,7 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
 
   const scope = new KernelScope(backend);
   try {
-    if (sh > 1 || sw > 1 || info.inChannels < COL2IM_MAX_CHANNELS) {
+    if (sh > 1 || sw > 1 || info.inChannels < COLUMN_FORM_MAX_CHANNELS) {
       return scope.keep(viaCol2im(scope, dy, filter, info));
     }
     let g = dy;

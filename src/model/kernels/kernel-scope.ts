@@ -95,6 +95,12 @@ export interface ConvGradAttrs {
  * x `[N,H,W,Ci]` * filter `[kh,kw,Ci,Co]`. NHWC only: the composed gradients
  * are built from the wasm backend's NHWC forward kernels.
  */
+/**
+ * Below this many input channels (or with any stride > 1) the column forms of
+ * the conv gradients (im2col, col2im) beat the stock conv kernels on wasm.
+ */
+export const COLUMN_FORM_MAX_CHANNELS = 8;
+
 export function nhwcConvInfo(
   kernelName: string,
   xShape: [number, number, number, number],

@@ -7,7 +7,7 @@
  * carry, so the busiest machines come first.
  */
 import type { AlarmFigures, AlarmRate } from '../../../../src/contract/alarms.js';
-import { h } from '../dom.js';
+import { h, numericHead } from '../dom.js';
 
 /**
  * More than this many alarms per day from one machine is flagged: ISA-18.2
@@ -41,17 +41,11 @@ export function alarmRatePanel(rate: AlarmRate | undefined): HTMLElement | null 
     h(
       'table',
       { class: 'alarm-rates' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, 'Machine'),
-          h('th', { class: 'num' }, 'Alarms, last 24 h'),
-          h('th', { class: 'num' }, 'Alarms per day (7-day mean)'),
-          h('th', { class: 'num' }, 'Standing (unacknowledged)'),
-        ),
+      numericHead(
+        'Machine',
+        'Alarms, last 24 h',
+        'Alarms per day (7-day mean)',
+        'Standing (unacknowledged)',
       ),
       h('tbody', {}, row('Site', rate.site, 'site'), ...machines.map(([id, f]) => row(id, f))),
     ),

@@ -6,7 +6,7 @@
  */
 import type { AlarmRate } from '../../../../src/contract/alarms.js';
 import type { ViewContext } from '../context.js';
-import { h, type View } from '../dom.js';
+import { h, numericHead, type View } from '../dom.js';
 import { dateTime, toMs, utc, withUnit } from '../format.js';
 import { alarmRatePanel } from './alarm-rate.js';
 
@@ -158,19 +158,13 @@ export function gatewayView(ctx: ViewContext): View {
         h(
           'table',
           { class: 'sensors' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              h('th', {}, 'Sensor (machine/id)'),
-              h('th', { class: 'num' }, 'Rate (frames/s)'),
-              h('th', { class: 'num' }, 'Rate (samples/s)'),
-              h('th', { class: 'num' }, 'Frames'),
-              h('th', { class: 'num' }, 'Frame errors'),
-              h('th', { class: 'num' }, 'Gaps (missing frames)'),
-            ),
+          numericHead(
+            'Sensor (machine/id)',
+            'Rate (frames/s)',
+            'Rate (samples/s)',
+            'Frames',
+            'Frame errors',
+            'Gaps (missing frames)',
           ),
           h(
             'tbody',

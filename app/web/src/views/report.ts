@@ -13,16 +13,9 @@ import type { ViewContext } from '../context.js';
 import { bearingOf, defectMarkers } from '../defects.js';
 import { h, setText, type View } from '../dom.js';
 import { dateTime, faultLabel, percent, timeZoneName, toMs, utc, withUnit } from '../format.js';
-import {
-  BASE_MEASURES,
-  type HistoryAnswer,
-  historyPath,
-  probMeasures,
-  rangeWindow,
-  timeMarkers,
-} from '../trend-data.js';
+import { BASE_MEASURES, probMeasures, rangeWindow, timeMarkers } from '../trend-data.js';
 import type { Alert, EnvelopePayload, MachineInfo } from '../types.js';
-import { machineContext, modelClasses } from './trend.js';
+import { loadTrend, modelClasses } from './trend.js';
 import { renderTrendCharts, type TrendCharts } from './trend-charts.js';
 
 /** Fits the printable width of A4 with 12 mm margins at 96 px per inch. */
@@ -183,16 +176,7 @@ export function reportView(ctx: ViewContext, id: string): View {
         ...BASE_MEASURES.filter((m) => ['velocity_rms', 'kurtosis'].includes(m.id)),
         ...probMeasures(modelClasses(info)),
       ];
-      const [answer, extra] = await Promise.all([
-        ctx.api.get<HistoryAnswer>(
-          historyPath(
-            id,
-            measures.map((m) => m.id),
-            w,
-          ),
-        ),
-        machineContext(ctx, id, w),
-      ]);
+      const [answer, extra] = await loadTrend(ctx, id, measures, w);
       const marks = timeMarkers(extra.alerts, extra.audit, w);
       charts?.dispose();
       charts = renderTrendCharts(trendHost, answer, measures, {

@@ -51,6 +51,25 @@ export async function machineContext(
   return { alerts: Array.isArray(alerts) ? alerts : [], audit: models.audit?.[id] ?? [] };
 }
 
+/** The history of `measures` over `w`, with the machine's alerts and model changes. */
+export function loadTrend(
+  ctx: ViewContext,
+  id: string,
+  measures: readonly TrendMeasure[],
+  w: Window,
+): Promise<[HistoryAnswer, Awaited<ReturnType<typeof machineContext>>]> {
+  return Promise.all([
+    ctx.api.get<HistoryAnswer>(
+      historyPath(
+        id,
+        measures.map((m) => m.id),
+        w,
+      ),
+    ),
+    machineContext(ctx, id, w),
+  ]);
+}
+
 /** The model's classes (`prob.<class>` measures); the operator's four when the gateway names none. */
 export function modelClasses(info: MachineInfo | undefined): string[] {
   const c = info?.model?.classes;
@@ -202,16 +221,7 @@ export function trendView(ctx: ViewContext, id: string): View {
     setText(status, `Loading ${spanLabel(w.until - w.since)}…`);
     el.dataset.state = 'loading';
     try {
-      const [answer, extra] = await Promise.all([
-        ctx.api.get<HistoryAnswer>(
-          historyPath(
-            id,
-            ms.map((m) => m.id),
-            w,
-          ),
-        ),
-        machineContext(ctx, id, w),
-      ]);
+      const [answer, extra] = await loadTrend(ctx, id, ms, w);
       if (my !== seq) return; // a newer load started meanwhile
       markers = timeMarkers(extra.alerts, extra.audit, w);
       shown = { answer, measures: ms, window: w };
