@@ -4,7 +4,8 @@
  * machine object, so its events reach a subscription on the Server object.
  *
  * - A gateway alert entering `warning` or `alarm` activates the condition
- *   (unacknowledged, retained) with the alert's severity and a message
+ *   (unacknowledged, retained: it stays retained while active or
+ *   unacknowledged, see keepActiveRetained) with the alert's severity and a message
  *   naming the fault and the alert id; `ok` or `watch` deactivates it. Other
  *   states (no data, starting) leave it as it is: a silent sensor does not
  *   clear a fault.
@@ -30,6 +31,27 @@ interface MachineAlarm {
   condition: UA.UAAlarmConditionEx;
   /** The alert that activated the condition last (the one an Acknowledge acks). */
   alertId?: string;
+}
+
+/**
+ * Part 9 keeps a condition retained while it is of interest: active or
+ * unacknowledged. node-opcua clears Retain on every Acknowledge (it assumes
+ * an acknowledged alarm is done with), so an acknowledged but still active
+ * alarm would vanish from a later client's ConditionRefresh. Every event of
+ * the current branch goes through `raiseConditionEvent`: there an active
+ * branch is marked retained again before the event is sent. (Inactive and
+ * unacknowledged is retained by `onAlert`; inactive and acknowledged is not.)
+ */
+function keepActiveRetained(condition: UA.UAAlarmConditionEx): void {
+  type Branch = { getActiveState(): boolean; setRetain(retain: boolean): void };
+  const c = condition as unknown as {
+    raiseConditionEvent(branch: Branch, renewEventId: boolean): void;
+  };
+  const raise = c.raiseConditionEvent.bind(condition);
+  c.raiseConditionEvent = (branch, renewEventId) => {
+    if (branch.getActiveState()) branch.setRetain(true);
+    raise(branch, renewEventId);
+  };
 }
 
 export class OpcuaAlarms {
@@ -66,6 +88,7 @@ export class OpcuaAlarms {
     // node-opcua names the source by its qualified browse name ("1:<machine>"); clients show the id
     condition.setSourceName(id);
     condition.setEnabledState(true);
+    keepActiveRetained(condition);
     this.wrapAcknowledge(condition.acknowledge);
     condition.on('acknowledged', (_eventId, comment) => {
       if (this.fromGateway) return;

@@ -5,11 +5,14 @@
  *
  *   Objects
  *   └─ Faultline                (HasNotifier ← Server: events reach a subscription on Server)
- *      └─ <site>
- *         └─ <machine>          (event notifier, the source of its alarm)
+ *      └─ <site>                (HasNotifier ← Faultline)
+ *         └─ <machine>          (event notifier, HasEventSource ← site, the source of its alarm)
  *            ├─ state, faultClass, confidence, velocityRms (mm/s), isoZone,
  *            │  modelVersion, shelved, lastWindow
  *            └─ fault           AlarmConditionType (./opcua-alarms.ts)
+ *
+ * ConditionRefresh on the Server walks that chain (HasNotifier, HasEventSource,
+ * then HasCondition) to replay the retained conditions to a late client.
  *
  * Variables are read through getters over the same machine reading as the
  * other plant outputs (src/daemon/machine-reading.ts), so a read or a

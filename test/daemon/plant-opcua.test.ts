@@ -177,42 +177,63 @@ test('bad credentials and anonymous sessions are refused', { timeout: 60_000 }, 
 });
 
 interface AlarmEvent {
+  eventType: string;
   eventId: Buffer;
   source: string;
   message: string;
   severity: number;
   active: boolean;
   acked: boolean;
+  retain: boolean;
   conditionId: string;
 }
 
 const EVENT_FIELDS = [
+  'EventType',
   'EventId',
   'SourceName',
   'Message',
   'Severity',
   'ActiveState.Id',
   'AckedState.Id',
+  'Retain',
   'ConditionId',
 ];
+const REFRESH_START = 'ns=0;i=2787'; // RefreshStartEventType
+const REFRESH_END = 'ns=0;i=2788'; // RefreshEndEventType
 
 function alarmEvent(values: Variant[]): AlarmEvent {
   const v = values.map((x) => x.value);
   return {
-    eventId: v[0] as Buffer,
-    source: String(v[1]),
-    message: String((v[2] as { text?: string } | null)?.text ?? ''),
-    severity: Number(v[3]),
-    active: v[4] === true,
-    acked: v[5] === true,
-    conditionId: String(v[6]),
+    eventType: String(v[0]),
+    eventId: v[1] as Buffer,
+    source: String(v[2] ?? ''),
+    message: String((v[3] as { text?: string } | null)?.text ?? ''),
+    severity: Number(v[4]),
+    active: v[5] === true,
+    acked: v[6] === true,
+    retain: v[7] === true,
+    conditionId: String(v[8] ?? ''),
   };
 }
 
-// first after start: the subscription is then usually in place before the first alarm
-test('alarms: an event per faulty machine; Acknowledge in OPC UA acks the alert; an API ack acks the condition', {
+/** The latest alert of `machine` when it is warning or alarm, unacknowledged. */
+async function alarmingAlert(machine: string): Promise<Alert | undefined> {
+  const alerts = await api<Alert[]>(`/api/alerts?machine=${machine}`);
+  const last = [...alerts].sort((a, b) => a.time.localeCompare(b.time)).at(-1);
+  return last && (last.state === 'warning' || last.state === 'alarm') && !last.acknowledged
+    ? last
+    : undefined;
+}
+
+// first after start, but the subscription comes only once the faults alarmed (a SCADA client
+// connecting late): ConditionRefresh must replay the retained conditions
+test('alarms: ConditionRefresh replays the alarms raised before the client; Acknowledge in OPC UA acks the alert; an API ack acks the condition', {
   timeout: 300_000,
 }, async () => {
+  await until('fan-2 and mill-3 alarming in /api/alerts', async () =>
+    (await alarmingAlert('fan-2')) && (await alarmingAlert('mill-3')) ? true : undefined,
+  );
   const session = await connect();
   const sub = ClientSubscription.create(session, {
     requestedPublishingInterval: 200,
@@ -223,37 +244,55 @@ test('alarms: an event per faulty machine; Acknowledge in OPC UA acks the alert;
   const item = ClientMonitoredItem.create(
     sub,
     { nodeId: 'i=2253', attributeId: AttributeIds.EventNotifier }, // the Server object
-    { queueSize: 100, filter: constructEventFilter(EVENT_FIELDS), discardOldest: true },
+    { queueSize: 1000, filter: constructEventFilter(EVENT_FIELDS), discardOldest: true },
     TimestampsToReturn.Neither,
   );
-  item.on('changed', (values: unknown) => {
-    const e = alarmEvent(values as Variant[]);
-    if (e.source) events.push(e);
-  });
+  item.on('changed', (values: unknown) => events.push(alarmEvent(values as Variant[])));
   await new Promise((r) => sub.once('started', r));
-  // alarms raised before this client came: ConditionRefresh replays the retained ones
-  await session.call({
-    objectId: 'i=2782', // ConditionType
-    methodId: 'i=3875', // ConditionType.ConditionRefresh
-    inputArguments: [{ dataType: DataType.UInt32, value: sub.subscriptionId }],
-  });
+  await until(
+    'the event monitored item created',
+    async () => (item.monitoredItemId !== undefined ? true : undefined),
+    30_000,
+  );
+  /** ConditionRefresh: the events between its RefreshStartEvent and RefreshEndEvent. */
+  const conditionRefresh = async () => {
+    const from = events.length;
+    const refresh = await session.call({
+      objectId: 'i=2782', // ConditionType
+      methodId: 'i=3875', // ConditionType.ConditionRefresh
+      inputArguments: [{ dataType: DataType.UInt32, value: sub.subscriptionId }],
+    });
+    assert.equal(refresh.statusCode, StatusCodes.Good);
+    return until('RefreshStartEvent … RefreshEndEvent', async () => {
+      const s = events.findIndex((e, i) => i >= from && e.eventType === REFRESH_START);
+      const e = events.findIndex((x, i) => s >= 0 && i > s && x.eventType === REFRESH_END);
+      return s >= 0 && e > s ? events.slice(s + 1, e) : undefined;
+    });
+  };
+  const replayed = await conditionRefresh();
+  const replayedOf = (machine: string) =>
+    replayed.find((e) => e.source === machine && e.active && !e.acked && e.retain);
+  const fan = replayedOf('fan-2');
+  const mill = replayedOf('mill-3');
+  assert.ok(fan, `fan-2 replayed: ${JSON.stringify(replayed.map((e) => e.source))}`);
+  assert.ok(mill, `mill-3 replayed: ${JSON.stringify(replayed.map((e) => e.source))}`);
+  assert.ok(!replayed.some((e) => e.source === 'pump-1'), 'pump-1 (healthy) not replayed');
 
-  const activeFor = (machine: string) =>
-    until(`an active, unacknowledged alarm on ${machine}`, async () =>
-      [...events].reverse().find((e) => e.source === machine && e.active && !e.acked),
-    );
+  // the latest event of each machine: a state change may follow the refresh
+  const latest = (machine: string) =>
+    [...events].reverse().find((e) => e.source === machine && e.conditionId) as AlarmEvent;
   const alertIdOf = (e: AlarmEvent) => /alert ([0-9a-f-]{36})/.exec(e.message)?.[1] ?? '';
 
   // OPC UA → gateway
-  const fan = await activeFor('fan-2');
   assert.ok(fan.severity >= 500, `severity ${fan.severity}`);
   assert.match(fan.message, /outer/);
-  const fanAlert = alertIdOf(fan);
+  const fanNow = latest('fan-2');
+  const fanAlert = alertIdOf(fanNow);
   const res = await session.call({
-    objectId: fan.conditionId,
+    objectId: fanNow.conditionId,
     methodId: 'i=9111', // AcknowledgeableConditionType.Acknowledge
     inputArguments: [
-      { dataType: DataType.ByteString, value: fan.eventId },
+      { dataType: DataType.ByteString, value: fanNow.eventId },
       { dataType: DataType.LocalizedText, value: { text: 'bearing ordered' } },
     ],
   });
@@ -264,14 +303,15 @@ test('alarms: an event per faulty machine; Acknowledge in OPC UA acks the alert;
   });
   assert.equal(acked.by, USER.userName);
   assert.equal(acked.comment, 'bearing ordered');
-  await until('the acked event', async () =>
-    events.find((e) => e.source === 'fan-2' && e.acked) ? true : undefined,
+  const fanAcked = await until('the acked event', async () =>
+    events.find((e) => e.source === 'fan-2' && e.acked),
   );
+  // acknowledged but still active: still retained (Part 9), so a later refresh shows it
+  if (fanAcked.active) assert.ok(fanAcked.retain, 'an active, acknowledged alarm is retained');
 
-  // gateway (API) → OPC UA
-  const mill = await activeFor('mill-3');
-  const millAlert = alertIdOf(mill);
-  await api(`/api/alerts/${millAlert}/ack`, {
+  // gateway (API) → OPC UA: the alert the condition follows now
+  const millAlert = await until('mill-3 alarming', () => alarmingAlert('mill-3'));
+  await api(`/api/alerts/${millAlert.id}/ack`, {
     method: 'POST',
     body: JSON.stringify({ by: 'ben', comment: 'seen on the console' }),
   });
@@ -283,6 +323,14 @@ test('alarms: an event per faulty machine; Acknowledge in OPC UA acks the alert;
     '/api/gateway',
   );
   assert.ok(Number(health.outputs?.opcua?.acks) >= 1);
+
+  // a second refresh: the acknowledged alarms that are still active are replayed, retained
+  const again = await conditionRefresh();
+  for (const m of ['fan-2', 'mill-3']) {
+    if (!latest(m).active) continue;
+    const e = again.find((x) => x.source === m);
+    assert.ok(e?.active && e.retain, `${m} replayed again: ${JSON.stringify(e)}`);
+  }
   await sub.terminate();
   await session.close();
 });
