@@ -250,9 +250,14 @@ export const gatewayHealthSchema = z.looseObject({
         .looseObject({ host: z.string(), port: z.number().int(), clients: z.number().int() })
         .optional(),
       sparkplug: z.looseObject({ connected: z.boolean(), bdSeq: z.number().int() }).optional(),
+      opcua: z
+        .looseObject({ host: z.string(), port: z.number().int(), sessions: z.number().int() })
+        .optional(),
     })
     .optional()
-    .describe('Plant protocols that are on (outputs.modbus, outputs.sparkplug): their counters'),
+    .describe(
+      'Plant protocols that are on (outputs.modbus, outputs.sparkplug, outputs.opcua): their counters',
+    ),
   cluster: z
     .looseObject({
       live: z.array(z.string()),

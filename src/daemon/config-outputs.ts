@@ -4,7 +4,7 @@
  * new port and sends no new topic until someone asks for it.
  */
 import { z } from 'zod';
-import { name, port } from './config-fields.js';
+import { name, port, secret, withPasswordFile } from './config-fields.js';
 
 /** Periodic readings on faultline/<site>/<machine>/metrics (src/contract/metrics.ts). */
 const metricsSchema = z.strictObject({
@@ -32,6 +32,44 @@ const sparkplugSchema = z.strictObject({
   intervalS: z.number().min(1).max(3600).default(10),
 });
 
+/** One OPC UA user: a name and its password (inline, `${NAME}`, or a file). */
+const opcuaUserSchema = z
+  .strictObject({
+    /** User name a client logs in with. */
+    username: z.string().min(1).max(128),
+    /** Password (`${NAME}`: an environment variable). */
+    password: secret().optional(),
+    /** File holding the password (wins over password). */
+    passwordFile: z.string().min(1).optional(),
+  })
+  .transform(withPasswordFile)
+  .refine((u) => typeof u.password === 'string' && u.password.length > 0, {
+    message: 'an OPC UA user needs a password or a passwordFile',
+    path: ['password'],
+  });
+
+/** The OPC UA message security modes (Part 4 §7.20). */
+export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
+
+/** OPC UA server with the machines and their alarms (docs/opcua.md). */
+const opcuaSchema = z
+  .strictObject({
+    /** Listen address. Default 127.0.0.1 (use the plant network's address to serve SCADA clients). */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port (0: a free port, picked at start; tests). Default 4840, the OPC UA port. */
+    port: port().default(4840),
+    /** Message security modes offered (None, Sign, SignAndEncrypt). Default Sign and SignAndEncrypt. */
+    securityModes: z.array(z.enum(OPCUA_SECURITY_MODES)).min(1).default(['Sign', 'SignAndEncrypt']),
+    /** Users who may log in with a name and password. Default none. */
+    users: z.array(opcuaUserSchema).default([]),
+    /** Whether a client may open an anonymous session (read and acknowledge). Default false. */
+    allowAnonymous: z.boolean().default(false),
+  })
+  .refine((o) => o.allowAnonymous || o.users.length > 0, {
+    message: 'an OPC UA server without users needs allowAnonymous: true (nobody could log in)',
+    path: ['users'],
+  });
+
 /** Plant protocols, each off unless configured. */
 export const outputsSchema = z
   .strictObject({
@@ -41,5 +79,7 @@ export const outputsSchema = z
     modbus: modbusSchema.optional(),
     /** Sparkplug B edge node. Default off. */
     sparkplug: sparkplugSchema.optional(),
+    /** OPC UA server. Default off. */
+    opcua: opcuaSchema.optional(),
   })
   .prefault({});

@@ -169,6 +169,11 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     return this.plant.modbus?.address;
   }
 
+  /** The OPC UA endpoint URL, when outputs.opcua is configured. */
+  get opcuaEndpoint(): string | undefined {
+    return this.plant.opcua?.endpointUrl;
+  }
+
   /** Adaptation jobs; absent before start. */
   get adaptation(): AdaptationManager | undefined {
     return this.parts.adaptation;
@@ -228,7 +233,12 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
     }
 
     // 5b. plant outputs (metrics, Modbus, Sparkplug): they read the machine table
-    await this.plant.start(link, this.brokerUrl);
+    await this.plant.start(link, this.brokerUrl, async (id, by, comment) => {
+      await this.outputs.ackAlert(id, by, comment);
+    });
+    // the OPC UA alarms follow the gateway's alerts and acks, wherever the ack came from
+    this.on('alert', (a: Alert) => this.plant.onAlert(a));
+    this.on('ack', (a: GatewayEvents['ack'][0]) => this.plant.onAck(a));
 
     // 6. adaptation
     if (parts.registry) this.models.createAdaptation(parts.registry);
