@@ -24,12 +24,15 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** A table head: the first column names the row, the others hold numbers (right-aligned). */
-export function numericHead(label: string, ...numeric: string[]): HTMLElement {
+/**
+ * A table head of `labels`; the columns from `numericFrom` on hold numbers
+ * and are right-aligned (class `num`), like their cells.
+ */
+export function tableHead(labels: readonly string[], numericFrom = labels.length): HTMLElement {
   return h(
     'thead',
     {},
-    h('tr', {}, h('th', {}, label), ...numeric.map((n) => h('th', { class: 'num' }, n))),
+    h('tr', {}, ...labels.map((l, i) => h('th', i >= numericFrom ? { class: 'num' } : {}, l))),
   );
 }
 

@@ -7,7 +7,7 @@
 import type uPlot from 'uplot';
 import { adaptationChart, fitWidth } from '../charts/plots.js';
 import type { ViewContext } from '../context.js';
-import { h, setText, type View } from '../dom.js';
+import { h, setText, tableHead, type View } from '../dom.js';
 import { dateTime, toMs, utc } from '../format.js';
 import { guardRows } from '../guards.js';
 import type { AdaptationStatus } from '../types.js';
@@ -350,18 +350,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
       );
     });
     versionsTable.replaceChildren(
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, 'Version'),
-          h('th', {}, 'Origin'),
-          h('th', {}, 'Guards'),
-          h('th', {}, ''),
-        ),
-      ),
+      tableHead(['Version', 'Origin', 'Guards', '']),
       h(
         'tbody',
         {},
@@ -429,19 +418,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
         ? h(
             'table',
             {},
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', {}, 'Guard'),
-                h('th', {}, 'Before'),
-                h('th', {}, 'After'),
-                h('th', {}, 'Limit'),
-                h('th', {}, 'Result'),
-              ),
-            ),
+            tableHead(['Guard', 'Before', 'After', 'Limit', 'Result']),
             h(
               'tbody',
               {},
@@ -465,19 +442,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
           ),
     );
     history.replaceChildren(
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          h('th', {}, 'Started'),
-          h('th', {}, 'Strategy'),
-          h('th', {}, 'Signal'),
-          h('th', {}, 'Outcome'),
-          h('th', {}, 'Version'),
-        ),
-      ),
+      tableHead(['Started', 'Strategy', 'Signal', 'Outcome', 'Version']),
       h(
         'tbody',
         {},

@@ -7,7 +7,7 @@
  * carry, so the busiest machines come first.
  */
 import type { AlarmFigures, AlarmRate } from '../../../../src/contract/alarms.js';
-import { h, numericHead } from '../dom.js';
+import { h, tableHead } from '../dom.js';
 
 /**
  * More than this many alarms per day from one machine is flagged: ISA-18.2
@@ -41,11 +41,14 @@ export function alarmRatePanel(rate: AlarmRate | undefined): HTMLElement | null 
     h(
       'table',
       { class: 'alarm-rates' },
-      numericHead(
-        'Machine',
-        'Alarms, last 24 h',
-        'Alarms per day (7-day mean)',
-        'Standing (unacknowledged)',
+      tableHead(
+        [
+          'Machine',
+          'Alarms, last 24 h',
+          'Alarms per day (7-day mean)',
+          'Standing (unacknowledged)',
+        ],
+        1,
       ),
       h('tbody', {}, row('Site', rate.site, 'site'), ...machines.map(([id, f]) => row(id, f))),
     ),

@@ -6,7 +6,7 @@
  */
 import type { AlarmRate } from '../../../../src/contract/alarms.js';
 import type { ViewContext } from '../context.js';
-import { h, numericHead, type View } from '../dom.js';
+import { h, tableHead, type View } from '../dom.js';
 import { dateTime, toMs, utc, withUnit } from '../format.js';
 import { alarmRatePanel } from './alarm-rate.js';
 
@@ -158,13 +158,16 @@ export function gatewayView(ctx: ViewContext): View {
         h(
           'table',
           { class: 'sensors' },
-          numericHead(
-            'Sensor (machine/id)',
-            'Rate (frames/s)',
-            'Rate (samples/s)',
-            'Frames',
-            'Frame errors',
-            'Gaps (missing frames)',
+          tableHead(
+            [
+              'Sensor (machine/id)',
+              'Rate (frames/s)',
+              'Rate (samples/s)',
+              'Frames',
+              'Frame errors',
+              'Gaps (missing frames)',
+            ],
+            1,
           ),
           h(
             'tbody',

@@ -11,7 +11,7 @@ import { envelopeChart, fitWidth, probabilityChart, velocityChart } from '../cha
 import { Waterfall } from '../charts/waterfall.js';
 import type { ViewContext } from '../context.js';
 import { bearingOf, defectMarkers, isoBoundaries } from '../defects.js';
-import { h, setText, type View } from '../dom.js';
+import { h, setText, tableHead, type View } from '../dom.js';
 import { clock, dateTime, faultLabel, percent, timeZoneName, utc, withUnit } from '../format.js';
 import { CLASS_ORDER, type MachineLive } from '../store.js';
 import type { Alert, EnvelopePayload, MachineInfo, SpectrogramPayload } from '../types.js';
@@ -253,11 +253,7 @@ export function machineView(ctx: ViewContext, id: string): View {
         {},
         `Bearing ${geometry.balls} balls, d/D ${(geometry.ballDiameter / geometry.pitchDiameter).toFixed(3)}${assumed ? (m.info.bearingSource === 'default' ? ' (gateway default: CWRU 6205, none configured)' : ' (assumed: CWRU 6205, the gateway reports none)') : ' (configured)'}, at ${rpm ? `${rpm.toFixed(0)} rpm` : 'unknown speed'}`,
       ),
-      h(
-        'thead',
-        {},
-        h('tr', {}, h('th', {}, 'Defect'), h('th', {}, 'Frequency'), h('th', {}, 'Evidence')),
-      ),
+      tableHead(['Defect', 'Frequency', 'Evidence']),
       h(
         'tbody',
         {},

@@ -11,7 +11,7 @@ import { stateBadge, zoneBadge } from '../badges.js';
 import { envelopeChart } from '../charts/plots.js';
 import type { ViewContext } from '../context.js';
 import { bearingOf, defectMarkers } from '../defects.js';
-import { h, setText, type View } from '../dom.js';
+import { h, setText, tableHead, type View } from '../dom.js';
 import { dateTime, faultLabel, percent, timeZoneName, toMs, utc, withUnit } from '../format.js';
 import { BASE_MEASURES, probMeasures, rangeWindow, timeMarkers } from '../trend-data.js';
 import type { Alert, EnvelopePayload, MachineInfo } from '../types.js';
@@ -30,15 +30,7 @@ function alertTable(alerts: Alert[]): HTMLElement {
   return h(
     'table',
     { class: 'report-alerts' },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ...['Time', 'State', 'Fault', 'Reason', 'Acknowledged'].map((t) => h('th', {}, t)),
-      ),
-    ),
+    tableHead(['Time', 'State', 'Fault', 'Reason', 'Acknowledged']),
     h(
       'tbody',
       {},
