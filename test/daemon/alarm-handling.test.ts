@@ -25,8 +25,7 @@ import { type MachineView, machineViewSchema } from '../../src/contract/machine.
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { SimulatedFleet } from '../../src/sim/fleet.js';
-import { quiet, simModelDir, until } from '../support/gateway-fixture.js';
+import { quiet, simModelDir, streamFleet, until } from '../support/gateway-fixture.js';
 
 const SECRET = 'gateway-webhook-secret-42';
 let dir: string;
@@ -167,15 +166,7 @@ test('a shelved faulty machine is diagnosed and stored but raises no alert or no
   assert.equal(view.shelved?.reason, 'bearing swap');
   await until('the shelf on the state topic', () => lastState('shelved-1')?.shelved?.by === 'ana');
 
-  const fleet = await SimulatedFleet.start({
-    site: 's',
-    machines: gw.config.machines,
-    link: { url: gw.brokerUrl, connect: mqtt311Connect },
-    speed: 2,
-    durationS: 16,
-    log: () => {},
-  });
-  await fleet.done();
+  await streamFleet(gw, 's', 16);
 
   // the live machine alerts, over MQTT and the signed webhook
   await until('a live-2 alert on MQTT', () => alertsOn('live-2').length > 0);

@@ -16,8 +16,7 @@ import type { MachineView } from '../../src/contract/machine.js';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { SimulatedFleet } from '../../src/sim/fleet.js';
-import { quiet, simModelDir, until } from '../support/gateway-fixture.js';
+import { quiet, simModelDir, streamFleet, until } from '../support/gateway-fixture.js';
 
 let dir: string;
 let gw: Gateway;
@@ -77,15 +76,7 @@ before(async () => {
     received.push({ topic, payload: JSON.parse(payload.toString()), retain: packet.retain });
   });
   await sub.subscribeAsync('faultline/r/#', { qos: 1 });
-  const fleet = await SimulatedFleet.start({
-    site: 'r',
-    machines: gw.config.machines,
-    link: { url: gw.brokerUrl, connect: mqtt311Connect },
-    speed: 2,
-    durationS: 10,
-    log: () => {},
-  });
-  await fleet.done();
+  await streamFleet(gw, 'r', 10);
 });
 
 after(async () => {

@@ -36,9 +36,8 @@ import { Gateway } from '../../src/daemon/gateway.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
-import { SimulatedFleet } from '../../src/sim/fleet.js';
 import { trainSimModel } from '../../src/sim/sim-model.js';
-import { until } from '../support/gateway-fixture.js';
+import { streamFleet, until } from '../support/gateway-fixture.js';
 
 let dir: string;
 let modelDir: string;
@@ -108,15 +107,7 @@ before(async () => {
     received.push({ topic, payload: JSON.parse(payload.toString()), retain: packet.retain });
   });
   await sub.subscribeAsync('faultline/t/#', { qos: 1 });
-  const fleet = await SimulatedFleet.start({
-    site: 't',
-    machines: gw.config.machines,
-    link: { url: gw.brokerUrl, connect: mqtt311Connect },
-    speed: 2,
-    durationS: 16,
-    log: () => {},
-  });
-  await fleet.done();
+  await streamFleet(gw, 't', 16);
 });
 
 after(async () => {
@@ -433,15 +424,7 @@ test('a viewed machine gets spectrogram rows and an envelope spectrum over the s
   const viewing = await until('viewing', () => got.find((m) => m.type === 'viewing'));
   assert.deepEqual(viewing.data.machines, ['faulty-2']);
   assert.equal(gw.viewerCount('faulty-2'), 1);
-  const fleet = await SimulatedFleet.start({
-    site: 't',
-    machines: gw.config.machines,
-    link: { url: gw.brokerUrl, connect: mqtt311Connect },
-    speed: 2,
-    durationS: 3,
-    log: () => {},
-  });
-  await fleet.done();
+  await streamFleet(gw, 't', 3);
   const diags = await until('viewed diagnoses', () => {
     const d = got.filter((m) => m.type === 'diagnosis').map((m) => m.data);
     return d.filter((x) => x.machine === 'faulty-2' && x.envelope).length >= 5 ? d : undefined;

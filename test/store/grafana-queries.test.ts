@@ -24,13 +24,9 @@ import {
   vibrationPoint,
 } from '../../src/store/types.js';
 import { repoRoot } from '../support/gateway-fixture.js';
-import { haveInfluxd, type Influxd, startInfluxd } from '../support/influxd.js';
+import { type Influxd, influxdSkip, startInfluxd } from '../support/influxd.js';
 
-const skip = !(await haveInfluxd())
-  ? process.env.CI === 'true'
-    ? false
-    : 'influxd not installed (apt-get install influxdb)'
-  : false;
+const skip = influxdSkip;
 
 const grafanaDir = path.join(repoRoot, 'docs', 'grafana');
 const HOUR = 3_600_000;

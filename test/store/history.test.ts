@@ -10,14 +10,10 @@ import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { InfluxHistoryStore } from '../../src/store/influx.js';
 import { SqliteHistoryStore } from '../../src/store/sqlite.js';
-import { haveInfluxd, type Influxd, startInfluxd } from '../support/influxd.js';
+import { type Influxd, influxdSkip, startInfluxd } from '../support/influxd.js';
 import { type HistoryBackend, historySuite, seedPoints, seedStart } from './history-suite.js';
 
-const skipInflux = !(await haveInfluxd())
-  ? process.env.CI === 'true'
-    ? false
-    : 'influxd not installed (apt-get install influxdb)'
-  : false;
+const skipInflux = influxdSkip;
 const DAY = 86_400_000;
 const t0 = seedStart();
 

@@ -12,14 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { InfluxDB } from 'influx';
 import { InfluxHistoryStore, type InfluxStoreOptions } from '../../src/store/influx.js';
 import { HOUR_MS, MEASUREMENTS } from '../../src/store/types.js';
-import { haveInfluxd, type Influxd, startInfluxd } from '../support/influxd.js';
+import { type Influxd, influxdSkip, startInfluxd } from '../support/influxd.js';
 import { seedPoints, seedStart } from './history-suite.js';
 
-const skip = !(await haveInfluxd())
-  ? process.env.CI === 'true'
-    ? false
-    : 'influxd not installed (apt-get install influxdb)'
-  : false;
+const skip = influxdSkip;
 
 describe('InfluxDB rollup setup with authentication on', { skip, timeout: 120_000 }, () => {
   let influxd: Influxd;

@@ -17,13 +17,9 @@ import {
   vibrationPoint,
 } from '../../src/store/types.js';
 import { exampleAlert } from '../alerts/example.js';
-import { haveInfluxd, type Influxd, startInfluxd } from '../support/influxd.js';
+import { type Influxd, influxdSkip, startInfluxd } from '../support/influxd.js';
 
-const skip = !(await haveInfluxd())
-  ? process.env.CI === 'true'
-    ? false
-    : 'influxd not installed (apt-get install influxdb)'
-  : false;
+const skip = influxdSkip;
 
 // Recent times: InfluxDB silently drops points older than the retention policy.
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;

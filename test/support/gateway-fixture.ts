@@ -14,10 +14,12 @@ import { access, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GatewayConfigInput } from '../../src/daemon/config.js';
+import { mqtt311Connect } from '../../src/daemon/broker.js';
+import type { GatewayConfig, GatewayConfigInput } from '../../src/daemon/config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { contentHash } from '../../src/model/artifact.js';
 import { resolveCondition } from '../../src/sim/conditions.js';
+import { SimulatedFleet } from '../../src/sim/fleet.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 import { runSensorStream } from '../../src/sim/sensor-stream.js';
 import { trainSimModel } from '../../src/sim/sim-model.js';
@@ -355,4 +357,25 @@ export async function rssMiB(pid: number): Promise<number> {
   const s = await readFile(`/proc/${pid}/status`, 'utf8');
   const m = s.match(/VmRSS:\s+(\d+) kB/);
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/**
+ * Streams the simulated fleet of a gateway's machines into its broker (MQTT
+ * 3.1.1, twice real time) for `durationS` of signal, and resolves when all of
+ * it is sent.
+ */
+export async function streamFleet(
+  gw: { config: Pick<GatewayConfig, 'machines'>; brokerUrl: string },
+  site: string,
+  durationS: number,
+): Promise<void> {
+  const fleet = await SimulatedFleet.start({
+    site,
+    machines: gw.config.machines,
+    link: { url: gw.brokerUrl, connect: mqtt311Connect },
+    speed: 2,
+    durationS,
+    log: () => {},
+  });
+  await fleet.done();
 }

@@ -29,6 +29,16 @@ export interface Influxd extends RestartableService {
 /** True when the influxd binary exists. */
 export const haveInfluxd = (): Promise<boolean> => haveBinary(INFLUXD_BIN);
 
+/**
+ * A store suite's `skip`: false when influxd is installed, and under CI=true
+ * (there the suite runs and fails without it), else why it skips.
+ */
+export const influxdSkip: string | false = !(await haveInfluxd())
+  ? process.env.CI === 'true'
+    ? false
+    : 'influxd not installed (apt-get install influxdb)'
+  : false;
+
 /** True when `/ping` answers 204 (influxd is ready for writes and queries). */
 async function pings(url: string): Promise<boolean> {
   try {
