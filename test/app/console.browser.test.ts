@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from '../../app/build.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
@@ -24,7 +24,7 @@ import {
   saveModelArtifact,
 } from '../../src/model/artifact.js';
 import { trainSimModel } from '../../src/sim/sim-model.js';
-import { CHROMIUM, chromiumSkip as skip } from '../support/chromium.js';
+import { launchChromium, chromiumSkip as skip } from '../support/chromium.js';
 import { until } from '../support/gateway-fixture.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -115,10 +115,7 @@ describe('operator console in Chromium against a live gateway', { skip, timeout:
       config: parseConfig(config(path.join(dir, 'state'), await simModel(), webDir)),
       log: quiet,
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     page = await ctx.newPage();
     page.on('console', (m) => {

@@ -13,12 +13,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from '../../app/build.js';
 import type { MachineView } from '../../src/contract/machine.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { CHROMIUM, chromiumSkip as skip } from '../support/chromium.js';
+import { launchChromium, chromiumSkip as skip } from '../support/chromium.js';
 import { quiet, repoRoot, simModelDir, until } from '../support/gateway-fixture.js';
 
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
@@ -67,10 +67,7 @@ describe('shelving from the console in Chromium', { skip, timeout: 180_000 }, ()
       config: parseConfig(config(path.join(dir, 'state'), await simModelDir(), webDir)),
       log: quiet,
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
     page = await ctx.newPage();
     other = await ctx.newPage();

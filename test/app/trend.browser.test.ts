@@ -16,7 +16,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from '../../app/build.js';
 import type { Alert } from '../../src/contract/alert.js';
 import { parseConfig } from '../../src/daemon/config.js';
@@ -25,7 +25,7 @@ import { silentLogger } from '../../src/daemon/log.js';
 import { SIM_CLASSES } from '../../src/sim/sim-model.js';
 import { SqliteHistoryStore } from '../../src/store/sqlite.js';
 import { type HistoryPoint, probsPoint, vibrationPoint } from '../../src/store/types.js';
-import { CHROMIUM, chromiumSkip as skip } from '../support/chromium.js';
+import { launchChromium, chromiumSkip as skip } from '../support/chromium.js';
 import { repoRoot, simModelDir, until } from '../support/gateway-fixture.js';
 
 const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
@@ -154,10 +154,7 @@ describe('trend view and condition report in Chromium over a week of history', {
       }),
       log: silentLogger(),
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({
       viewport: { width: 1280, height: 900 },
       acceptDownloads: true,

@@ -6,6 +6,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 import { repoRoot } from './gateway-fixture.js';
 
 export const CHROMIUM = process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium';
@@ -26,3 +27,11 @@ async function chromiumMissing(): Promise<string | false> {
 
 /** false when Chromium is there, else why the suite skips. */
 export const chromiumSkip: string | false = await chromiumMissing();
+
+/** Debian's Chromium, headless, as every console test drives it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
