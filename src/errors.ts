@@ -84,6 +84,8 @@ export const ERROR_CODES = {
     'a browser request to the gateway API comes from another site (Origin or Host not accepted)',
   FL_ERR_API_BUSY:
     'a gateway API request asks for a job the gateway runs one at a time (an adaptation) while one runs',
+  FL_ERR_API_VERDICTS_FEW:
+    'a learn-from-verdicts request names a machine whose verdicts label too few windows of any class',
   FL_ERR_CLI_GATEWAY: 'a running gateway cannot be reached by a command, or refused it',
 } as const;
 

@@ -91,6 +91,8 @@ export const EXIT_STATUS_OF_CODE: Readonly<Record<ErrorCode, ExitStatus>> = {
   FL_ERR_API_CONFLICT: F,
   FL_ERR_API_ORIGIN: F,
   FL_ERR_API_BUSY: F,
+  // more verdicts may come: the same command may succeed later
+  FL_ERR_API_VERDICTS_FEW: F,
   FL_ERR_CLI_GATEWAY: F,
 };
 

@@ -33,9 +33,17 @@ export const adaptBodySchema = z
       .optional()
       .describe('Live signal to collect, s (default adaptation.seconds)'),
     strategy: z
-      .enum(['dann', 'mmd'])
+      .enum(['dann', 'mmd', 'finetune', 'features'])
       .optional()
-      .describe('Alignment strategy (default adaptation.strategy)'),
+      .describe(
+        'dann or mmd: label-free alignment (default adaptation.strategy); finetune or features: with fromVerdicts only',
+      ),
+    fromVerdicts: z
+      .boolean()
+      .optional()
+      .describe(
+        "Learn from the machine's verdict windows (strategy finetune, the default, or features); the collected signal is its unlabelled stream",
+      ),
   })
   .prefault({});
 

@@ -207,6 +207,15 @@ export const adaptJobSchema = z.object({
     .describe('Latest domain-discriminator accuracy (DANN), 0.5 = domains confused'),
   /** Label-free checkpoints of the alignment, in step order. */
   checkpoints: z.array(adaptCheckpointSchema).optional(),
+  /** Learning from the machine's verdict windows (finetune or features) rather than label-free alignment. */
+  fromVerdicts: z.boolean().optional(),
+  /** fromVerdicts: verdict windows trained on, per class. */
+  trained: z.record(z.string(), z.int()).optional(),
+  /** fromVerdicts: the held-out verdict windows and their accuracy with the model before and after, 0–1. */
+  heldOut: z
+    .object({ windows: z.int(), before: z.number(), after: z.number() })
+    .optional()
+    .describe('Held-out verdict windows and their accuracy before and after (fromVerdicts)'),
 });
 export type AdaptJob = z.infer<typeof adaptJobSchema>;
 
@@ -305,6 +314,14 @@ export const machineViewSchema = z
       .optional()
       .describe(
         'Windows labelled by operators’ verdicts on alerts, per class (confirmed class, or normal for a false alarm): target data for this machine',
+      ),
+    /** Windows a class needs before learning from verdicts takes it (`verdicts.minPerClass`). */
+    verdictsMinPerClass: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'Labelled windows a class needs before "learn from verdicts" takes it (verdicts.minPerClass)',
       ),
     /** Shelved or in maintenance: still diagnosed, no alerts until `until` (null: not shelved). */
     shelved: shelfSchema

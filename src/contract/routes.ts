@@ -89,14 +89,17 @@ export const API = {
   adapt: {
     method: 'post',
     path: '/api/machines/{id}/adapt',
-    summary: 'Adapt the machine’s model to its live signal (unlabelled); runs in the background',
+    summary:
+      'Adapt the machine’s model to its live signal (unlabelled), or with fromVerdicts learn from its verdict windows; runs in the background',
     params: machineParams,
     body: { schema: adaptBodySchema, required: false },
     responses: {
       202: ok(adaptJobSchema, 'Started'),
       400: error('Bad body, or seconds × sample rate over adaptation.maxSampleBytes'),
       404: error('Unknown machine'),
-      409: error('An adaptation is running on this gateway (FL_ERR_API_BUSY): one at a time'),
+      409: error(
+        'An adaptation is running on this gateway (FL_ERR_API_BUSY): one at a time; or fromVerdicts and no class has verdicts.minPerClass labelled windows (FL_ERR_API_VERDICTS_FEW)',
+      ),
     },
   },
   adaptJobs: {

@@ -11,6 +11,14 @@
  *               and swapped in with `setModel` (the pipeline keeps diagnosing
  *               with the old model until the swap, so no window is lost)
  *
+ * Learning from verdicts (`fromVerdicts`, docs/verdicts.md) is the same job
+ * with another trainer: it collects the machine's live signal as its
+ * unlabelled stream, then the worker runs finetune or features on the
+ * machine's verdict windows (src/model/adapt/verdict-learn.ts), with one
+ * more guard (held-out-verdicts); registering and activation are the same.
+ * A machine whose verdicts label fewer than `minPerClass` windows of every
+ * class is refused at once (FL_ERR_API_VERDICTS_FEW, 409): nothing starts.
+ *
  * Rollback re-activates the machine's previous registry version.
  *
  * What a job may cost: one job at a time per gateway (collecting or
@@ -123,8 +131,17 @@ export interface AdaptationManagerOptions {
   sensorOf(
     machine: string,
   ): { sensor: number; sampleRate: number; channel: number; bearing?: BearingGeometry } | undefined;
+  /** Learning from verdicts: their folder, the windows a class needs, the counts per class. */
+  verdicts?: {
+    dir: string;
+    minPerClass: number;
+    counts(machine: string): Record<string, number>;
+  };
   log?: (message: string) => void;
 }
+
+/** Phases a learning run reports as its steps (src/model/adapt/verdict-learn.ts). */
+const LEARN_STEPS = 4;
 
 interface Running {
   /** The machine's configured bearing, for a model that reads fault orders. */
@@ -165,9 +182,14 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
 
   /**
    * Starts collecting `seconds` of the machine's signal, then adapts.
-   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_BUSY while a job runs on this gateway, FL_ERR_API_REQUEST for bad arguments or a buffer over maxSampleBytes
+   * With `fromVerdicts`, the collected signal is the unlabelled stream of a
+   * finetune or features run on the machine's verdict windows.
+   * @throws FaultlineError FL_ERR_API_NOT_FOUND for an unknown machine, FL_ERR_API_BUSY while a job runs on this gateway, FL_ERR_API_REQUEST for bad arguments or a buffer over maxSampleBytes, FL_ERR_API_VERDICTS_FEW when no class has minPerClass verdict windows
    */
-  start(machine: string, opts: { seconds: number; strategy: AdaptStrategy }): AdaptJob {
+  start(
+    machine: string,
+    opts: { seconds: number; strategy: AdaptStrategy; fromVerdicts?: boolean },
+  ): AdaptJob {
     const s = this.o.sensorOf(machine);
     if (!s)
       throw new FaultlineError(
@@ -187,12 +209,17 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
         `seconds must be between 1 and 3600, got ${opts.seconds}`,
       );
     }
-    if (opts.strategy !== 'dann' && opts.strategy !== 'mmd') {
+    const fromVerdicts = opts.fromVerdicts === true;
+    const allowed = fromVerdicts ? ['finetune', 'features'] : ['dann', 'mmd'];
+    if (!allowed.includes(opts.strategy)) {
       throw new FaultlineError(
         'FL_ERR_API_REQUEST',
-        `strategy must be dann or mmd, got ${JSON.stringify(opts.strategy)}`,
+        fromVerdicts
+          ? `learning from verdicts takes strategy finetune or features, got ${JSON.stringify(opts.strategy)}`
+          : `strategy must be dann or mmd (finetune and features need labels: fromVerdicts), got ${JSON.stringify(opts.strategy)}`,
       );
     }
+    if (fromVerdicts) this.checkVerdicts(machine);
     const samples = Math.round(opts.seconds * s.sampleRate);
     if (samples * 4 > this.o.maxSampleBytes) {
       const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -209,9 +236,10 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       state: 'collecting',
       collectedS: 0,
       step: 0,
-      steps: this.o.steps,
+      steps: fromVerdicts ? LEARN_STEPS : this.o.steps,
       startedAt: new Date().toISOString(),
       fromVersion: this.o.registry.active(machine)?.id,
+      ...(fromVerdicts ? { fromVerdicts: true } : {}),
     };
     this.jobsById.set(job.id, job);
     this.running.set(machine, {
@@ -225,6 +253,21 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
     });
     this.emit('progress', snapshot(job));
     return snapshot(job);
+  }
+
+  /** @throws FaultlineError FL_ERR_API_VERDICTS_FEW (or FL_ERR_CONFIG without verdicts) */
+  private checkVerdicts(machine: string): void {
+    const v = this.o.verdicts;
+    if (!v) throw new FaultlineError('FL_ERR_CONFIG', 'this gateway keeps no verdicts');
+    const counts = v.counts(machine);
+    if (Object.values(counts).some((n) => n >= v.minPerClass)) return;
+    const have = Object.entries(counts)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
+    throw new FaultlineError(
+      'FL_ERR_API_VERDICTS_FEW',
+      `machine ${machine}'s verdicts label ${have || 'no windows'}; learning needs at least ${v.minPerClass} windows of a class (verdicts.minPerClass): acknowledge more of its alerts with a verdict (confirmed or false alarm)`,
+    );
   }
 
   /** The gateway hands every routed block here; cheap when nothing collects. */
@@ -362,12 +405,17 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
         sampleRate: r.sampleRate,
         rpm: r.rpm,
         ...(r.bearing ? { bearing: r.bearing } : {}),
-        command: `faultline gateway adapt --machine ${job.machine} --seconds ${job.seconds} --strategy ${job.strategy}`,
+        command: `faultline gateway adapt --machine ${job.machine} --seconds ${job.seconds} --strategy ${job.strategy}${job.fromVerdicts ? ' --from-verdicts' : ''}`,
+        ...(job.fromVerdicts && this.o.verdicts
+          ? { verdicts: { dir: this.o.verdicts.dir, minPerClass: this.o.verdicts.minPerClass } }
+          : {}),
       };
       const outcome = await this.runWorker(r, input);
       if (this.closed) return;
       const v = await this.o.registry.register(outDir, {
-        origin: `adaptation ${job.id} (${job.strategy}, ${job.seconds} s of live signal)`,
+        origin: job.fromVerdicts
+          ? `learning ${job.id} (${job.strategy} on verdicts, ${job.seconds} s of live signal)`
+          : `adaptation ${job.id} (${job.strategy}, ${job.seconds} s of live signal)`,
         parent: from.id,
         machine: job.machine,
       });
@@ -375,6 +423,10 @@ export class AdaptationManager extends EventEmitter<AdaptationEvents> {
       job.version = v.id;
       job.promoted = outcome.promoted;
       job.guards = outcome.guards;
+      if (outcome.verdicts) {
+        job.heldOut = outcome.verdicts.heldOut;
+        job.trained = outcome.verdicts.trained;
+      }
       if (!outcome.promoted) {
         this.finish(r, { state: 'rejected' });
         return;

@@ -250,6 +250,8 @@ const verdictsSchema = z
     windows: z.int().min(0).max(1024).default(64),
     /** A verdict labels the kept windows within this many seconds of its alert's time, s. Default 10. */
     aroundS: posNum().max(3600).default(10),
+    /** Labelled windows a class needs before learning from verdicts takes it (the simulator's model: 10 windows ≈ 2.5 s of one alert). Default 10. */
+    minPerClass: z.int().min(3).max(10_000).default(10),
   })
   .prefault({});
 

@@ -48,7 +48,10 @@ export interface GatewayApi {
   /** `GET /api/gateway`. */
   health(): GatewayHealth;
   /** Starts collecting live signal and adapting the machine's model. */
-  startAdaptation(machine: string, o: { seconds?: number; strategy?: AdaptStrategy }): AdaptJob;
+  startAdaptation(
+    machine: string,
+    o: { seconds?: number; strategy?: AdaptStrategy; fromVerdicts?: boolean },
+  ): AdaptJob;
   /** Marks the machine as shown in detail; call the returned function to stop. */
   view(machine: string): () => void;
   /** Activates a registry version for the machine (guards unless forced with a reason). */

@@ -371,7 +371,10 @@ export class Gateway extends EventEmitter<GatewayEvents> implements GatewayApi {
   }
 
   /** Starts an on-the-spot adaptation of a machine. */
-  startAdaptation(machine: string, o: { seconds?: number; strategy?: AdaptStrategy }): AdaptJob {
+  startAdaptation(
+    machine: string,
+    o: { seconds?: number; strategy?: AdaptStrategy; fromVerdicts?: boolean },
+  ): AdaptJob {
     return this.models.startAdaptation(machine, o);
   }
 

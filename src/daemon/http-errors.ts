@@ -22,6 +22,8 @@ export const HTTP_STATUS_OF_CODE: Readonly<Partial<Record<ErrorCode, number>>> =
   FL_ERR_API_CONFLICT: 409,
   // The one adaptation slot is taken: retry once the running job has finished.
   FL_ERR_API_BUSY: 409,
+  // The request is well formed, the machine's labelled data is not enough yet.
+  FL_ERR_API_VERDICTS_FEW: 409,
   // The store failed: the request was not carried out (an ack was not recorded).
   FL_ERR_STORE_QUEUE: 503,
   FL_ERR_STORE_CLOSED: 503,

@@ -130,7 +130,12 @@ export function machineView(
           evidence: d.evidence,
         }
       : {}),
-    ...(ctx.parts.verdicts ? { verdicts: ctx.parts.verdicts.counts(id) } : {}),
+    ...(ctx.parts.verdicts
+      ? {
+          verdicts: ctx.parts.verdicts.counts(id),
+          verdictsMinPerClass: ctx.config.verdicts.minPerClass,
+        }
+      : {}),
     ...(rt.version
       ? {
           model: {

@@ -15,6 +15,7 @@ import { type GatewayConfig, loadConfigFile, type MachineConfig } from './config
 import type { GatewayContext } from './gateway-context.js';
 import { resolveMachineModels } from './models.js';
 import { ModelRegistry, type ModelVersion } from './registry.js';
+import { VERDICTS_DIR } from './verdicts.js';
 import type { GatewayHealth } from './views.js';
 
 export class ModelControl {
@@ -81,6 +82,11 @@ export class ModelControl {
             }
           : undefined;
       },
+      verdicts: {
+        dir: path.join(ctx.stateDir, VERDICTS_DIR),
+        minPerClass: c.verdicts.minPerClass,
+        counts: (machine) => ctx.parts.verdicts?.counts(machine) ?? {},
+      },
       log: (m) => ctx.log.warn(m),
     });
     ctx.parts.adaptation = adaptation;
@@ -88,14 +94,22 @@ export class ModelControl {
     return adaptation;
   }
 
-  /** Starts an on-the-spot adaptation of a machine (defaults from the running config). */
-  startAdaptation(machine: string, o: { seconds?: number; strategy?: AdaptStrategy }): AdaptJob {
+  /**
+   * Starts an on-the-spot adaptation of a machine (defaults from the running
+   * config), or with `fromVerdicts` a learning run on its verdict windows
+   * (strategy default finetune).
+   */
+  startAdaptation(
+    machine: string,
+    o: { seconds?: number; strategy?: AdaptStrategy; fromVerdicts?: boolean },
+  ): AdaptJob {
     const { adaptation } = this.ctx.parts;
     if (!adaptation) throw new FaultlineError('FL_ERR_CONFIG', 'the gateway is not running');
     const c = this.ctx.config;
     return adaptation.start(machine, {
       seconds: o.seconds ?? c.adaptation.seconds,
-      strategy: o.strategy ?? c.adaptation.strategy,
+      strategy: o.strategy ?? (o.fromVerdicts ? 'finetune' : c.adaptation.strategy),
+      ...(o.fromVerdicts ? { fromVerdicts: true } : {}),
     });
   }
 

@@ -15,6 +15,8 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { verdictSchema } from '../contract/alert.js';
+import { parseNpy } from '../data/npy.js';
+import type { VerdictWindow } from '../model/adapt/verdict-learn.js';
 
 /** The sidecar of one verdict's windows. */
 export const verdictSidecarSchema = z.object({
@@ -41,8 +43,19 @@ export const verdictSidecarSchema = z.object({
   /** Rows of the .npy file. */
   windows: z.int().min(0),
   samplesFile: z.string().min(1),
-  /** Per row: its sensor, its last sample's time (sensor clock) and its arrival (gateway clock), ISO. */
-  rows: z.array(z.object({ sensor: z.string(), t: z.string(), arrivedAt: z.string() })),
+  /**
+   * Per row: its sensor, its last sample's time (sensor clock) and its arrival (gateway clock), ISO;
+   * and the shaft speed it was diagnosed at, rpm, when the frame or the configuration gave one
+   * (added later: older sidecars lack it, and learning estimates the speed per window then).
+   */
+  rows: z.array(
+    z.object({
+      sensor: z.string(),
+      t: z.string(),
+      arrivedAt: z.string(),
+      rpm: z.number().positive().optional(),
+    }),
+  ),
 });
 export type VerdictSidecar = z.infer<typeof verdictSidecarSchema>;
 
@@ -114,4 +127,41 @@ export async function readVerdictSidecars(
     }
   }
   return { sidecars, problems };
+}
+
+/**
+ * Every labelled window of one machine under `dir` (`<stateDir>/verdicts`),
+ * for learning: each complete verdict's `.npy` rows with its label and alert.
+ * A verdict whose samples cannot be read is named in `problems` and skipped.
+ */
+export async function readMachineVerdictWindows(
+  dir: string,
+  machine: string,
+): Promise<{ windows: VerdictWindow[]; problems: string[] }> {
+  const { sidecars, problems } = await readVerdictSidecars(dir);
+  const windows: VerdictWindow[] = [];
+  for (const s of sidecars.filter((x) => x.machine === machine)) {
+    const file = path.join(dir, fileName(machine), s.samplesFile);
+    try {
+      const a = parseNpy(new Uint8Array(await readFile(file)), file);
+      const [n, width] = a.shape;
+      if (a.dtype !== '<f4' || n !== s.windows || width !== s.windowLength)
+        throw new Error(
+          `shape ${JSON.stringify(a.shape)} ${a.dtype}, the sidecar says [${s.windows}, ${s.windowLength}] <f4`,
+        );
+      for (let i = 0; i < n; i++) {
+        const row = s.rows[i];
+        windows.push({
+          samples: (a.data as Float32Array).slice(i * width, (i + 1) * width),
+          label: s.label,
+          alert: s.alertId,
+          t: row ? Date.parse(row.t) : i,
+          ...(row?.rpm !== undefined ? { rpm: row.rpm } : {}),
+        });
+      }
+    } catch (err) {
+      problems.push(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { windows, problems };
 }

@@ -193,6 +193,7 @@ export class VerdictWindows {
         sensor: w.sensor,
         t: new Date(w.t).toISOString(),
         arrivedAt: new Date(w.arrivedAt).toISOString(),
+        ...(w.rpm !== undefined ? { rpm: w.rpm } : {}),
       })),
     };
     try {

@@ -119,6 +119,8 @@ export interface WindowKept {
   sampleRate: number;
   /** The model's window, g. */
   samples: Float32Array;
+  /** Shaft speed the window was diagnosed at (frame or configured), rpm; absent when estimated. */
+  rpm?: number;
 }
 
 export interface DiagnosisPipelineEvents {

@@ -269,6 +269,7 @@ export class DiagnosisPipeline extends EventEmitter<DiagnosisPipelineEvents> {
           arrivedAt,
           sampleRate: model.meta.sampleRate,
           samples: kept,
+          ...(speed.rpm !== null ? { rpm: speed.rpm } : {}),
         });
       }
       return true;
