@@ -216,22 +216,36 @@ export function registerGatewayCommand(program: Command): void {
     gw
       .command('adapt')
       .description(
-        "adapt a machine's model to its live signal on a running gateway, wait, and print the guards",
+        "adapt a machine's model to its live signal on a running gateway (or, with --from-verdicts, teach it its operators' verdicts), wait, and print the guards",
       )
       .requiredOption('--machine <id>', 'machine to adapt')
       .option('--seconds <s>', 'live signal to collect, s', '60')
-      .option('--strategy <name>', 'dann or mmd', 'dann')
+      .option(
+        '--strategy <name>',
+        'dann or mmd; with --from-verdicts finetune or features (default dann; finetune with --from-verdicts)',
+      )
+      .option(
+        '--from-verdicts',
+        "learn from the machine's verdict windows (docs/verdicts.md); the collected signal is its unlabelled stream",
+      )
       .option('--no-wait', 'return once the job started'),
   ).action(
     async (
-      o: ClientOptions & { machine: string; seconds: string; strategy: string; wait: boolean },
+      o: ClientOptions & {
+        machine: string;
+        seconds: string;
+        strategy?: string;
+        fromVerdicts?: boolean;
+        wait: boolean;
+      },
     ) => {
       const seconds = Number(o.seconds);
       if (!(seconds >= 1))
         throw new FaultlineError('FL_ERR_CLI_USAGE', `--seconds must be ≥ 1, got '${o.seconds}'`);
       let job = (await call(o, 'POST', `/api/machines/${encodeURIComponent(o.machine)}/adapt`, {
         seconds,
-        strategy: o.strategy,
+        strategy: o.strategy ?? (o.fromVerdicts ? 'finetune' : 'dann'),
+        ...(o.fromVerdicts ? { fromVerdicts: true } : {}),
       })) as {
         id: string;
         state: string;
