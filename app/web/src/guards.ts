@@ -25,6 +25,7 @@ const TITLES: Record<string, string> = {
   'class-collapse': 'Predictions use all classes (no collapse)',
   'verdict-stability': 'Steady verdict on this machine',
   'verdict-agreement': 'Same diagnosis as the current model',
+  'held-out-verdicts': 'Held-out verdict windows not worse',
 };
 
 /** One row per guard; numbers parsed from the detail when it has the `a → b (limit)` form. */

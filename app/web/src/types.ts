@@ -120,6 +120,8 @@ export interface MachineInfo {
   shelved?: Shelf | null;
   /** Windows labelled by operators' verdicts, per class (docs/verdicts.md); absent from older gateways. */
   verdicts?: Record<string, number>;
+  /** Labelled windows a class needs before "learn from verdicts" takes it; absent from older gateways. */
+  verdictsMinPerClass?: number;
   diagnosis?: MachineDiagnosis | null;
   evidence?: Evidence | null;
   modelVersion?: string;
@@ -178,6 +180,12 @@ export interface AdaptationStatus {
     discriminatorAccuracy?: number;
   }[];
   guards?: { name: string; passed: boolean; detail: string }[];
+  /** Learning from the machine's verdicts (finetune or features) rather than label-free alignment. */
+  fromVerdicts?: boolean;
+  /** fromVerdicts: held-out verdict windows and their accuracy before and after, 0–1. */
+  heldOut?: { windows: number; before: number; after: number };
+  /** fromVerdicts: verdict windows trained on, per class. */
+  trained?: Record<string, number>;
   promoted?: boolean;
   version?: string;
   metrics?: Record<string, number>;

@@ -3,6 +3,10 @@
  * time, align the model to it (DANN or MMD) with live progress, read the
  * promotion guards, and roll back if the new model is not wanted. The gateway
  * promotes a candidate by itself when every guard passes.
+ *
+ * The same view runs learning from verdicts (finetune or features on the
+ * machine's labelled windows; started here or from the machine view): one
+ * more guard, on the held-out verdict windows, shown with the others.
  */
 import type uPlot from 'uplot';
 import { adaptationChart, fitWidth } from '../charts/plots.js';
@@ -72,6 +76,8 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
     { id: 'adapt-strategy', 'aria-label': 'Adaptation strategy' },
     h('option', { value: 'dann' }, 'DANN (domain-adversarial)'),
     h('option', { value: 'mmd' }, 'MMD (kernel mean matching)'),
+    h('option', { value: 'finetune' }, 'Fine-tune on verdicts (labelled)'),
+    h('option', { value: 'features' }, 'New head on verdicts (labelled)'),
   );
   const start = h(
     'button',
@@ -118,6 +124,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
   const curveNote = h('p', { class: 'muted small' });
   const versionsTable = h('table', { class: 'versions' });
   const guardsHost = h('div', { class: 'guards' });
+  const heldOutNote = h('p', { class: 'held-out small', id: 'adapt-held-out' });
   const history = h('table', { class: 'jobs' });
   const el = h(
     'section',
@@ -145,7 +152,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
           curveHost,
           curveNote,
         ),
-        h('section', { class: 'panel' }, h('h2', {}, 'Promotion guards'), guardsHost),
+        h('section', { class: 'panel' }, h('h2', {}, 'Promotion guards'), heldOutNote, guardsHost),
         h('section', { class: 'panel' }, h('h2', {}, 'Earlier runs on this machine'), history),
         h(
           'section',
@@ -255,7 +262,12 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
         'Checkpoints: discriminator accuracy near 50 % means the model no longer tells the two domains apart; the label-free IM score (confident and diverse target predictions) picks the kept checkpoint among those within 1 point of the best source accuracy.',
       );
     else notes.push('Label-free checkpoints appear here when the gateway reports them.');
-    setText(curveNote, notes.join(' '));
+    setText(
+      curveNote,
+      job?.fromVerdicts
+        ? 'Learning from verdicts trains for a fixed number of epochs and reports its phases (prepare, statistics, train, guards), not step losses.'
+        : notes.join(' '),
+    );
   }
 
   function loadVersions(): void {
@@ -376,13 +388,14 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
     const pi = phaseIndex(job?.state);
     stepper.replaceChildren(
       ...PHASES.map((p, i) => {
+        const label = p.key === 'adapting' && job?.fromVerdicts ? 'Learn from verdicts' : p.label;
         const st = i < pi ? 'done' : i === pi ? 'current' : 'todo';
         const icon = st === 'done' ? '✓' : st === 'current' ? '▶' : '○';
         return h(
           'li',
           { class: `phase ${st}`, 'aria-current': st === 'current' ? 'step' : undefined },
           h('span', { 'aria-hidden': 'true' }, icon),
-          ` ${p.label}`,
+          ` ${label}`,
         );
       }),
     );
@@ -400,7 +413,9 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
         s === 'collecting'
           ? `Collecting ${secs} s of unlabelled signal from ${job.machine}…`
           : s === 'adapting'
-            ? `Aligning the model (${job.strategy ?? ''}) to ${job.machine}'s conditions…`
+            ? job.fromVerdicts
+              ? `Learning from ${job.machine}'s verdicts (${job.strategy ?? ''})…`
+              : `Aligning the model (${job.strategy ?? ''}) to ${job.machine}'s conditions…`
             : s === 'done'
               ? `✓ Promoted: ${job.machine} now runs ${job.version} (was ${job.fromVersion ?? '—'}).`
               : s === 'rejected'
@@ -412,6 +427,21 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
     setText(status, text);
     status.className = `job-status ${job?.state ?? ''}`;
     renderCurves(job);
+    const ho = job?.heldOut;
+    const pc = (v: number) => `${(v * 100).toFixed(1)} %`;
+    setText(
+      heldOutNote,
+      job?.fromVerdicts
+        ? ho
+          ? `Learned from ${Object.entries(job.trained ?? {})
+              .map(([c, n]) => `${n} ${c}`)
+              .join(
+                ', ',
+              )} verdict windows; ${ho.windows} held out: accuracy ${pc(ho.before)} with the current model, ${pc(ho.after)} with the new one.`
+          : 'Verdict windows are held out from training to check the new model on them.'
+        : '',
+    );
+    heldOutNote.hidden = !job?.fromVerdicts;
     const rows = guardRows(job?.guards);
     guardsHost.replaceChildren(
       rows.length
@@ -453,7 +483,7 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
             'tr',
             {},
             h('td', { title: utc(t) }, dateTime(t)),
-            h('td', {}, String(j.strategy ?? '—')),
+            h('td', {}, `${j.strategy ?? '—'}${j.fromVerdicts ? ' (verdicts)' : ''}`),
             h('td', {}, `${j.seconds ?? '—'} s`),
             h(
               'td',
@@ -474,7 +504,12 @@ export function adaptView(ctx: ViewContext, initialMachine?: string): View {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const id = current();
-    const body = { seconds: Number(seconds.value), strategy: strategy.value };
+    const labelled = strategy.value === 'finetune' || strategy.value === 'features';
+    const body = {
+      seconds: Number(seconds.value),
+      strategy: strategy.value,
+      ...(labelled ? { fromVerdicts: true } : {}),
+    };
     start.disabled = true;
     ctx.api
       .post<AdaptationStatus>(`/api/machines/${encodeURIComponent(id)}/adapt`, body)

@@ -16,6 +16,7 @@ import { clock, dateTime, faultLabel, percent, timeZoneName, utc, withUnit } fro
 import { CLASS_ORDER, type MachineLive } from '../store.js';
 import type { Alert, EnvelopePayload, MachineInfo, SpectrogramPayload } from '../types.js';
 import { renderAlerts } from './alerts.js';
+import { renderLearnControl } from './learn.js';
 import { renderShelveControl } from './shelve.js';
 
 const CHART_H = 190;
@@ -64,6 +65,7 @@ export function machineView(ctx: ViewContext, id: string): View {
   const badge = h('span');
   const desc = h('p', { class: 'desc' });
   const shelveHost = h('div', { class: 'shelve-host' });
+  const learnHost = h('div', { class: 'learn-host' });
   const facts = h('dl', { class: 'facts' });
   const wf = new Waterfall(240);
   const wfAxis = h('div', { class: 'wf-axis' });
@@ -108,6 +110,7 @@ export function machineView(ctx: ViewContext, id: string): View {
       shelveHost,
     ),
     facts,
+    learnHost,
     h(
       'div',
       { class: 'panels' },
@@ -339,6 +342,7 @@ export function machineView(ctx: ViewContext, id: string): View {
     ensureCharts(m.info);
     badge.replaceChildren(stateBadge(m.state), ' ', shelvedBadge(m.info.shelved));
     renderShelveControl(ctx, shelveHost, id, m.info.shelved);
+    renderLearnControl(ctx, learnHost, id, m.info);
     setText(desc, m.info.description ?? '');
     renderFacts(m);
     if (!kind || kind === 'machine' || kind === 'machines') {
