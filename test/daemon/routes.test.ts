@@ -109,7 +109,7 @@ test('a bad body is a 400 naming the first bad field; a missing body reads as {}
     'POST',
     '/api/machines/m1/adapt',
     '{"strategy":"magic"}',
-    'body field strategy: Invalid option: expected one of "dann"|"mmd"',
+    'body field strategy: Invalid option: expected one of "dann"|"mmd"|"finetune"|"features"',
   );
   await refused('POST', '/api/machines/m1/promote', '{"version":"v1"}', noBy);
   // fastify's own refusal of a body that is not JSON keeps the same error shape
