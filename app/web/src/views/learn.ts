@@ -26,9 +26,14 @@ export function renderLearnControl(
   const min =
     typeof info.verdictsMinPerClass === 'number' ? info.verdictsMinPerClass : DEFAULT_MIN_PER_CLASS;
   const ready = Object.values(info.verdicts ?? {}).some((n) => n >= min);
-  const key = `${ready}|${min}`;
+  // a gateway without verdicts (older) cannot learn from them: nothing to offer
+  const key = info.verdicts === undefined ? 'none' : `${ready}|${min}`;
   if (host.dataset.key === key) return; // keep the operator's choice of strategy
   host.dataset.key = key;
+  if (key === 'none') {
+    host.replaceChildren();
+    return;
+  }
   if (!ready) {
     host.replaceChildren(
       h(
