@@ -112,6 +112,27 @@ test('too few windows to hold any out: FL_ERR_API_VERDICTS_FEW, nothing written'
     (e) => isFaultlineError(e, 'FL_ERR_API_VERDICTS_FEW') && /normal 4/.test(e.message),
   );
   await assert.rejects(stat(path.join(dir, 'few')), { code: 'ENOENT' });
+  // windows of another model's length (the machine's model was replaced since) are left out
+  const short = Array.from({ length: 30 }, (_, i) => ({
+    samples: new Float32Array(4800),
+    label: 'normal',
+    alert: 'old',
+    t: i,
+  }));
+  await assert.rejects(
+    learnFromVerdicts({
+      sourceDir: model,
+      outDir: path.join(dir, 'few'),
+      strategy: 'finetune',
+      source,
+      windows: short,
+      command: 'test',
+      datasetLabel: 'sim',
+    }),
+    (e) =>
+      isFaultlineError(e, 'FL_ERR_API_VERDICTS_FEW') &&
+      /30 windows of another window length left out/.test(e.message),
+  );
 });
 
 test('finetune learns a false alarm: held-out accuracy up, guards reported and saved with the candidate', {

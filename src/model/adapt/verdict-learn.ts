@@ -121,14 +121,16 @@ export async function learnFromVerdicts(
   try {
     const meta = src.meta;
     const C = meta.classes.length;
-    const use = usableVerdictWindows(o.windows, meta.classes, minPerClass);
+    // windows labelled under a model with another window (since replaced) do not fit this one
+    const fitting = o.windows.filter((w) => w.samples.length === meta.windowLength);
+    const use = usableVerdictWindows(fitting, meta.classes, minPerClass);
     const hop = meta.hop > 0 ? meta.hop : meta.windowLength;
     const gap = Math.max(0, Math.ceil(meta.windowLength / hop) - 1);
     const split = splitVerdictWindows(use.windows, gap);
     if (split.heldOut.length === 0 || split.train.length === 0) {
       throw new FaultlineError(
         'FL_ERR_API_VERDICTS_FEW',
-        `verdicts label ${fmtCounts(use.counts) || 'no class'} with at least ${minPerClass} windows (fewer: ${fmtCounts(use.left) || 'none'}); learning needs windows to train on and windows to hold out`,
+        `verdicts label ${fmtCounts(use.counts) || 'no class'} with at least ${minPerClass} windows (fewer: ${fmtCounts(use.left) || 'none'}${fitting.length < o.windows.length ? `; ${o.windows.length - fitting.length} windows of another window length left out` : ''}); learning needs windows to train on and windows to hold out`,
       );
     }
     const fe = createFrontEnd(meta.frontEnd);
