@@ -3,6 +3,9 @@
  * (simulator or a data folder), wraps the live target signal as one
  * unlabelled recording, runs `adaptModel` with its own tfjs backend, and posts
  * progress and the outcome back. Diagnosis goes on in the main thread meanwhile.
+ * With `verdicts` it reads the machine's verdict windows from disk here (not
+ * sent from the main thread, which never holds them) and runs
+ * `learnFromVerdicts` instead, the live signal as its unlabelled stream.
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
