@@ -62,11 +62,12 @@ function label(cv: Canvas, x: number, y: number, s: string, colour: Rgb = [0, 0,
   }
 }
 
-/** A 3-pixel-wide straight line from (x0, y0) to (x1, y1). */
-function line(cv: Canvas, x0: number, y0: number, x1: number, y1: number, c: Rgb): void {
+/** A straight line `w` pixels wide from (x0, y0) to (x1, y1). */
+function line(cv: Canvas, x0: number, y0: number, x1: number, y1: number, c: Rgb, w: number): void {
   const n = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0)));
+  const h = Math.floor(w / 2);
   for (let i = 0; i <= n; i++)
-    cv.rect(x0 + ((x1 - x0) * i) / n - 1, y0 + ((y1 - y0) * i) / n - 1, 3, 3, c);
+    cv.rect(x0 + ((x1 - x0) * i) / n - h, y0 + ((y1 - y0) * i) / n - h, w, w, c);
 }
 
 /** The lines of one report's `fewShot`: one per task. */
@@ -106,12 +107,15 @@ export function fewShotChart(series: readonly FewShotSeries[], title = 'few-shot
   label(cv, left + plotW / 2 - 90, top + plotH + 32, 'k labelled windows per class');
   series.forEach((s, i) => {
     const c = PALETTE[i % PALETTE.length];
+    // Each line thinner than the one before: lines that coincide (several
+    // series at 100 %) still show every colour, as nested stripes.
+    const w = 3 + 3 * Math.min(4, series.length - 1 - i);
     const pts = s.points
       .filter((p) => Number.isFinite(p.mean))
       .sort((a, b) => a.k - b.k)
       .map((p) => [xOf(p.k), yOf(p.mean)] as const);
-    for (let j = 1; j < pts.length; j++) line(cv, ...pts[j - 1], ...pts[j], c);
-    for (const [x, y] of pts) cv.rect(x - 3, y - 3, 7, 7, c);
+    for (let j = 1; j < pts.length; j++) line(cv, ...pts[j - 1], ...pts[j], c, w);
+    for (const [x, y] of pts) cv.rect(x - w / 2 - 2, y - w / 2 - 2, w + 4, w + 4, c);
     const ly = top + i * 18;
     cv.rect(left + plotW + 30, ly, 12, 12, c);
     label(cv, left + plotW + 48, ly + 1, s.name);
