@@ -61,6 +61,8 @@ export const ERROR_CODES = {
     'an evaluation task list is malformed, names an unknown domain or gives no task',
   FL_ERR_EVAL_DATA:
     'evaluation data arguments are invalid: a folder or domain, a label map or a label column',
+  FL_ERR_EVAL_FEW_SHOT:
+    'few-shot evaluation settings are invalid: the list of labelled windows per class, its start or its epochs',
   // ── diagnose / alerts / store (src/diagnose, src/alerts, src/store) ──────
   FL_ERR_DIAGNOSIS_INPUT:
     'a window diagnosis or stream statistic handed to the health state machine is malformed',

@@ -20,7 +20,7 @@ export const STRATEGY_COLOURS: Record<string, Rgb> = {
 };
 
 // 3×5 glyphs, rows top→bottom, 3 bits each (MSB = left).
-const FONT: Record<string, number[]> = {
+export const FONT: Record<string, number[]> = {
   '0': [7, 5, 5, 5, 7],
   '1': [2, 6, 2, 2, 7],
   '2': [7, 1, 7, 4, 7],
@@ -54,7 +54,7 @@ const FONT: Record<string, number[]> = {
   ':': [0, 2, 0, 2, 0],
 };
 
-class Canvas {
+export class Canvas {
   readonly png: PNG;
   constructor(
     readonly width: number,

@@ -51,6 +51,13 @@ import {
   summariseDetection,
 } from './detection-metrics.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
+import {
+  type FewShotPoint,
+  type FewShotReport,
+  type FewShotSettings,
+  fewShotCurve,
+  fewShotReport,
+} from './few-shot.js';
 import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
 import { runWorkerJob } from './worker-thread.js';
 
@@ -99,6 +106,8 @@ export interface EvalSettings {
   speedAugment?: readonly number[] | 'auto';
   /** dann-im: the class mix expected of the target (./adapt/align.ts); default `source`. */
   classPrior?: ClassPrior;
+  /** `--few-shot`: the labelled-windows curve on each dann-im entry (./few-shot.ts); absent = none. */
+  fewShot?: FewShotSettings;
 }
 
 /** One line of the report's `tasks`. */
@@ -130,6 +139,8 @@ export interface EvalTaskResult {
   oracle?: { step: number; accuracy: number };
   /** `--mode auto`: the mode this task's model used and what chose it (./front-end-choice.ts). */
   frontEnd?: FrontEndChoice;
+  /** `--few-shot`, dann-im entries: target test accuracy per k labelled windows per class (./few-shot.ts). */
+  fewShot?: FewShotPoint[];
 }
 
 export interface EvalSummary {
@@ -156,6 +167,8 @@ export interface EvalReport {
   summary: Record<string, EvalSummary>;
   /** Normal-versus-fault detection, apart from `tasks` (./detection-metrics.ts); absent when not run. */
   detection?: DetectionReport;
+  /** `--few-shot`: accuracy against labelled target windows per class (./few-shot.ts); absent when not run. */
+  fewShot?: FewShotReport;
   totalSeconds: number;
 }
 
@@ -336,6 +349,16 @@ export async function runUnit(
           oracle: oracleOf(byStep),
           ...choice(t),
         };
+        if (strategy === 'dann-im' && settings.fewShot)
+          r.fewShot = await fewShotCurve(
+            cnn,
+            base,
+            target,
+            C,
+            settings.fewShot,
+            unit.seed,
+            r.accuracy,
+          );
         log(
           `${unit.source}→${t} ${strategy} seed ${unit.seed}: ${(r.accuracy * 100).toFixed(2)} % in ${a.seconds.toFixed(0)} s`,
         );
@@ -387,6 +410,11 @@ export async function runEvaluation(
   log: (m: string) => void = () => {},
 ): Promise<EvalReport> {
   const t0 = performance.now();
+  if (settings.fewShot && !settings.strategies.includes('dann-im'))
+    throw new FaultlineError(
+      'FL_ERR_EVAL_FEW_SHOT',
+      `--few-shot starts from the dann-im adaptation (its k = 0); add dann-im to --strategies (${settings.strategies.join(',')})`,
+    );
   const spec = evalDataSpec(settings);
   const { kind, recordings, sourceDomains, targetDomains } = await loadSettingsData(settings);
   const domainClasses = classesByDomain(recordings);
@@ -506,9 +534,11 @@ export async function runEvaluation(
       adaptSteps: settings.adaptSteps,
       workers: settings.workers,
       detection: settings.detection,
+      ...(settings.fewShot ? { fewShot: settings.fewShot } : {}),
     },
     tasks: results,
     summary: summarise(results),
+    ...(settings.fewShot ? { fewShot: fewShotReport(settings.fewShot, results) } : {}),
     ...(plan ? { detection: detectionReport(kind, plan.coverage, settings, detected) } : {}),
     totalSeconds: (performance.now() - t0) / 1000,
   };

@@ -7,6 +7,7 @@
 
 import type { DetectionReport } from './detection-metrics.js';
 import type { EvalReport, EvalTaskResult } from './evaluate.js';
+import { fewShotSection } from './few-shot.js';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)} %` : '–');
 
@@ -72,6 +73,7 @@ export function reportMarkdown(report: EvalReport): string {
   lines.push('');
   lines.push(...oracleSection(report));
   lines.push(...perSeedTable(report));
+  if (report.fewShot) lines.push(...fewShotSection(report.fewShot));
   if (report.detection) lines.push(...detectionSection(report.detection));
   return lines.join('\n');
 }

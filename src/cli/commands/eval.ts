@@ -9,7 +9,8 @@
  * matrices). `cwru` means the CWRU folder at $FAULTLINE_CWRU_DIR or
  * ../shared/data/cwru; `--data` overrides it. Normal-versus-fault detection
  * (the report's `detection`, src/eval/detection.ts) runs too unless
- * `--no-detection`.
+ * `--no-detection`. `--few-shot 0,1,5,10,20` adds the labelled-windows
+ * curve (src/eval/few-shot.ts) and `<name>-few-shot.png`.
  */
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,6 +26,14 @@ import {
   parseFolderArg,
   parseLabelMap,
 } from '../../eval/eval-data.js';
+import {
+  DEFAULT_FEW_SHOT,
+  FEW_SHOT_STARTS,
+  type FewShotSettings,
+  type FewShotStart,
+  parseFewShot,
+} from '../../eval/few-shot.js';
+import { fewShotChart, fewShotSeries } from '../../eval/few-shot-chart.js';
 import { SAME_RIG_NORMALISATION } from '../../eval/front-end-choice.js';
 import { oracleSummary, reportMarkdown } from '../../eval/markdown.js';
 import {
@@ -63,6 +72,9 @@ interface EvalOptions extends FrontEndCliOptions {
   classPrior: string;
   workers?: string;
   detection: boolean;
+  fewShot?: string;
+  fewShotStart: string;
+  fewShotEpochs: string;
 }
 
 function int(name: string, v: string, min: number): number {
@@ -170,6 +182,20 @@ export function registerEvalCommand(
       '--no-detection',
       'skip normal-versus-fault detection (in-domain where a domain has normal windows, CWRU load 0; cross-domain on simulated machines)',
     )
+    .option(
+      '--few-shot <ks>',
+      'also score k labelled target windows per class, e.g. 0,1,5,10,20: k = 0 is the dann-im adaptation, k > 0 fine-tunes on k windows of each class drawn from the target training split (never its test split); adds fewShot to the JSON, a table to the .md and <name>-few-shot.png',
+    )
+    .option(
+      '--few-shot-start <model>',
+      `--few-shot: fine-tune from the ${FEW_SHOT_STARTS.join(' or the ')} model`,
+      DEFAULT_FEW_SHOT.start,
+    )
+    .option(
+      '--few-shot-epochs <n>',
+      '--few-shot: fine-tuning epochs over the labelled windows',
+      String(DEFAULT_FEW_SHOT.epochs),
+    )
     .action(async (dataset: string | undefined, o: EvalOptions) => {
       const cwruDir =
         o.data ??
@@ -190,6 +216,12 @@ export function registerEvalCommand(
         throw new FaultlineError(
           'FL_ERR_CLI_USAGE',
           `--class-prior must be ${CLASS_PRIORS.join(' or ')}, got '${o.classPrior}'`,
+        );
+      const fewShot = fewShotFromCli(o);
+      if (fewShot && !strategies.includes('dann-im'))
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `--few-shot starts from dann-im (its k = 0): add it to --strategies (${o.strategies})`,
         );
       const fe = frontEndFromCli(o, true);
       // Loaded here, not at start: it brings tfjs, which other commands (the gateway) keep out of the main thread.
@@ -248,6 +280,7 @@ export function registerEvalCommand(
           detection: o.detection,
           speedAugment: fe.speedAugment,
           classPrior: o.classPrior as ClassPrior,
+          ...(fewShot ? { fewShot } : {}),
         },
         command,
         (m) => io.stderr.write(`faultline: eval: ${m}\n`),
@@ -257,6 +290,11 @@ export function registerEvalCommand(
       await writeFile(o.json, `${JSON.stringify(report, null, 2)}\n`);
       await writeFile(`${base}.md`, reportMarkdown(report));
       await writeFile(`${base}.png`, reportChart(report));
+      if (report.fewShot)
+        await writeFile(
+          `${base}-few-shot.png`,
+          fewShotChart(fewShotSeries(report.fewShot), path.basename(base)),
+        );
       for (const [s, v] of Object.entries(report.summary)) {
         io.stdout.write(
           `${s.padEnd(12)} mean ${(v.mean * 100).toFixed(2)} %  std ${(v.std * 100).toFixed(2)}  min ${(v.min * 100).toFixed(2)} %  (${v.n})\n`,
@@ -272,10 +310,29 @@ export function registerEvalCommand(
           `detection ${d.dataset} ${d.source}→${d.target} ${d.strategy}: detection ${(d.detectionRate * 100).toFixed(2)} %  false alarms ${(d.falseAlarmRate * 100).toFixed(2)} %  balanced ${(d.balancedAccuracy * 100).toFixed(2)} %  AUROC ${d.auroc.toFixed(4)}  (${d.n})\n`,
         );
       }
+      for (const f of report.fewShot?.summary ?? [])
+        io.stdout.write(
+          `few-shot k=${String(f.k).padEnd(3)} mean ${(f.mean * 100).toFixed(2)} %  min ${(f.min * 100).toFixed(2)} %  (${f.n})\n`,
+        );
       io.stdout.write(
-        `report: ${o.json}, ${base}.md, ${base}.png (${report.totalSeconds.toFixed(0)} s)\n`,
+        `report: ${o.json}, ${base}.md, ${base}.png${report.fewShot ? `, ${base}-few-shot.png` : ''} (${report.totalSeconds.toFixed(0)} s)\n`,
       );
     });
+}
+
+/** `--few-shot*` as settings; undefined without `--few-shot`. */
+function fewShotFromCli(o: EvalOptions): FewShotSettings | undefined {
+  if (o.fewShot === undefined) return undefined;
+  if (!FEW_SHOT_STARTS.includes(o.fewShotStart as FewShotStart))
+    throw new FaultlineError(
+      'FL_ERR_CLI_USAGE',
+      `--few-shot-start must be ${FEW_SHOT_STARTS.join(' or ')}, got '${o.fewShotStart}'`,
+    );
+  return {
+    ks: parseFewShot(o.fewShot),
+    start: o.fewShotStart as FewShotStart,
+    epochs: int('--few-shot-epochs', o.fewShotEpochs, 1),
+  };
 }
 
 /**
