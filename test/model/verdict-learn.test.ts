@@ -156,7 +156,8 @@ test('finetune learns a false alarm: held-out accuracy up, guards reported and s
   assert.equal(r.heldOut.windows, 20);
   assert.deepEqual({ ...r.trained }, { normal: 20 });
   assert.equal(r.heldOut.before, 0, 'the model called every window a fault');
-  assert.ok(r.heldOut.after > r.heldOut.before, 'it learned something of the label');
+  // 0.8 measured; 0.1 when the epoch was chosen on source validation alone
+  assert.ok(r.heldOut.after >= 0.5, `it learned the label: held-out ${r.heldOut.after}`);
   assert.deepEqual(
     r.guards.map((g) => g.name),
     ['source-forgetting', 'negative-transfer', 'verdict-stability', 'held-out-verdicts'],

@@ -214,8 +214,20 @@ export async function learnFromVerdicts(
         ? `; batch-norm statistics of ${bnNames.join(', ')} moved ${Math.round(weight * 100)} % towards ${live.n} live windows`
         : '';
     if (o.strategy === 'finetune') {
-      await finetune(src, trainSet, sourceData.val, { seed });
-      selection = `fine-tuned 10 epochs on ${train.n} verdict windows + ${replay.n} source windows, conv stages 1–2 frozen${stats}`;
+      // finetune keeps the epoch of lowest loss on what it is given to select
+      // on. Source validation alone keeps the epoch that moved least from the
+      // source, i.e. the one that learned least from the verdicts (simulator,
+      // a false alarm at another load: held-out 0 → 10 %); the verdicts'
+      // training windows plus as many source validation windows weigh fitting
+      // the verdicts against forgetting (the same case: 0 → 80 %, source
+      // validation 100 → 99.6 %). The held-out windows stay out: they judge.
+      const vOrder = permutation(sourceData.val.n, mulberry32(seed + 1));
+      const selectOn = concatSets(
+        train,
+        takeRows(sourceData.val, vOrder.subarray(0, Math.min(train.n, vOrder.length))),
+      );
+      await finetune(src, trainSet, selectOn, { seed });
+      selection = `fine-tuned 10 epochs on ${train.n} verdict windows + ${replay.n} source windows, conv stages 1–2 frozen, the epoch of lowest loss on those verdict windows + ${Math.min(train.n, vOrder.length)} source validation windows${stats}`;
     } else {
       // the same classes as the model: a head that only knew the verdicts' classes would forget the others
       const head = newHead(src.features, C, seed);
