@@ -27,6 +27,7 @@ import {
   prepareDomain,
   speedAugmentFor,
 } from '../model/domains.js';
+import type { HeadName } from '../model/heads.js';
 import { medianLevel, readsLevels, shiftSplits } from '../model/level.js';
 import {
   accuracyOf,
@@ -34,6 +35,7 @@ import {
   confusionMatrix,
   disposeAll,
   predictProbs,
+  restoreWeights,
   snapshotWeights,
   trainClassifier,
 } from '../model/train.js';
@@ -51,6 +53,7 @@ import {
   summariseDetection,
 } from './detection-metrics.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
+import { unitHeads } from './eval-heads.js';
 import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
 import { runWorkerJob } from './worker-thread.js';
 
@@ -99,6 +102,8 @@ export interface EvalSettings {
   speedAugment?: readonly number[] | 'auto';
   /** dann-im: the class mix expected of the target (./adapt/align.ts); default `source`. */
   classPrior?: ClassPrior;
+  /** Auxiliary heads trained with the primary one (./eval-heads.ts); default none. */
+  heads?: HeadName[];
 }
 
 /** One line of the report's `tasks`. */
@@ -270,9 +275,14 @@ export async function runUnit(
     );
 
   const cnn = buildSeededCnn([...fe.inputShape], C, settings.variant, unit.seed);
+  const conditions = [...new Set(recordings.map((r) => r.domain))];
+  const heads = unitHeads(settings.heads ?? [], cnn, classes, conditions, unit.seed);
+  if (heads.dropped.length > 0) log(`heads left out: ${heads.dropped.join(', ')}`);
+  const aux = heads.training(src.train);
   const tr = await trainClassifier(cnn.model, src.train, src.val, {
     epochs: settings.epochs,
     seed: unit.seed,
+    ...(aux ? { heads: aux } : {}),
   });
   log(
     `${unit.source} seed ${unit.seed}${unit.mode ? ` (${unit.mode} mode)` : ''}: source model ${tr.seconds.toFixed(0)} s, val acc ${(tr.valAccuracy * 100).toFixed(2)} %`,
@@ -301,12 +311,13 @@ export async function runUnit(
       });
     }
   }
-  const base = snapshotWeights(cnn.model);
+  const withHeads = [cnn.model, ...heads.models];
+  const base = withHeads.flatMap(snapshotWeights);
   try {
     for (const strategy of settings.strategies) {
       if (strategy === 'source-only') continue;
       for (const t of unit.targets) {
-        cnn.model.setWeights(base);
+        restoreWeights(withHeads, base);
         const raw = tgts.get(t)!;
         const target = shiftSplits(raw, levels ? medianLevel(raw.train) : 0);
         const unlabelled = { ...target.train, y: new Int32Array(target.train.n).fill(-1) };
@@ -318,6 +329,7 @@ export async function runUnit(
           steps: settings.adaptSteps,
           seed: unit.seed,
           classPrior: settings.classPrior ?? 'source',
+          heads: heads.align(src.train, unlabelled),
           onCheckpoint: (c) =>
             byStep.push({
               step: c.step,
@@ -344,6 +356,7 @@ export async function runUnit(
     }
   } finally {
     disposeAll(base);
+    heads.dispose();
     cnn.model.dispose();
   }
   return out;
@@ -506,6 +519,7 @@ export async function runEvaluation(
       adaptSteps: settings.adaptSteps,
       workers: settings.workers,
       detection: settings.detection,
+      ...(settings.heads?.length ? { heads: settings.heads } : {}),
     },
     tasks: results,
     summary: summarise(results),
