@@ -30,18 +30,3 @@ export const headReadingsSchema = z
     "Auxiliary heads of a multi-task model, by name (location, size, condition): each head's class and confidence; absent for a single-head model",
   );
 export type HeadReadings = z.infer<typeof headReadingsSchema>;
-
-/**
- * The heads in words, for people: "inner race (0.91), size 0.014 in (0.88),
- * condition load2 (0.70)": the location head first and unnamed, then the
- * others by name, each with its own confidence. Empty for none.
- */
-export function headsText(heads: HeadReadings | undefined): string {
-  if (!heads) return '';
-  const { location, ...rest } = heads;
-  const parts: string[] = [];
-  if (location) parts.push(`${location.class} (${location.confidence.toFixed(2)})`);
-  for (const [name, h] of Object.entries(rest))
-    parts.push(`${name} ${h.class} (${h.confidence.toFixed(2)})`);
-  return parts.join(', ');
-}
