@@ -312,7 +312,9 @@ async function handle(msg: WorkerRequest): Promise<void> {
         reply({ type: 'ok', id: msg.id });
         return;
       case 'probe': {
-        (await loadModelArtifact(msg.dir)).model.dispose();
+        const probed = await loadModelArtifact(msg.dir);
+        for (const h of probed.heads ?? []) h.classifier.dispose();
+        probed.model.dispose();
         reply({ type: 'ok', id: msg.id });
         return;
       }
