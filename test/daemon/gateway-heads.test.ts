@@ -17,10 +17,9 @@ import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { silentLogger } from '../../src/daemon/log.js';
-import type { ModelMetadata } from '../../src/model/artifact.js';
-import { trainSourceModel } from '../../src/model/pipeline.js';
-import { SIM_FRONT_END, simRecordings } from '../../src/sim/sim-model.js';
+import { type ModelMetadata, readModelMetadata } from '../../src/model/artifact.js';
 import { streamFleet, until } from '../support/gateway-fixture.js';
+import { headsModelDir } from '../support/heads-model.js';
 
 let dir: string;
 let meta: ModelMetadata;
@@ -30,24 +29,8 @@ const received: { topic: string; payload: unknown }[] = [];
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'fl-gateway-heads-'));
-  const modelDir = path.join(dir, 'model');
-  // Two conditions in the data, so the condition head has two classes; trained on the source one.
-  const recordings = [
-    ...simRecordings({ recordingsPerClass: 3, durationS: 6 }),
-    ...simRecordings({ condition: 'target-1200rpm', recordingsPerClass: 1, durationS: 6 }),
-  ];
-  meta = await trainSourceModel({
-    recordings,
-    domains: ['source-1797rpm'],
-    datasetLabel: 'sim:heads',
-    kind: 'sim',
-    frontEnd: SIM_FRONT_END,
-    epochs: 4,
-    seed: 1,
-    outDir: modelDir,
-    command: 'test',
-    heads: ['location', 'condition'],
-  });
+  const modelDir = await headsModelDir();
+  meta = await readModelMetadata(modelDir);
   const input: GatewayConfigInput = {
     site: 't',
     gatewayId: 'gw-heads',

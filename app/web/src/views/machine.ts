@@ -170,7 +170,16 @@ export function machineView(ctx: ViewContext, id: string): View {
       ),
       fact('Confidence', percent(d?.confidence)),
       // A multi-task model's other heads: "inner race (0.91), size 0.014 in (0.88)".
-      ...(d?.heads ? [fact('Heads', h('span', { class: 'heads' }, headsText(d.heads)))] : []),
+      ...(d?.heads
+        ? [
+            fact(
+              'Heads',
+              h('span', { class: 'heads' }, headsText(d.heads)),
+              headsText(d.heads),
+              true,
+            ),
+          ]
+        : []),
       fact('State since', m.since ? clock(m.since) : '—', m.since ? utc(m.since) : undefined),
       ...(m.reason
         ? [fact('Why', h('span', { class: 'state-reason' }, m.reason), undefined, true)]
