@@ -12,12 +12,13 @@ import {
   type HeadName,
   type HeadSpec,
   headLabels,
+  headProbs,
   headSeed,
   headSpecs,
 } from '../model/heads.js';
 import type { InputSet } from '../model/inputs.js';
 import type * as tf from '../model/tf.js';
-import type { AuxTraining } from '../model/train.js';
+import { type AuxTraining, accuracyOf } from '../model/train.js';
 
 /** A unit's heads, built on its CNN's features. */
 export interface UnitHeads {
@@ -28,6 +29,13 @@ export interface UnitHeads {
   training(source: InputSet): AuxTraining | undefined;
   /** For alignDomains' `heads` option: fault heads on the source, the condition head on both. */
   align(source: InputSet, target: InputSet): AlignHead[];
+  /**
+   * Each head's accuracy on `set` (its rows with a label for that head: fault
+   * heads from the windows' classes, the condition head from their domain),
+   * by head name (a head with no labelled row is left out); for the report,
+   * never for a choice.
+   */
+  scores(set: InputSet): Record<string, number>;
   /** Weights of every head, to reset them with the trunk between targets. */
   models: tf.LayersModel[];
   dispose(): void;
@@ -68,6 +76,18 @@ export function unitHeads(
         // The target's fault labels are never used: only its condition.
         ...(s.name === 'condition' ? { target: headLabels(s, target, classes) } : {}),
       })),
+    scores: (set) => {
+      const out: Record<string, number> = {};
+      specs.forEach((s, i) => {
+        const acc = accuracyOf(
+          headProbs(cnn.features, models[i], set),
+          headLabels(s, set, classes),
+          s.classes.length,
+        );
+        if (Number.isFinite(acc)) out[s.name] = acc;
+      });
+      return out;
+    },
     dispose: () => {
       for (const m of models) m.dispose();
     },

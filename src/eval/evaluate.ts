@@ -122,6 +122,8 @@ export interface EvalTaskResult {
   windows: number;
   /** Confusion matrix [true][predicted] on the target test split, in `classes` order. */
   confusion: number[][];
+  /** `--heads`: each auxiliary head's target test accuracy (./eval-heads.ts), fraction. */
+  heads?: Record<string, number>;
   /** Step of the checkpoint kept by label-free selection (dann/mmd). */
   selectedStep?: number;
   /** Label-free signals of the unadapted (step 0) and the kept checkpoint (dann/mmd…). */
@@ -296,6 +298,7 @@ export async function runUnit(
       sourceAccuracy: accuracyOf(predictProbs(cnn.model, src.test), src.test.y, C),
       windows: target.test.n,
       confusion: confusionMatrix(p, target.test.y, C),
+      ...(heads.specs.length > 0 ? { heads: heads.scores(target.test) } : {}),
     };
   };
   if (settings.strategies.includes('source-only')) {
