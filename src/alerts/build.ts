@@ -9,6 +9,7 @@ import {
   healthStatePayloadSchema,
   type Shelf,
 } from '../contract/alert.js';
+import type { HeadReadings } from '../contract/heads.js';
 import type { HealthChange, IsoZone } from '../contract/health.js';
 import type { HealthSnapshot } from '../diagnose/health.js';
 import { alertId, parseAlert, parseWith } from './schema.js';
@@ -22,6 +23,8 @@ export interface AlertContext {
   velocityRmsMmS: number;
   modelVersion: string;
   evidence?: Evidence;
+  /** The latest window's auxiliary heads (multi-task models). */
+  heads?: HeadReadings;
 }
 
 /**
@@ -43,6 +46,7 @@ export function alertFromChange(change: HealthChange, ctx: AlertContext): Alert 
     ...(ctx.evidence ? { evidence: ctx.evidence } : {}),
     reason: change.reason,
     modelVersion: ctx.modelVersion,
+    ...(ctx.heads ? { heads: ctx.heads } : {}),
     time: new Date(change.t).toISOString(),
   });
 }
@@ -52,7 +56,12 @@ export function statePayload(
   site: string,
   snap: HealthSnapshot,
   nowMs: number,
-  extra: { alertId?: string; modelVersion?: string; shelved?: Shelf | null } = {},
+  extra: {
+    alertId?: string;
+    modelVersion?: string;
+    heads?: HeadReadings;
+    shelved?: Shelf | null;
+  } = {},
 ): HealthStatePayload {
   return parseWith(
     healthStatePayloadSchema,

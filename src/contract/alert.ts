@@ -4,6 +4,7 @@
  * (draft 2020-12) for consumers outside TypeScript; a test checks they agree.
  */
 import { z } from 'zod';
+import { headReadingsSchema } from './heads.js';
 import { defectKindSchema, healthStateSchema, isoZoneSchema } from './health.js';
 
 /** One MQTT topic level: non-empty, without `/`, `+`, `#` or NUL. */
@@ -84,6 +85,7 @@ export const alertSchema = z
     evidence: evidenceSchema.optional(),
     reason: z.string().min(1).describe('Why the state changed, for people'),
     modelVersion: z.string().min(1).describe('Version of the model that diagnosed'),
+    heads: headReadingsSchema.optional(),
     time: utcTime.describe('When the state changed, ISO 8601 UTC'),
     acknowledged: z
       .object({
@@ -134,6 +136,8 @@ export const healthStatePayloadSchema = z.object({
   /** Why the machine is in this state, for people (for `stream-mismatch`: which sensor does not fit, and why). */
   reason: z.string().min(1).optional(),
   modelVersion: z.string().optional(),
+  /** The latest window's auxiliary heads, for a multi-task model (./heads.ts). */
+  heads: headReadingsSchema.optional(),
   /** Shelved (no alerts until `until`), or null; absent from gateways before shelving existed. */
   shelved: shelfSchema.nullable().optional(),
   /** When this payload was published. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { shelfSchema } from './alert.js';
+import { headReadingsSchema } from './heads.js';
 import { DEFECT_LINES, isoClassSchema, isoZoneSchema, machineStateSchema } from './health.js';
 
 /** Where a diagnosis's shaft speed came from. */
@@ -127,6 +128,8 @@ export const machineDiagnosisSchema = z.object({
    * only when requested and on windows that computed evidence.
    */
   envelope: envelopeViewSchema.optional(),
+  /** A multi-task model's auxiliary heads (./heads.ts); absent for a single-head model. */
+  heads: headReadingsSchema.optional(),
 });
 export type MachineDiagnosis = z.infer<typeof machineDiagnosisSchema>;
 

@@ -230,6 +230,7 @@ export class Outputs {
         velocityRmsMmS: Math.max(0, finite(d?.velocityRmsMmS) ?? 0),
         modelVersion: d?.modelVersion ?? rt.version?.id ?? 'unknown',
         ...(evidenceOf(d) ? { evidence: evidenceOf(d) } : {}),
+        ...(d?.heads ? { heads: d.heads } : {}),
       });
       rt.alertId = alert.id;
       ctx.parts.publisher?.publishAlert(alert);
@@ -257,6 +258,7 @@ export class Outputs {
         statePayload(ctx.config.site, status.health, Date.now(), {
           ...(rt.alertId ? { alertId: rt.alertId } : {}),
           ...(rt.version ? { modelVersion: rt.version.id } : {}),
+          ...(rt.last?.heads ? { heads: rt.last.heads } : {}),
           shelved: ctx.parts.shelving?.get(rt.config.id) ?? null,
         }),
       );

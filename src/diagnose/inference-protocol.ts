@@ -50,6 +50,8 @@ export interface WindowResult {
   message?: string;
   /** Softmax outputs in the model's class order. */
   probs?: number[];
+  /** A multi-task model's auxiliary heads: each head's softmax in its `classes` order, by head name. */
+  heads?: Record<string, number[]>;
   rpm: number | null;
   rpmSource: RpmSource;
   rmsG?: number;

@@ -26,7 +26,7 @@ import { timeStatistics, velocityRms, velocityRmsFromSpectrum } from '../dsp/fea
 import { channelOf, createFrontEnd, type FrontEnd, reusableEnvelope } from '../dsp/frontend.js';
 import { isoZone } from '../dsp/iso20816.js';
 import { isFaultlineError } from '../errors.js';
-import { loadModelArtifact, type ModelMetadata } from '../model/artifact.js';
+import { type LoadedHead, loadModelArtifact, type ModelMetadata } from '../model/artifact.js';
 import { initBackend } from '../model/backend.js';
 import type * as tfNs from '../model/tf.js';
 import { envelopeView, envelopeViewMaxHz, spectrogramView } from './display.js';
@@ -41,6 +41,8 @@ import { estimatedSpeed } from './speed-source.js';
 
 interface Loaded {
   model: tfNs.LayersModel;
+  /** A multi-task model's parts: features once, then the primary head and every auxiliary one. */
+  multi?: { features: tfNs.LayersModel; classifier: tfNs.LayersModel; heads: LoadedHead[] };
   meta: ModelMetadata;
   frontEnd: FrontEnd;
   band: { lowHz: number; highHz: number };
@@ -81,6 +83,9 @@ async function load(key: string, dir: string): Promise<void> {
   };
   models.set(key, {
     model: m.model,
+    ...(m.heads
+      ? { multi: { features: m.features, classifier: m.classifier, heads: m.heads } }
+      : {}),
     meta: m.meta,
     frontEnd,
     band,
@@ -268,12 +273,25 @@ function runBatch(
   if (rows.length > 0) {
     const t0 = performance.now();
     const C = m.meta.classes.length;
-    const probs = t.tidy(() => {
+    const multi = m.multi;
+    // [primary, ...heads] probabilities, each `[rows × classes]` row-major.
+    const outs = t.tidy(() => {
       const input = t.tensor4d(m.input.subarray(0, rows.length * m.size), [rows.length, ...shape]);
-      return (m.model.predict(input) as tfNs.Tensor).dataSync() as Float32Array;
+      if (!multi) return [(m.model.predict(input) as tfNs.Tensor).dataSync() as Float32Array];
+      const f = multi.features.predict(input) as tfNs.Tensor;
+      return [multi.classifier, ...multi.heads.map((h) => h.classifier)].map(
+        (c) => (c.predict(f) as tfNs.Tensor).dataSync() as Float32Array,
+      );
     });
     rows.forEach((i, r) => {
-      results[i].probs = Array.from(probs.subarray(r * C, (r + 1) * C));
+      results[i].probs = Array.from(outs[0].subarray(r * C, (r + 1) * C));
+      if (multi)
+        results[i].heads = Object.fromEntries(
+          multi.heads.map((h, k) => {
+            const Ck = h.spec.classes.length;
+            return [h.spec.name, Array.from(outs[k + 1].subarray(r * Ck, (r + 1) * Ck))];
+          }),
+        );
     });
     timing.cnnMs += performance.now() - t0;
   }
@@ -294,12 +312,15 @@ async function handle(msg: WorkerRequest): Promise<void> {
         reply({ type: 'ok', id: msg.id });
         return;
       case 'probe': {
-        (await loadModelArtifact(msg.dir)).model.dispose();
+        const probed = await loadModelArtifact(msg.dir);
+        for (const h of probed.heads ?? []) h.classifier.dispose();
+        probed.model.dispose();
         reply({ type: 'ok', id: msg.id });
         return;
       }
       case 'unload': {
         const m = models.get(msg.key);
+        for (const h of m?.multi?.heads ?? []) h.classifier.dispose();
         m?.model.dispose();
         models.delete(msg.key);
         reply({ type: 'ok', id: msg.id });

@@ -13,7 +13,9 @@
  * "which fault" is thus never allowed to raise an alarm on its own.
  */
 import { defectOf, NORMAL, operatorProbs } from '../contract/fault-names.js';
+import type { HeadReadings } from '../contract/heads.js';
 import type { MachineDiagnosis, RpmSource } from '../contract/machine.js';
+import type { HeadSpec } from '../model/choices.js';
 import type { WindowResult } from './inference-protocol.js';
 import type { ModelBinding, SensorState } from './pipeline-state.js';
 import type { WindowDiagnosis } from './types.js';
@@ -104,6 +106,7 @@ export function diagnosisOf(
     latencyMs: 0,
     ...(r.spectrogram ? { spectrogram: r.spectrogram } : {}),
     ...(r.envelope ? { envelope: r.envelope } : {}),
+    ...(r.heads ? { heads: headReadings(r.heads, model.meta.heads ?? []) } : {}),
   };
   // Health: operator-term probabilities; see the module comment for models
   // without a normal class.
@@ -133,4 +136,23 @@ export function diagnosisOf(
       : {}),
   };
   return { d, health };
+}
+
+/** Each head's most likely class and its probability (heads the metadata lacks are left out). */
+export function headReadings(
+  probs: Readonly<Record<string, readonly number[]>>,
+  specs: readonly HeadSpec[],
+): HeadReadings {
+  const out: HeadReadings = {};
+  for (const spec of specs) {
+    const p = probs[spec.name];
+    if (!p || p.length !== spec.classes.length) continue;
+    let best = 0;
+    for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+    out[spec.name] = {
+      class: spec.classes[best],
+      confidence: Math.min(1, Math.max(0, p[best])),
+    };
+  }
+  return out;
 }

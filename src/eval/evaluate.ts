@@ -27,6 +27,7 @@ import {
   prepareDomain,
   speedAugmentFor,
 } from '../model/domains.js';
+import type { HeadName } from '../model/heads.js';
 import { medianLevel, readsLevels, shiftSplits } from '../model/level.js';
 import {
   accuracyOf,
@@ -34,6 +35,7 @@ import {
   confusionMatrix,
   disposeAll,
   predictProbs,
+  restoreWeights,
   snapshotWeights,
   trainClassifier,
 } from '../model/train.js';
@@ -51,6 +53,7 @@ import {
   summariseDetection,
 } from './detection-metrics.js';
 import { type EvalData, type EvalDataSpec, evalDataSpec, loadSettingsData } from './eval-data.js';
+import { unitHeads } from './eval-heads.js';
 import {
   type FewShotPoint,
   type FewShotReport,
@@ -59,6 +62,7 @@ import {
   fewShotReport,
 } from './few-shot.js';
 import { chooseFrontEnd, type FrontEndChoice, SAME_RIG_SHIFT } from './front-end-choice.js';
+import { oracleOf } from './oracle.js';
 import { runWorkerJob } from './worker-thread.js';
 
 export { EVAL_STRATEGIES, type EvalStrategy };
@@ -108,6 +112,8 @@ export interface EvalSettings {
   classPrior?: ClassPrior;
   /** `--few-shot`: the labelled-windows curve on each dann-im entry (./few-shot.ts); absent = none. */
   fewShot?: FewShotSettings;
+  /** Auxiliary heads trained with the primary one (./eval-heads.ts); default none. */
+  heads?: HeadName[];
 }
 
 /** One line of the report's `tasks`. */
@@ -126,6 +132,8 @@ export interface EvalTaskResult {
   windows: number;
   /** Confusion matrix [true][predicted] on the target test split, in `classes` order. */
   confusion: number[][];
+  /** `--heads`: each auxiliary head's target test accuracy (./eval-heads.ts), fraction. */
+  heads?: Record<string, number>;
   /** Step of the checkpoint kept by label-free selection (dann/mmd). */
   selectedStep?: number;
   /** Label-free signals of the unadapted (step 0) and the kept checkpoint (dann/mmd…). */
@@ -283,9 +291,14 @@ export async function runUnit(
     );
 
   const cnn = buildSeededCnn([...fe.inputShape], C, settings.variant, unit.seed);
+  const conditions = [...new Set(recordings.map((r) => r.domain))];
+  const heads = unitHeads(settings.heads ?? [], cnn, classes, conditions, unit.seed);
+  if (heads.dropped.length > 0) log(`heads left out: ${heads.dropped.join(', ')}`);
+  const aux = heads.training(src.train);
   const tr = await trainClassifier(cnn.model, src.train, src.val, {
     epochs: settings.epochs,
     seed: unit.seed,
+    ...(aux ? { heads: aux } : {}),
   });
   log(
     `${unit.source} seed ${unit.seed}${unit.mode ? ` (${unit.mode} mode)` : ''}: source model ${tr.seconds.toFixed(0)} s, val acc ${(tr.valAccuracy * 100).toFixed(2)} %`,
@@ -299,6 +312,7 @@ export async function runUnit(
       sourceAccuracy: accuracyOf(predictProbs(cnn.model, src.test), src.test.y, C),
       windows: target.test.n,
       confusion: confusionMatrix(p, target.test.y, C),
+      ...(heads.specs.length > 0 ? { heads: heads.scores(target.test) } : {}),
     };
   };
   if (settings.strategies.includes('source-only')) {
@@ -314,12 +328,13 @@ export async function runUnit(
       });
     }
   }
-  const base = snapshotWeights(cnn.model);
+  const withHeads = [cnn.model, ...heads.models];
+  const base = withHeads.flatMap(snapshotWeights);
   try {
     for (const strategy of settings.strategies) {
       if (strategy === 'source-only') continue;
       for (const t of unit.targets) {
-        cnn.model.setWeights(base);
+        restoreWeights(withHeads, base);
         const raw = tgts.get(t)!;
         const target = shiftSplits(raw, levels ? medianLevel(raw.train) : 0);
         const unlabelled = { ...target.train, y: new Int32Array(target.train.n).fill(-1) };
@@ -331,6 +346,7 @@ export async function runUnit(
           steps: settings.adaptSteps,
           seed: unit.seed,
           classPrior: settings.classPrior ?? 'source',
+          heads: heads.align(src.train, unlabelled),
           onCheckpoint: (c) =>
             byStep.push({
               step: c.step,
@@ -367,19 +383,10 @@ export async function runUnit(
     }
   } finally {
     disposeAll(base);
+    heads.dispose();
     cnn.model.dispose();
   }
   return out;
-}
-
-/** The highest accuracy of `byStep` (the earliest on ties). */
-export function oracleOf(byStep: readonly { step: number; accuracy: number }[]): {
-  step: number;
-  accuracy: number;
-} {
-  let best = byStep[0];
-  for (const c of byStep) if (c.accuracy > best.accuracy) best = c;
-  return { step: best.step, accuracy: best.accuracy };
 }
 
 function remapLabels(d: DomainSplits, from: readonly string[], to: readonly string[]): void {
@@ -535,6 +542,7 @@ export async function runEvaluation(
       workers: settings.workers,
       detection: settings.detection,
       ...(settings.fewShot ? { fewShot: settings.fewShot } : {}),
+      ...(settings.heads?.length ? { heads: settings.heads } : {}),
     },
     tasks: results,
     summary: summarise(results),

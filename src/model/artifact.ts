@@ -11,6 +11,12 @@
  * plus node:fs, not tfjs-node's `file://` handler, so the same code works on
  * the node, wasm and cpu backends.
  *
+ * A multi-task model (`--heads`, ./heads.ts) saves ONE topology with the
+ * primary softmax as its first output and each auxiliary head's after it, in
+ * the order of `heads` in faultline.json. Loading splits it again: `model`
+ * stays the single-output network (input → primary probabilities) every
+ * caller knows, `heads` holds each head's classifier on the shared features.
+ *
  * A model is only ever run on the stream it was made for: `loadModelArtifact`
  * refuses a missing/corrupt folder or a hash mismatch (FL_ERR_MODEL_FILE), and
  * `checkStreamCompatibility` refuses a stream with another sample rate or
@@ -25,6 +31,7 @@ import { ratesMatch } from '../data/resample.js';
 import type { FrontEndConfig } from '../dsp/frontend.js';
 import { createFrontEnd } from '../dsp/frontend.js';
 import { FaultlineError } from '../errors.js';
+import { HEAD_NAMES, type HeadSpec } from './choices.js';
 import type * as tf from './tf.js';
 
 /**
@@ -119,6 +126,11 @@ export interface ModelMetadata {
   /** Accuracies as fractions (source validation, etc.). */
   metrics: Record<string, number>;
   adaptation?: AdaptationInfo;
+  /**
+   * Auxiliary heads on the shared features (./heads.ts), in the order of the
+   * network's outputs after the primary one; absent: a single-head model.
+   */
+  heads?: HeadSpec[];
   /** sha256 (hex) of model.json bytes followed by weights.bin bytes. */
   contentHash: string;
 }
@@ -149,6 +161,15 @@ const metadataSchema = z.looseObject({
   training: z.looseObject({ command: z.string(), seed: z.number() }),
   provenance: z.looseObject({ dataset: z.string(), domains: z.array(z.string()) }),
   metrics: z.record(z.string(), z.number()),
+  heads: z
+    .array(
+      z.looseObject({
+        name: z.enum(HEAD_NAMES),
+        classes: z.array(z.string().min(1)).min(2),
+        classifierLayer: z.string().min(1),
+      }),
+    )
+    .optional(),
   contentHash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
@@ -160,8 +181,16 @@ export interface LoadedModel {
   features: tf.LayersModel;
   /** `[batch, featureDim]` → probabilities, sharing `model`'s weights. */
   classifier: tf.LayersModel;
+  /** Auxiliary heads (`meta.heads`, same order): `[batch, featureDim]` → that head's probabilities. */
+  heads?: LoadedHead[];
   meta: ModelMetadata;
   dir: string;
+}
+
+/** One auxiliary head of a loaded multi-task model. */
+export interface LoadedHead {
+  spec: HeadSpec;
+  classifier: tf.LayersModel;
 }
 
 /** sha256 over model.json then weights.bin, hex. */
@@ -173,14 +202,41 @@ export function contentHash(modelJson: Uint8Array, weights: Uint8Array): string 
  * Writes `model` and its metadata to `dir` (created if needed). The content
  * hash is computed here and returned in the written metadata; faultline.json
  * is written last so a crash mid-save leaves a folder that fails to load.
+ * With `meta.heads`, `heads` gives their classifiers (same order): they are
+ * saved as further outputs on `model`'s feature layer.
+ * @throws FaultlineError FL_ERR_MODEL_FILE when `heads` does not match `meta.heads`
  */
 export async function saveModelArtifact(
   dir: string,
-  model: tf.LayersModel,
+  single: tf.LayersModel,
   meta: Omit<ModelMetadata, 'contentHash' | 'format' | 'formatVersion' | 'createdAt'> &
     Partial<Pick<ModelMetadata, 'createdAt'>>,
+  heads: readonly tf.LayersModel[] = [],
 ): Promise<ModelMetadata> {
   const tf = await tfjs();
+  const specs = meta.heads ?? [];
+  if (specs.length !== heads.length)
+    throw new FaultlineError(
+      'FL_ERR_MODEL_FILE',
+      `saving ${dir}: faultline.json would list ${specs.length} heads but ${heads.length} were given`,
+    );
+  // One topology: the primary output first, then each head on the shared features.
+  const model =
+    heads.length === 0
+      ? single
+      : tf.model({
+          inputs: single.inputs,
+          outputs: [
+            single.outputs[0],
+            ...heads.map(
+              (h) =>
+                h.apply(
+                  single.getLayer(meta.architecture.featureLayer).output as tf.SymbolicTensor,
+                ) as tf.SymbolicTensor,
+            ),
+          ],
+          name: single.name,
+        });
   await mkdir(dir, { recursive: true });
   let modelBytes: Uint8Array | undefined;
   let weightBytes: Uint8Array | undefined;
@@ -285,6 +341,18 @@ export async function loadModelArtifact(dir: string): Promise<LoadedModel> {
   }
   const inShape = model.inputs[0].shape;
   const outShape = model.outputs[0].shape;
+  const specs = meta.heads ?? [];
+  const headsAgree =
+    model.outputs.length === 1 + specs.length &&
+    specs.every((h, i) => model.outputs[i + 1].shape[1] === h.classes.length);
+  if (!headsAgree) {
+    model.dispose();
+    throw new FaultlineError(
+      'FL_ERR_MODEL_FILE',
+      `${dir}: the network has ${model.outputs.length} outputs (${model.outputs.map((o) => o.shape[1]).join(', ')} classes) ` +
+        `but faultline.json says the primary head and ${specs.length} more (${specs.map((h) => `${h.name}: ${h.classes.length}`).join(', ') || 'none'})`,
+    );
+  }
   if (
     inShape[1] !== meta.inputShape[0] ||
     inShape[2] !== meta.inputShape[1] ||
@@ -299,8 +367,18 @@ export async function loadModelArtifact(dir: string): Promise<LoadedModel> {
     );
   }
   withFastTrainingGradients(model); // adaptation trains loaded models
+  // Every caller gets the single-output network; the heads come apart.
+  const single =
+    specs.length === 0
+      ? model
+      : tf.model({ inputs: model.inputs, outputs: model.outputs[0], name: model.name });
+  const heads = specs.map((spec) => ({
+    spec,
+    classifier: nestedModel(model, spec.classifierLayer),
+  }));
   return {
-    ...splitModel(tf, model, meta.architecture.featureLayer, meta.architecture.classifierLayer),
+    ...splitModel(tf, single, meta.architecture.featureLayer, meta.architecture.classifierLayer),
+    ...(specs.length > 0 ? { heads } : {}),
     meta,
     dir,
   };
@@ -366,6 +444,22 @@ function splitModel(
     throw new FaultlineError(
       'FL_ERR_MODEL_FILE',
       `the network has no feature layer '${featureLayer}' or classifier '${classifierLayer}': ${(err as Error).message}`,
+    );
+  }
+}
+
+/** The nested model layer `name` of `model` (a head's classifier). */
+function nestedModel(model: tf.LayersModel, name: string): tf.LayersModel {
+  try {
+    const layer = model.getLayer(name) as unknown as tf.LayersModel;
+    if (typeof (layer as { predict?: unknown }).predict !== 'function')
+      throw new Error(`${name} is not a model`);
+    return layer;
+  } catch (err) {
+    model.dispose();
+    throw new FaultlineError(
+      'FL_ERR_MODEL_FILE',
+      `the network has no head classifier '${name}': ${(err as Error).message}`,
     );
   }
 }

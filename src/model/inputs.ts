@@ -20,6 +20,8 @@ export interface InputSet {
   n: number;
   /** `[F, T, K]`. */
   shape: InputShape;
+  /** Domain (operating condition) per window, when known: the condition head's label (./heads.ts). */
+  domains?: (string | undefined)[];
 }
 
 /** Values in one input of `shape`. */
@@ -44,7 +46,7 @@ export function buildInputs(
     frontEnd.process(w.samples, w.rpm, x.subarray(i * size, (i + 1) * size), w.bearing);
     y[i] = w.label === undefined ? -1 : classes.indexOf(w.label);
   });
-  return { x, y, n: windows.length, shape };
+  return { x, y, n: windows.length, shape, domains: windows.map((w) => w.domain) };
 }
 
 /** The rows `idx` of `set` as a new set (copies). */
@@ -57,7 +59,14 @@ export function takeRows(set: InputSet, idx: ArrayLike<number>): InputSet {
     x.set(set.x.subarray(r * size, (r + 1) * size), i * size);
     y[i] = set.y[r];
   }
-  return { x, y, n: idx.length, shape: set.shape };
+  const d = set.domains;
+  return {
+    x,
+    y,
+    n: idx.length,
+    shape: set.shape,
+    ...(d ? { domains: Array.from(idx, (r) => d[r]) } : {}),
+  };
 }
 
 /** Deterministic PRNG (mulberry32): seeded shuffles and batch draws. */

@@ -29,6 +29,7 @@ import {
   saveModelArtifact,
 } from './artifact.js';
 import { initBackend } from './backend.js';
+import type { HeadName, HeadSpec } from './choices.js';
 import {
   DEFAULT_FRACTIONS,
   type DomainSplits,
@@ -36,8 +37,10 @@ import {
   prepareUnlabelled,
   speedAugmentFor,
 } from './domains.js';
+import { buildHead, headLabels, headProbs, headSeed, headSpecs } from './heads.js';
 import { type InputSet, takeRows } from './inputs.js';
 import { medianLevel, readsLevels, shiftLevels, shiftSplits, withLevelRef } from './level.js';
+import type * as tf from './tf.js';
 import { accuracyOf, buildSeededCnn, predictProbs, trainClassifier } from './train.js';
 
 export interface TrainSourceOptions {
@@ -56,6 +59,13 @@ export interface TrainSourceOptions {
   speedAugment?: readonly number[] | 'auto';
   outDir: string;
   command: string;
+  /**
+   * Auxiliary heads (./heads.ts) trained with the primary one; default none.
+   * The condition head's classes are every domain of `recordings`.
+   */
+  heads?: readonly HeadName[];
+  /** Messages for the operator (e.g. a head the data cannot train). */
+  log?: (message: string) => void;
   onStep?: (step: number, steps: number, epoch: number) => void;
   onEpoch?: (epoch: number, valAccuracy: number, valLoss: number) => void;
 }
@@ -84,6 +94,10 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
   const variant = o.variant ?? 'strided';
   const seed = o.seed ?? 1;
   const cnn = buildSeededCnn([...fe.inputShape], classes.length, variant, seed);
+  const conditions = [...new Set(o.recordings.map((r) => r.domain))];
+  const { heads: specs, dropped } = headSpecs(o.heads ?? [], classes, conditions);
+  if (dropped.length > 0) o.log?.(`heads left out: ${dropped.join(', ')}`);
+  const headModels = specs.map((s, i) => buildHead(cnn.featureDim, s, headSeed(seed, i)));
   const epochs = o.epochs ?? 15;
   const batchSize = 64;
   const learningRate = 1e-3;
@@ -95,49 +109,90 @@ export async function trainSourceModel(o: TrainSourceOptions): Promise<ModelMeta
       learningRate,
       onStep: o.onStep,
       onEpoch: (e) => o.onEpoch?.(e.epoch, e.valAccuracy, e.valLoss),
+      ...(specs.length > 0
+        ? {
+            heads: {
+              features: cnn.features,
+              classifier: cnn.classifier,
+              heads: specs.map((s, i) => ({
+                classifier: headModels[i],
+                labels: headLabels(s, data.train, classes),
+              })),
+            },
+          }
+        : {}),
     });
     const testAcc = accuracyOf(predictProbs(cnn.model, data.test), data.test.y, classes.length);
-    return await saveModelArtifact(o.outDir, cnn.model, {
-      classes,
-      sampleRate: feConfig.sampleRate,
-      windowLength: feConfig.windowLength,
-      hop: feConfig.hop,
-      inputShape: [...fe.inputShape],
-      frontEnd: savedFrontEnd,
-      architecture: {
-        variant,
-        params: cnn.model.countParams(),
-        featureLayer: 'flatten',
-        classifierLayer: cnn.classifier.name,
+    return await saveModelArtifact(
+      o.outDir,
+      cnn.model,
+      {
+        ...(specs.length > 0 ? { heads: specs } : {}),
+        classes,
+        sampleRate: feConfig.sampleRate,
+        windowLength: feConfig.windowLength,
+        hop: feConfig.hop,
+        inputShape: [...fe.inputShape],
+        frontEnd: savedFrontEnd,
+        architecture: {
+          variant,
+          params: cnn.model.countParams(),
+          featureLayer: 'flatten',
+          classifierLayer: cnn.classifier.name,
+        },
+        training: {
+          command: o.command,
+          seed,
+          epochs,
+          bestEpoch: r.bestEpoch,
+          batchSize,
+          learningRate,
+          backend: backend.name,
+          seconds: Math.round(r.seconds * 10) / 10,
+          ...(speedAugment.length > 0 ? { speedAugment } : {}),
+        },
+        provenance: {
+          dataset: o.datasetLabel,
+          kind: o.kind,
+          domains,
+          recordings: data.recordings,
+          split: DEFAULT_FRACTIONS,
+          windows: { train: data.train.n, val: data.val.n, test: data.test.n },
+        },
+        metrics: {
+          sourceValAccuracy: r.valAccuracy,
+          sourceValLoss: r.valLoss,
+          sourceTestAccuracy: testAcc,
+          ...headAccuracies(cnn.features, specs, headModels, data.test, classes),
+        },
       },
-      training: {
-        command: o.command,
-        seed,
-        epochs,
-        bestEpoch: r.bestEpoch,
-        batchSize,
-        learningRate,
-        backend: backend.name,
-        seconds: Math.round(r.seconds * 10) / 10,
-        ...(speedAugment.length > 0 ? { speedAugment } : {}),
-      },
-      provenance: {
-        dataset: o.datasetLabel,
-        kind: o.kind,
-        domains,
-        recordings: data.recordings,
-        split: DEFAULT_FRACTIONS,
-        windows: { train: data.train.n, val: data.val.n, test: data.test.n },
-      },
-      metrics: {
-        sourceValAccuracy: r.valAccuracy,
-        sourceValLoss: r.valLoss,
-        sourceTestAccuracy: testAcc,
-      },
-    });
+      headModels,
+    );
   } finally {
+    for (const h of headModels) h.dispose();
     cnn.model.dispose();
   }
+}
+
+/** `head<Name>TestAccuracy` of each head on `test` (its labelled rows only), for `metrics`. */
+function headAccuracies(
+  features: tf.LayersModel,
+  specs: readonly HeadSpec[],
+  models: readonly tf.LayersModel[],
+  test: InputSet,
+  classes: readonly string[],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  specs.forEach((s, i) => {
+    const acc = accuracyOf(
+      headProbs(features, models[i], test),
+      headLabels(s, test, classes),
+      s.classes.length,
+    );
+    if (Number.isFinite(acc))
+      out[`head${s.name[0].toUpperCase()}${s.name.slice(1)}TestAccuracy`] = acc;
+  });
+  return out;
 }
 
 export interface AdaptOptions {
@@ -169,6 +224,11 @@ export interface AdaptOptions {
   guards?: GuardOptions;
   /** finetune/features: labelled target windows per class; default 10. */
   labelledPerClass?: number;
+  /**
+   * dann/mmd/dann-im: the model's auxiliary heads that train during the
+   * alignment; default all it has. The others are saved as they were.
+   */
+  heads?: readonly HeadName[];
   /** Called after each step; dann/mmd also pass the step's losses. */
   onStep?: (step: number, steps: number, loss?: StepLoss) => void;
   /** dann/mmd: each label-free checkpoint (with the discriminator's accuracy for dann). */
@@ -278,6 +338,16 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
           ? { evalEvery: Math.max(1, Math.ceil(o.steps / 4)) }
           : {}),
         criterion: kind === 'single-machine' ? 'confidence' : 'im',
+        // Fault heads learn from the source only; the condition head from both.
+        heads: (src.heads ?? [])
+          .filter((h) => o.heads?.includes(h.spec.name) ?? true)
+          .map((h) => ({
+            classifier: h.classifier,
+            source: headLabels(h.spec, sourceData.train, meta.classes),
+            ...(h.spec.name === 'condition'
+              ? { target: headLabels(h.spec, unlabelled, meta.classes) }
+              : {}),
+          })),
         onStep: o.onStep,
         onCheckpoint: o.onCheckpoint,
       });
@@ -324,45 +394,51 @@ export async function adaptModel(o: AdaptOptions): Promise<AdaptOutcome> {
     if (newLabels) guards = guards.filter((g) => g.name === 'class-collapse');
     const promoted = guards.every((g) => g.passed);
     const { contentHash: _h, format: _f, formatVersion: _v, createdAt: _c, ...rest } = meta;
-    const out = await saveModelArtifact(o.outDir, model, {
-      ...rest,
-      frontEnd: withLevelRef(meta.frontEnd, targetLevel),
-      classes,
-      architecture: { ...meta.architecture, classifierLayer, params: model.countParams() },
-      training: {
-        ...meta.training,
-        command: o.command,
-        seed,
-        seconds: Math.round((performance.now() - t0) / 100) / 10,
+    const out = await saveModelArtifact(
+      o.outDir,
+      model,
+      {
+        ...rest,
+        frontEnd: withLevelRef(meta.frontEnd, targetLevel),
+        classes,
+        architecture: { ...meta.architecture, classifierLayer, params: model.countParams() },
+        training: {
+          ...meta.training,
+          command: o.command,
+          seed,
+          seconds: Math.round((performance.now() - t0) / 100) / 10,
+        },
+        provenance: { ...meta.provenance, targetDomains: o.targetDomains },
+        metrics: {
+          ...meta.metrics,
+          sourceValAccuracyBefore: before.source,
+          ...(newLabels ? {} : { sourceValAccuracyAfter: after.source }),
+          targetImBefore: before.target.im,
+          targetImAfter: after.target.im,
+          targetMarginalEntropyAfter: after.target.marginalEntropy,
+          targetMeanEntropyBefore: before.target.meanEntropy,
+          targetMeanEntropyAfter: after.target.meanEntropy,
+          targetMajorityShareBefore: before.verdict.share,
+          targetMajorityShareAfter: after.verdict.share,
+          targetWindows: unlabelled.n,
+          // How far the target's median window sat from the source's, dB (level maps).
+          ...(targetLevel !== 0 ? { targetLevelShiftDb: targetLevel * LEVEL_SCALE_DB } : {}),
+        },
+        adaptation: {
+          strategy: o.strategy,
+          sourceModelHash: meta.contentHash,
+          sourceModelDir: o.sourceDir,
+          promoted,
+          guards,
+          selection,
+          targetKind: kind,
+        },
       },
-      provenance: { ...meta.provenance, targetDomains: o.targetDomains },
-      metrics: {
-        ...meta.metrics,
-        sourceValAccuracyBefore: before.source,
-        ...(newLabels ? {} : { sourceValAccuracyAfter: after.source }),
-        targetImBefore: before.target.im,
-        targetImAfter: after.target.im,
-        targetMarginalEntropyAfter: after.target.marginalEntropy,
-        targetMeanEntropyBefore: before.target.meanEntropy,
-        targetMeanEntropyAfter: after.target.meanEntropy,
-        targetMajorityShareBefore: before.verdict.share,
-        targetMajorityShareAfter: after.verdict.share,
-        targetWindows: unlabelled.n,
-        // How far the target's median window sat from the source's, dB (level maps).
-        ...(targetLevel !== 0 ? { targetLevelShiftDb: targetLevel * LEVEL_SCALE_DB } : {}),
-      },
-      adaptation: {
-        strategy: o.strategy,
-        sourceModelHash: meta.contentHash,
-        sourceModelDir: o.sourceDir,
-        promoted,
-        guards,
-        selection,
-        targetKind: kind,
-      },
-    });
+      (src.heads ?? []).map((h) => h.classifier),
+    );
     return { meta: out, guards, promoted };
   } finally {
+    for (const h of src.heads ?? []) h.classifier.dispose();
     src.model.dispose();
   }
 }

@@ -11,6 +11,7 @@
  */
 import { FaultlineError } from '../errors.js';
 import { buildCnn, type Cnn, type CnnVariant } from './architectures.js';
+import { labelRows, maskedCrossEntropy } from './heads.js';
 import { type InputSet, mulberry32, permutation, withSeededMathRandom } from './inputs.js';
 import * as tf from './tf.js';
 
@@ -34,6 +35,21 @@ export interface TrainOptions {
   onEpoch?: (e: EpochLog) => void;
   /** Trainable weights to update; default all of the model's trainable weights. */
   variables?: tf.Variable[];
+  /**
+   * Auxiliary heads (./heads.ts) trained with the model: the loss becomes the
+   * primary cross-entropy plus each head's masked one. Needs the model's two
+   * parts (`features`, `classifier`) so the trunk runs once per step. The
+   * best epoch is still the one of lowest primary validation loss.
+   */
+  heads?: AuxTraining;
+}
+
+/** What {@link trainClassifier} needs to train auxiliary heads. */
+export interface AuxTraining {
+  features: tf.LayersModel;
+  classifier: tf.LayersModel;
+  /** Each head's classifier and one label per `train` window (-1: not in this head's loss). */
+  heads: { classifier: tf.LayersModel; labels: Int32Array }[];
 }
 
 export interface EpochLog {
@@ -91,6 +107,16 @@ export function trainableVariables(...models: tf.LayersModel[]): tf.Variable[] {
 /** Copies of all weights (including batch-norm statistics), for restoring the best epoch. */
 export function snapshotWeights(model: tf.LayersModel): tf.Tensor[] {
   return model.getWeights().map((w) => w.clone());
+}
+
+/** Sets the weights of `models` from one flat list, as `[model, ...].flatMap(snapshotWeights)` took them. */
+export function restoreWeights(models: tf.LayersModel[], flat: tf.Tensor[]): void {
+  let at = 0;
+  for (const m of models) {
+    const k = m.getWeights().length;
+    m.setWeights(flat.slice(at, at + k));
+    at += k;
+  }
 }
 
 export function disposeAll(ts: tf.Tensor[] | undefined): void {
@@ -204,7 +230,9 @@ async function trainLoop(
   const t0 = performance.now();
   const rand = mulberry32(seed);
   const optimizer = tf.train.adam(learningRate);
-  const vars = options.variables ?? trainableVariables(model);
+  const aux = options.heads;
+  const headModels = aux?.heads.map((h) => h.classifier) ?? [];
+  const vars = options.variables ?? trainableVariables(model, ...headModels);
   const stepsPerEpoch = Math.ceil(train.n / batchSize);
   const history: EpochLog[] = [];
   let best: tf.Tensor[] | undefined;
@@ -220,8 +248,22 @@ async function trainLoop(
         const to = Math.min(train.n, from + batchSize);
         const { x, y } = batchTensor(train, order, from, to);
         const yt = tf.tidy(() => tf.oneHot(tf.tensor1d(y, 'int32'), C));
+        const headY = aux?.heads.map((h) => labelRows(h.labels, order, from, to));
         const cost = optimizer.minimize(
-          () => crossEntropy(yt, model.apply(x, { training: true }) as tf.Tensor),
+          () => {
+            if (!aux || !headY)
+              return crossEntropy(yt, model.apply(x, { training: true }) as tf.Tensor);
+            const f = aux.features.apply(x, { training: true }) as tf.Tensor;
+            let total = crossEntropy(yt, aux.classifier.apply(f, { training: true }) as tf.Tensor);
+            aux.heads.forEach((h, i) => {
+              const ce = maskedCrossEntropy(
+                headY[i],
+                h.classifier.apply(f, { training: true }) as tf.Tensor,
+              );
+              if (ce) total = tf.add(total, ce) as tf.Scalar;
+            });
+            return total;
+          },
           true,
           vars,
         );
@@ -253,12 +295,12 @@ async function trainLoop(
         bestEpoch = epoch;
         bestAcc = log.valAccuracy;
         disposeAll(best);
-        best = snapshotWeights(model);
+        best = [model, ...headModels].flatMap(snapshotWeights);
       } else if (epoch - bestEpoch >= patience) {
         break;
       }
     }
-    if (best) model.setWeights(best);
+    if (best) restoreWeights([model, ...headModels], best);
   } finally {
     disposeAll(best);
     optimizer.dispose();

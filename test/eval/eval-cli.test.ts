@@ -21,12 +21,8 @@ import {
   parseFolderArg,
   parseLabelMap,
 } from '../../src/eval/eval-data.js';
-import {
-  type EvalReport,
-  type EvalSettings,
-  oracleOf,
-  parseTasks,
-} from '../../src/eval/evaluate.js';
+import { type EvalReport, type EvalSettings, parseTasks } from '../../src/eval/evaluate.js';
+import { oracleOf } from '../../src/eval/oracle.js';
 import { defaultFrontEnd } from '../../src/model/domains.js';
 import { writeSimDataset } from '../../src/sim/dataset.js';
 
@@ -183,6 +179,9 @@ test('one bring-your-own folder without --tasks: every ordered pair of its domai
   ]);
   // Labels as they are (no map), no prefix for one folder.
   assert.deepEqual(report.classes, ['inner', 'normal', 'outer']);
+  // Without --heads: one head, nothing about heads in the report.
+  assert.equal(report.settings.heads, undefined);
+  assert.equal(report.tasks[0].heads, undefined);
   assert.equal(report.data?.target, undefined);
 
   const data = await loadEvalData({ source: { dir: plantB, prefix: '' } });
@@ -201,6 +200,36 @@ test('one bring-your-own folder without --tasks: every ordered pair of its domai
     Promise.resolve().then(() => parseTasks('a-b', data)),
     /not <source>:<target>/,
   );
+});
+
+test('--heads: the multi-task model is scored on its primary classes, each head beside it', async () => {
+  const json = path.join(root, 'heads.json');
+  await evalCli(
+    plantB,
+    '--tasks',
+    'source-1797rpm:target-noisy-gain',
+    '--heads',
+    'location,size,condition',
+    '--workers',
+    '0',
+    '--json',
+    json,
+    ...FAST,
+  );
+  const report = JSON.parse(await readFile(json, 'utf8')) as EvalReport;
+  assert.deepEqual(report.settings.heads, ['location', 'size', 'condition']);
+  assert.deepEqual(report.classes, ['inner', 'normal', 'outer']);
+  assert.deepEqual(
+    report.tasks.map((t) => t.strategy),
+    ['source-only', 'dann-im'],
+  );
+  for (const t of report.tasks) {
+    // Labels without a size: the size head is left out, the two others are scored.
+    assert.deepEqual(Object.keys(t.heads ?? {}).sort(), ['condition', 'location']);
+    for (const v of Object.values(t.heads ?? {})) assert.ok(v >= 0 && v <= 1, String(v));
+    assert.ok(t.accuracy >= 0 && t.accuracy <= 1);
+  }
+  await usageError(evalCli(plantB, '--heads', 'colour', ...FAST), /--heads: unknown head 'colour'/);
 });
 
 test('two folders: restricted domains, unprefixed task names, the same folder on both sides', async () => {

@@ -6,6 +6,7 @@
  * src/contract (type-only: nothing of them reaches the bundle).
  */
 import type { Verdict } from '../../../src/contract/alert.js';
+import type { HeadReadings } from '../../../src/contract/heads.js';
 import type { HealthChange, IsoZone, MachineState } from '../../../src/contract/health.js';
 
 export type { HealthChange, IsoZone, Verdict };
@@ -72,6 +73,8 @@ export interface MachineDiagnosis {
   latencyMs?: number;
   spectrogram?: SpectrogramPayload;
   envelope?: EnvelopePayload;
+  /** A multi-task model's auxiliary heads (src/contract/heads.ts); absent for a single-head model. */
+  heads?: HeadReadings;
 }
 
 export interface BearingGeometry {
@@ -149,6 +152,8 @@ export interface Alert {
   evidence?: Evidence;
   reason: string;
   modelVersion?: string;
+  /** A multi-task model's auxiliary heads at the change (src/contract/heads.ts). */
+  heads?: HeadReadings;
   /** ISO 8601 UTC. */
   time: string;
   acknowledged?: { by: string; time: string; comment?: string; verdict?: Verdict };

@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import type { AdaptStrategy } from '../../contract/machine.js';
 import { FaultlineError } from '../../errors.js';
+import { HEAD_NAMES, parseHeads } from '../../model/choices.js';
 import { loadLabelledData } from '../../model/domains.js';
 import { progressBar } from './train.js';
 
@@ -26,6 +27,7 @@ interface AdaptCliOptions {
   seed: string;
   labelled: string;
   labelColumn?: string;
+  heads?: string;
 }
 
 export function registerAdaptCommand(program: Command): void {
@@ -53,6 +55,10 @@ export function registerAdaptCommand(program: Command): void {
       'finetune/features: labelled target windows per class (first in time)',
       '10',
     )
+    .option(
+      '--heads <list>',
+      `dann/mmd/dann-im: which of the model's auxiliary heads (${HEAD_NAMES.join(', ')}) train during the alignment (condition on source and target, fault heads on the source); default every head the model has, 'none' for none`,
+    )
     .action(async (o: AdaptCliOptions) => {
       if (!STRATEGIES.includes(o.strategy as AdaptStrategy)) {
         throw new FaultlineError(
@@ -70,6 +76,13 @@ export function registerAdaptCommand(program: Command): void {
         targetRate: meta.sampleRate,
         ...(o.labelColumn ? { labelColumn: o.labelColumn } : {}),
       });
+      const heads = o.heads === undefined ? undefined : parseHeads(o.heads);
+      const lacking = heads?.filter((h) => !meta.heads?.some((m) => m.name === h)) ?? [];
+      if (lacking.length > 0)
+        throw new FaultlineError(
+          'FL_ERR_CLI_USAGE',
+          `--heads ${lacking.join(', ')}: ${o.model} has ${meta.heads?.map((h) => h.name).join(', ') || 'no auxiliary head'}; train one with 'faultline train --heads'`,
+        );
       const bar = progressBar(o.strategy);
       const t0 = performance.now();
       const { adaptModel } = await import('../../model/pipeline.js'); // tfjs only when adapting
@@ -82,6 +95,7 @@ export function registerAdaptCommand(program: Command): void {
         steps,
         seed: Number(o.seed),
         labelledPerClass: Number(o.labelled),
+        ...(heads ? { heads } : {}),
         command: `faultline adapt ${process.argv.slice(3).join(' ')}`,
         datasetLabel: o.data,
         onStep: (s, n) => bar.update(s, n),

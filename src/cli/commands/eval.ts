@@ -43,6 +43,8 @@ import {
   type CnnVariant,
   EVAL_STRATEGIES,
   type EvalStrategy,
+  HEAD_NAMES,
+  parseHeads,
 } from '../../model/choices.js';
 import { CWRU_FAULT_CLASSES } from '../../model/domains.js';
 import {
@@ -70,6 +72,7 @@ interface EvalOptions extends FrontEndCliOptions {
   epochs: string;
   adaptSteps: string;
   classPrior: string;
+  heads?: string;
   workers?: string;
   detection: boolean;
   fewShot?: string;
@@ -177,6 +180,10 @@ export function registerEvalCommand(
       `dann-im: the class mix its diversity term expects of the target: source (the source's class proportions) | uniform (every class alike)`,
       'source',
     )
+    .option(
+      '--heads <list>',
+      `auxiliary heads trained with the primary one on the shared features: ${HEAD_NAMES.join(', ')} (default none)`,
+    )
     .option('--workers <n>', 'worker threads (0 = run in this thread); default one per core, ≤ 2')
     .option(
       '--no-detection',
@@ -281,6 +288,7 @@ export function registerEvalCommand(
           speedAugment: fe.speedAugment,
           classPrior: o.classPrior as ClassPrior,
           ...(fewShot ? { fewShot } : {}),
+          heads: parseHeads(o.heads),
         },
         command,
         (m) => io.stderr.write(`faultline: eval: ${m}\n`),

@@ -7,7 +7,7 @@
 
 import type { Command } from 'commander';
 import { FaultlineError } from '../../errors.js';
-import { CNN_VARIANTS, type CnnVariant } from '../../model/choices.js';
+import { CNN_VARIANTS, type CnnVariant, HEAD_NAMES, parseHeads } from '../../model/choices.js';
 import { loadLabelledData } from '../../model/domains.js';
 import { frontEndForTraining } from '../../model/training-front-end.js';
 import {
@@ -25,6 +25,7 @@ interface TrainCliOptions extends FrontEndCliOptions {
   epochs: string;
   variant: string;
   labelColumn: string;
+  heads?: string;
 }
 
 /** A one-line progress bar on stderr when it is a terminal; silent otherwise. */
@@ -73,7 +74,12 @@ export function registerTrainCommand(program: Command): void {
       'bring-your-own: manifest column with the class label',
       'label',
     )
+    .option(
+      '--heads <list>',
+      `auxiliary heads on the shared features, trained with the classes: ${HEAD_NAMES.join(', ')} (default none: one head)`,
+    )
     .action(async (data: string, o: TrainCliOptions) => {
+      const heads = parseHeads(o.heads);
       const seed = Number(o.seed);
       const epochs = Number(o.epochs);
       if (!Number.isInteger(seed))
@@ -111,6 +117,8 @@ export function registerTrainCommand(program: Command): void {
         seed,
         speedAugment: fe.speedAugment,
         outDir: o.out,
+        heads,
+        log: (m) => process.stderr.write(`faultline: train: ${m}\n`),
         command: `faultline train ${process.argv.slice(3).join(' ')}`,
         onStep: (s, n, e) => bar.update(s, n, `epoch ${e}`),
         onEpoch: (e, acc, loss) => {
@@ -123,7 +131,9 @@ export function registerTrainCommand(program: Command): void {
       process.stdout.write(
         `model ${o.out}: ${meta.classes.length} classes, ${meta.architecture.params} parameters, ` +
           `source val ${(meta.metrics.sourceValAccuracy * 100).toFixed(2)} %, test ${(meta.metrics.sourceTestAccuracy * 100).toFixed(2)} %, ` +
-          `${meta.training.seconds} s on ${meta.training.backend}\n`,
+          `${meta.training.seconds} s on ${meta.training.backend}` +
+          (meta.heads ? `; heads ${meta.heads.map((h) => h.name).join(', ')}` : '') +
+          '\n',
       );
     });
 }

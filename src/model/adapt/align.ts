@@ -44,6 +44,7 @@
  */
 import { FaultlineError } from '../../errors.js';
 import type { ClassPrior } from '../choices.js';
+import { labelRows, maskedCrossEntropy } from '../heads.js';
 import {
   type InputSet,
   inputSize,
@@ -58,6 +59,7 @@ import {
   crossEntropy,
   disposeAll,
   predictProbs,
+  restoreWeights,
   snapshotWeights,
   trainableVariables,
 } from '../train.js';
@@ -151,6 +153,21 @@ export interface AlignOptions {
   classPrior?: ClassPrior;
   onStep?: (step: number, steps: number, loss: StepLoss) => void;
   onCheckpoint?: (c: Checkpoint) => void;
+  /**
+   * Auxiliary heads of a multi-task model (../heads.ts), on the same shared
+   * features as the discriminator. Each gives a label per `source` window and,
+   * for the condition head (which needs no fault label), per `target` window;
+   * fault heads give none for the target (-1 or absent) and so train on the
+   * source only. Their masked cross-entropies join `classLoss`.
+   */
+  heads?: AlignHead[];
+}
+
+/** An auxiliary head during alignment. */
+export interface AlignHead {
+  classifier: tf.LayersModel;
+  source: Int32Array;
+  target?: Int32Array;
 }
 
 export interface AlignResult {
@@ -278,7 +295,11 @@ async function alignLoop(
       .apply(h) as tf.SymbolicTensor;
     disc = tf.model({ inputs: input, outputs: out, name: 'domain_discriminator' });
   }
-  const vars = trainableVariables(cnn.model, ...(disc ? [disc] : []));
+  const heads = options.heads ?? [];
+  const headModels = heads.map((h) => h.classifier);
+  // Checkpoints hold the heads' weights too: a restored checkpoint is one model.
+  const saved = [cnn.model, ...headModels];
+  const vars = trainableVariables(cnn.model, ...headModels, ...(disc ? [disc] : []));
   const optimizer = tf.train.adam(learningRate);
   // Adam reads `learningRate` at every step; annealing it is a plain assignment.
   const setLr = (v: number) => {
@@ -300,7 +321,7 @@ async function alignLoop(
       ...(disc ? { discriminatorAccuracy: discriminatorAccuracy(cnn, disc) } : {}),
     };
     checkpoints.push(c);
-    snapshots.push(snapshotWeights(cnn.model));
+    snapshots.push(saved.flatMap(snapshotWeights));
     options.onCheckpoint?.(c);
   };
 
@@ -345,6 +366,13 @@ async function alignLoop(
       const bt = Math.min(batchSize, target.n);
       const s = batchTensor(source, srcOrder, sp, sp + bs);
       const t = batchTensor(target, tgtOrder, tp, tp + bt);
+      // Each head's labels for the joint batch: source rows, then target rows (-1 without).
+      const headY = heads.map((h) => {
+        const y = new Int32Array(bs + bt).fill(-1);
+        y.set(labelRows(h.source, srcOrder, sp, sp + bs));
+        if (h.target) y.set(labelRows(h.target, tgtOrder, tp, tp + bt), bs);
+        return y;
+      });
       sp += bs;
       tp += bt;
       const p = (step - 1) / steps;
@@ -369,7 +397,14 @@ async function alignLoop(
           const probs = probsAll
             ? tf.slice(probsAll, [0, 0], [bs, C])
             : (cnn.classifier.apply(fs, { training: true }) as tf.Tensor);
-          const ce = crossEntropy(ys, probs);
+          let ce = crossEntropy(ys, probs);
+          heads.forEach((h, i) => {
+            const hce = maskedCrossEntropy(
+              headY[i],
+              h.classifier.apply(feats, { training: true }) as tf.Tensor,
+            );
+            if (hce) ce = tf.add(ce, hce) as tf.Scalar;
+          });
           ceKept = tf.keep(ce);
           let total: tf.Scalar = ce;
           if (probsAll && targetLossKind !== 'none') {
@@ -438,7 +473,7 @@ async function alignLoop(
       if (step % 8 === 0) await new Promise<void>((r) => setImmediate(r));
     }
     const chosen = selectCheckpoint(checkpoints, 0.01, criterion);
-    cnn.model.setWeights(snapshots[chosen]);
+    restoreWeights(saved, snapshots[chosen]);
     return {
       checkpoints,
       chosen,

@@ -6,6 +6,7 @@
  * unknown): confirmed and false alarms label the windows around the alert as
  * the machine's target data (docs/verdicts.md).
  */
+import { headsText } from '../../../../src/contract/heads-text.js';
 import { stateBadge } from '../badges.js';
 import type { ViewContext } from '../context.js';
 import { h } from '../dom.js';
@@ -159,6 +160,9 @@ export function renderAlerts(
               { class: 'alert-fault' },
               `${faultLabel(a.faultClass)} · ${percent(a.confidence)}`,
             ),
+            ...(a.heads
+              ? [h('span', { class: 'alert-heads' }, `heads: ${headsText(a.heads)}`)]
+              : []),
           ),
           h('p', { class: 'reason' }, a.reason),
           ack

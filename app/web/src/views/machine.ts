@@ -6,6 +6,7 @@
  * Esc goes back to the fleet.
  */
 import type uPlot from 'uplot';
+import { headsText } from '../../../../src/contract/heads-text.js';
 import { freshnessLabel, shelvedBadge, stateBadge, zoneBadge } from '../badges.js';
 import { envelopeChart, fitWidth, probabilityChart, velocityChart } from '../charts/plots.js';
 import { Waterfall } from '../charts/waterfall.js';
@@ -171,6 +172,17 @@ export function machineView(ctx: ViewContext, id: string): View {
         d ? `${faultLabel(d.faultClass)}${d.severity ? ` (${d.severity})` : ''}` : '—',
       ),
       fact('Confidence', percent(d?.confidence)),
+      // A multi-task model's other heads: "inner race (0.91), size 0.014 in (0.88)".
+      ...(d?.heads
+        ? [
+            fact(
+              'Heads',
+              h('span', { class: 'heads' }, headsText(d.heads)),
+              headsText(d.heads),
+              true,
+            ),
+          ]
+        : []),
       fact('State since', m.since ? clock(m.since) : '—', m.since ? utc(m.since) : undefined),
       ...(m.reason
         ? [fact('Why', h('span', { class: 'state-reason' }, m.reason), undefined, true)]
