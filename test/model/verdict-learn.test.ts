@@ -18,12 +18,13 @@ import {
   usableVerdictWindows,
   type VerdictWindow,
 } from '../../src/model/adapt/verdict-learn.js';
-import { readModelMetadata } from '../../src/model/artifact.js';
+import { loadModelArtifact, readModelMetadata } from '../../src/model/artifact.js';
 import type { FaultType } from '../../src/sim/faults.js';
 import { BearingSignalGenerator } from '../../src/sim/generator.js';
 import { simRecordings } from '../../src/sim/sim-model.js';
 import type { Recording } from '../../src/types.js';
 import { simModelDir } from '../support/gateway-fixture.js';
+import { headsModelDir } from '../support/heads-model.js';
 
 let dir: string;
 let model: string;
@@ -198,4 +199,33 @@ test('features learns it too, and the forgetting guard decides', { timeout: 600_
     r.promoted,
     r.guards.every((g) => g.passed),
   );
+});
+
+test('a multi-task model keeps its auxiliary heads through learning from verdicts', {
+  timeout: 600_000,
+}, async () => {
+  const sourceDir = await headsModelDir();
+  const outDir = path.join(dir, 'heads');
+  await learnFromVerdicts({
+    sourceDir,
+    outDir,
+    strategy: 'finetune',
+    source,
+    windows: falseAlarms(),
+    command: 'test',
+    datasetLabel: 'sim',
+  });
+  const srcMeta = await readModelMetadata(sourceDir);
+  const loaded = await loadModelArtifact(outDir);
+  try {
+    assert.ok((srcMeta.heads?.length ?? 0) > 0, 'the fixture has heads');
+    assert.deepEqual(
+      loaded.meta.heads?.map((h) => [h.name, h.classes]),
+      srcMeta.heads?.map((h) => [h.name, h.classes]),
+    );
+    assert.equal(loaded.heads?.length, srcMeta.heads?.length);
+  } finally {
+    for (const h of loaded.heads ?? []) h.classifier.dispose();
+    loaded.model.dispose();
+  }
 });

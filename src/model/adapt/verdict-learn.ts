@@ -245,31 +245,38 @@ export async function learnFromVerdicts(
     for (const i of split.train)
       trained[use.windows[i].label] = (trained[use.windows[i].label] ?? 0) + 1;
     const { contentHash: _h, format: _f, formatVersion: _v, createdAt: _c, ...rest } = meta;
-    const out = await saveModelArtifact(o.outDir, model, {
-      ...rest,
-      architecture: { ...meta.architecture, classifierLayer, params: model.countParams() },
-      training: { ...meta.training, command: o.command, seed },
-      provenance: { ...meta.provenance, targetDomains: ['verdicts'] },
-      metrics: {
-        ...meta.metrics,
-        sourceValAccuracyBefore: before.source,
-        sourceValAccuracyAfter: after.source,
-        verdictHeldOutAccuracyBefore: before.heldOut,
-        verdictHeldOutAccuracyAfter: after.heldOut,
-        verdictTrainWindows: train.n,
-        verdictHeldOutWindows: heldOut.n,
-        targetWindows: live?.n ?? 0,
+    const out = await saveModelArtifact(
+      o.outDir,
+      model,
+      {
+        ...rest,
+        architecture: { ...meta.architecture, classifierLayer, params: model.countParams() },
+        training: { ...meta.training, command: o.command, seed },
+        provenance: { ...meta.provenance, targetDomains: ['verdicts'] },
+        metrics: {
+          ...meta.metrics,
+          sourceValAccuracyBefore: before.source,
+          sourceValAccuracyAfter: after.source,
+          verdictHeldOutAccuracyBefore: before.heldOut,
+          verdictHeldOutAccuracyAfter: after.heldOut,
+          verdictTrainWindows: train.n,
+          verdictHeldOutWindows: heldOut.n,
+          targetWindows: live?.n ?? 0,
+        },
+        adaptation: {
+          strategy: o.strategy,
+          sourceModelHash: meta.contentHash,
+          sourceModelDir: o.sourceDir,
+          promoted,
+          guards,
+          selection,
+          targetKind: 'single-machine',
+        },
       },
-      adaptation: {
-        strategy: o.strategy,
-        sourceModelHash: meta.contentHash,
-        sourceModelDir: o.sourceDir,
-        promoted,
-        guards,
-        selection,
-        targetKind: 'single-machine',
-      },
-    });
+      // A multi-task model keeps its auxiliary heads on the shared features,
+      // as `faultline adapt --strategy finetune|features` does (../pipeline.ts).
+      (src.heads ?? []).map((h) => h.classifier),
+    );
     o.onStep?.(4, steps);
     return {
       meta: out,
@@ -279,6 +286,7 @@ export async function learnFromVerdicts(
       trained,
     };
   } finally {
+    for (const h of src.heads ?? []) h.classifier.dispose();
     src.model.dispose();
   }
 }
