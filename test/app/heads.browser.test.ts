@@ -7,80 +7,40 @@
  * Skips when Chromium is not installed (except with CI=true, where it fails).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { build } from '../../app/build.js';
+import type { Page } from 'playwright-core';
 import type { Alert } from '../../src/contract/alert.js';
 import { headsText } from '../../src/contract/heads-text.js';
 import type { MachineView } from '../../src/contract/machine.js';
-import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { Gateway } from '../../src/daemon/gateway.js';
-import { launchChromium, chromiumSkip as skip } from '../support/chromium.js';
-import { quiet, repoRoot, until } from '../support/gateway-fixture.js';
+import type { Gateway } from '../../src/daemon/gateway.js';
+import { appArtifacts, chromiumSkip as skip } from '../support/chromium.js';
+import { type ConsoleSession, openConsoleSession } from '../support/console-session.js';
+import { until } from '../support/gateway-fixture.js';
 import { headsModelDir } from '../support/heads-model.js';
 
-const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
-
-let dir: string;
+let s: ConsoleSession;
 let gw: Gateway;
-let browser: Browser;
 let page: Page;
-const consoleErrors: string[] = [];
-
-function config(stateDir: string, model: string, webDir: string): GatewayConfigInput {
-  return {
-    site: 'heads',
-    gatewayId: 'gw-heads-console',
-    stateDir,
-    model,
-    machines: [
-      {
-        id: 'pump-bad',
-        sensors: [{ id: 1, sampleRate: 12000 }],
-        simulate: { fault: 'outer', severity: 0.8, seed: 71 },
-      },
-    ],
-    broker: { port: 0 },
-    http: { port: 0, webDir },
-    fleet: { speed: 1 },
-    pipeline: { workers: 1 },
-    alerts: { silentAfterMs: 2000 },
-  };
-}
-
-async function get<T>(route: string): Promise<T> {
-  const res = await fetch(`${gw.apiUrl}${route}`, {
-    headers: { authorization: `Bearer ${gw.token}` },
-  });
-  return (await res.json()) as T;
-}
+let consoleErrors: string[];
+const get = <T>(route: string) => s.get<T>(route);
 
 describe("a multi-task model's heads in the console", { skip, timeout: 180_000 }, () => {
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fl-console-heads-'));
-    await mkdir(artifacts, { recursive: true });
-    const webDir = path.join(dir, 'web');
-    await build({ webOut: webDir, shell: false });
-    gw = await Gateway.start({
-      config: parseConfig(config(path.join(dir, 'state'), await headsModelDir(), webDir)),
-      log: quiet,
+    s = await openConsoleSession({
+      name: 'heads',
+      model: await headsModelDir(),
+      seed: 71,
+      extra: { alerts: { silentAfterMs: 2000 } },
     });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    ({
+      gw,
+      consoleErrors,
+      pages: [page],
+    } = s);
   });
 
-  after(async () => {
-    await browser?.close();
-    await gw?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => s?.close());
 
   test('the machine view shows every head; the alert list shows the heads of each alert', async () => {
     const alert = await until('an alert of pump-bad with heads', async () => {
@@ -102,7 +62,7 @@ describe("a multi-task model's heads in the console", { skip, timeout: 180_000 }
       await page.textContent(`li.alert[data-alert="${alert.id}"] .alert-heads`),
       `heads: ${headsText(alert.heads)}`,
     );
-    await page.screenshot({ path: path.join(artifacts, 'machine-heads.png') });
+    await page.screenshot({ path: path.join(appArtifacts, 'machine-heads.png') });
     assert.deepEqual(consoleErrors, []);
   });
 });

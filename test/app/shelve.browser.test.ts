@@ -9,81 +9,39 @@
  * Skips when Chromium is not installed (except with CI=true, where it fails).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { build } from '../../app/build.js';
+import type { Page } from 'playwright-core';
 import type { MachineView } from '../../src/contract/machine.js';
-import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { Gateway } from '../../src/daemon/gateway.js';
-import { launchChromium, chromiumSkip as skip } from '../support/chromium.js';
-import { quiet, repoRoot, simModelDir, until } from '../support/gateway-fixture.js';
+import type { Gateway } from '../../src/daemon/gateway.js';
+import { appArtifacts, chromiumSkip as skip } from '../support/chromium.js';
+import { type ConsoleSession, openConsoleSession } from '../support/console-session.js';
+import { simModelDir, until } from '../support/gateway-fixture.js';
 
-const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
-
-let dir: string;
+let s: ConsoleSession;
 let gw: Gateway;
-let browser: Browser;
 let page: Page;
 let other: Page;
-const consoleErrors: string[] = [];
-
-function config(stateDir: string, model: string, webDir: string): GatewayConfigInput {
-  return {
-    site: 'shelf',
-    gatewayId: 'gw-shelf',
-    stateDir,
-    model,
-    machines: [
-      {
-        id: 'pump-bad',
-        sensors: [{ id: 1, sampleRate: 12000 }],
-        simulate: { fault: 'outer', severity: 0.8, seed: 51 },
-      },
-    ],
-    broker: { port: 0 },
-    http: { port: 0, webDir },
-    fleet: { speed: 2 },
-    pipeline: { workers: 1 },
-  };
-}
-
-async function machine(id: string): Promise<MachineView> {
-  const res = await fetch(`${gw.apiUrl}/api/machines/${id}`, {
-    headers: { authorization: `Bearer ${gw.token}` },
-  });
-  return (await res.json()) as MachineView;
-}
+let consoleErrors: string[];
+const machine = (id: string) => s.get<MachineView>(`/api/machines/${id}`);
 
 describe('shelving from the console in Chromium', { skip, timeout: 180_000 }, () => {
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fl-console-shelf-'));
-    await mkdir(artifacts, { recursive: true });
-    const webDir = path.join(dir, 'web');
-    await build({ webOut: webDir, shell: false });
-    gw = await Gateway.start({
-      config: parseConfig(config(path.join(dir, 'state'), await simModelDir(), webDir)),
-      log: quiet,
+    s = await openConsoleSession({
+      name: 'shelf',
+      model: await simModelDir(),
+      seed: 51,
+      fleetSpeed: 2,
+      pages: 2,
     });
-    browser = await launchChromium();
-    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-    page = await ctx.newPage();
-    other = await ctx.newPage();
-    for (const p of [page, other]) {
-      p.on('console', (m) => {
-        if (m.type() === 'error') consoleErrors.push(m.text());
-      });
-      p.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
-    }
+    ({
+      gw,
+      consoleErrors,
+      pages: [page, other],
+    } = s);
   });
 
-  after(async () => {
-    await browser?.close();
-    await gw?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => s?.close());
 
   test('shelve from the machine view: badge there and on the fleet tile of another console; unshelve', async () => {
     const token = encodeURIComponent(gw.token);
@@ -116,8 +74,8 @@ describe('shelving from the console in Chromium', { skip, timeout: 180_000 }, ()
     );
     // the other console learns it from the stream
     await other.waitForSelector('.tile[data-machine="pump-bad"] .badge.shelved');
-    await page.screenshot({ path: path.join(artifacts, 'machine-shelved.png') });
-    await other.screenshot({ path: path.join(artifacts, 'fleet-shelved.png') });
+    await page.screenshot({ path: path.join(appArtifacts, 'machine-shelved.png') });
+    await other.screenshot({ path: path.join(appArtifacts, 'fleet-shelved.png') });
 
     await page.click('form.shelve-form.shelved button[type="submit"]');
     await until(

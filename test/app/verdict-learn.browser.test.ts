@@ -10,82 +10,43 @@
  * Skips when Chromium is not installed (except with CI=true, where it fails).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { build } from '../../app/build.js';
+import type { Page } from 'playwright-core';
 import type { Alert } from '../../src/contract/alert.js';
 import type { AdaptJob, MachineView } from '../../src/contract/machine.js';
-import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
-import { Gateway } from '../../src/daemon/gateway.js';
-import { launchChromium, chromiumSkip as skip } from '../support/chromium.js';
-import { quiet, repoRoot, simModelDir, until } from '../support/gateway-fixture.js';
+import type { Gateway } from '../../src/daemon/gateway.js';
+import { appArtifacts, chromiumSkip as skip } from '../support/chromium.js';
+import { type ConsoleSession, openConsoleSession } from '../support/console-session.js';
+import { simModelDir, until } from '../support/gateway-fixture.js';
 
-const artifacts = path.join(repoRoot, 'test', 'artifacts', 'app');
-
-let dir: string;
+let s: ConsoleSession;
 let gw: Gateway;
-let browser: Browser;
 let page: Page;
-const consoleErrors: string[] = [];
-
-function config(stateDir: string, model: string, webDir: string): GatewayConfigInput {
-  return {
-    site: 'learn',
-    gatewayId: 'gw-learn',
-    stateDir,
-    model,
-    machines: [
-      {
-        id: 'pump-bad',
-        sensors: [{ id: 1, sampleRate: 12000 }],
-        simulate: { fault: 'outer', severity: 0.8, seed: 73 },
-      },
-    ],
-    broker: { port: 0 },
-    http: { port: 0, webDir },
-    fleet: { speed: 1 },
-    pipeline: { workers: 1 },
-    verdicts: { windows: 64, aroundS: 10, minPerClass: 10 },
-  };
-}
-
-async function get<T>(route: string): Promise<T> {
-  const res = await fetch(`${gw.apiUrl}${route}`, {
-    headers: { authorization: `Bearer ${gw.token}` },
-  });
-  return (await res.json()) as T;
-}
+let consoleErrors: string[];
+const get = <T>(route: string) => s.get<T>(route);
 
 const runs = async () => (await get<MachineView>('/api/machines/pump-bad')).model?.version;
 
 describe('learning from verdicts in the console, in Chromium', { skip, timeout: 600_000 }, () => {
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'fl-console-learn-'));
-    await mkdir(artifacts, { recursive: true });
-    const webDir = path.join(dir, 'web');
-    await build({ webOut: webDir, shell: false });
-    gw = await Gateway.start({
-      config: parseConfig(config(path.join(dir, 'state'), await simModelDir(), webDir)),
-      log: quiet,
+    s = await openConsoleSession({
+      name: 'learn',
+      model: await simModelDir(),
+      seed: 73,
+      extra: { verdicts: { windows: 64, aroundS: 10, minPerClass: 10 } },
+      viewport: { width: 1366, height: 900 },
     });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    ({
+      gw,
+      consoleErrors,
+      pages: [page],
+    } = s);
     // promote and rollback ask for a confirmation
     page.on('dialog', (d) => void d.accept());
   });
 
-  after(async () => {
-    await browser?.close();
-    await gw?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => s?.close());
 
   test('a verdict on an alert, then "learn from verdicts", its guards, rollback and promote', async () => {
     await until(
@@ -172,7 +133,7 @@ describe('learning from verdicts in the console, in Chromium', { skip, timeout: 
     await until('the learned version promoted', async () => (await runs()) === version, 60_000);
     await page.waitForSelector(`tr.active[data-version="${version}"]`);
     await page.screenshot({
-      path: path.join(artifacts, 'learn-from-verdicts.png'),
+      path: path.join(appArtifacts, 'learn-from-verdicts.png'),
       fullPage: true,
     });
     console.log(
