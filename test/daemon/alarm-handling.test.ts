@@ -22,10 +22,16 @@ import { type AlarmRate, shelveResultSchema } from '../../src/contract/alarms.js
 import type { Alert, HealthStatePayload } from '../../src/contract/alert.js';
 import { gatewayHealthSchema, type HistoryAnswer } from '../../src/contract/api.js';
 import { type MachineView, machineViewSchema } from '../../src/contract/machine.js';
-import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { quiet, simModelDir, streamFleet, until } from '../support/gateway-fixture.js';
+import {
+  type ObservedMessage,
+  observeSite,
+  quiet,
+  simModelDir,
+  streamFleet,
+  until,
+} from '../support/gateway-fixture.js';
 
 const SECRET = 'gateway-webhook-secret-42';
 let dir: string;
@@ -33,7 +39,7 @@ let gw: Gateway;
 let sub: MqttClient;
 let hook: http.Server;
 const hooked: { alert: Alert; valid: boolean }[] = [];
-const received: { topic: string; payload: unknown }[] = [];
+const received: ObservedMessage[] = [];
 
 function input(stateDir: string, model: string, hookUrl: string): GatewayConfigInput {
   return {
@@ -110,16 +116,7 @@ before(async () => {
     fleet: false,
     log: quiet,
   });
-  sub = mqtt311Connect(gw.brokerUrl, { clientId: 'observer', reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => {
-    sub.once('connect', () => resolve());
-    sub.once('error', reject);
-  });
-  sub.on('message', (topic, payload) => {
-    if (topic.endsWith('/raw')) return;
-    received.push({ topic, payload: JSON.parse(payload.toString()) });
-  });
-  await sub.subscribeAsync('faultline/s/#', { qos: 1 });
+  sub = await observeSite(gw, 's', received);
 });
 
 after(async () => {

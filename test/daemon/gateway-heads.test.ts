@@ -13,19 +13,23 @@ import { alertSchema, healthStatePayloadSchema } from '../../src/contract/alert.
 import { headReadingsSchema } from '../../src/contract/heads.js';
 import { headsText } from '../../src/contract/heads-text.js';
 import type { MachineView } from '../../src/contract/machine.js';
-import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { type ModelMetadata, readModelMetadata } from '../../src/model/artifact.js';
-import { streamFleet, until } from '../support/gateway-fixture.js';
+import {
+  type ObservedMessage,
+  observeSite,
+  streamFleet,
+  until,
+} from '../support/gateway-fixture.js';
 import { headsModelDir } from '../support/heads-model.js';
 
 let dir: string;
 let meta: ModelMetadata;
 let gw: Gateway;
 let sub: MqttClient;
-const received: { topic: string; payload: unknown }[] = [];
+const received: ObservedMessage[] = [];
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'fl-gateway-heads-'));
@@ -50,16 +54,7 @@ before(async () => {
     alerts: { silentAfterMs: 2000 },
   };
   gw = await Gateway.start({ config: parseConfig(input), fleet: false, log: silentLogger() });
-  sub = mqtt311Connect(gw.brokerUrl, { clientId: 'observer', reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => {
-    sub.once('connect', () => resolve());
-    sub.once('error', reject);
-  });
-  sub.on('message', (topic, payload) => {
-    if (topic.endsWith('/raw')) return;
-    received.push({ topic, payload: JSON.parse(payload.toString()) });
-  });
-  await sub.subscribeAsync('faultline/t/#', { qos: 1 });
+  sub = await observeSite(gw, 't', received);
   await streamFleet(gw, 't', 10);
 });
 

@@ -13,15 +13,21 @@ import { after, before, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import type { Alert, HealthStatePayload } from '../../src/contract/alert.js';
 import type { MachineView } from '../../src/contract/machine.js';
-import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
-import { quiet, simModelDir, streamFleet, until } from '../support/gateway-fixture.js';
+import {
+  type ObservedMessage,
+  observeSite,
+  quiet,
+  simModelDir,
+  streamFleet,
+  until,
+} from '../support/gateway-fixture.js';
 
 let dir: string;
 let gw: Gateway;
 let sub: MqttClient;
-const received: { topic: string; payload: unknown; retain: boolean }[] = [];
+const received: ObservedMessage[] = [];
 
 function input(stateDir: string, model: string): GatewayConfigInput {
   return {
@@ -66,16 +72,7 @@ before(async () => {
     fleet: false,
     log: quiet,
   });
-  sub = mqtt311Connect(gw.brokerUrl, { clientId: 'observer', reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => {
-    sub.once('connect', () => resolve());
-    sub.once('error', reject);
-  });
-  sub.on('message', (topic, payload, packet) => {
-    if (topic.endsWith('/raw')) return;
-    received.push({ topic, payload: JSON.parse(payload.toString()), retain: packet.retain });
-  });
-  await sub.subscribeAsync('faultline/r/#', { qos: 1 });
+  sub = await observeSite(gw, 'r', received);
   await streamFleet(gw, 'r', 10);
 });
 

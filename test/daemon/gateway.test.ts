@@ -30,20 +30,24 @@ import {
   machineViewSchema,
 } from '../../src/contract/machine.js';
 import { openApiDocument } from '../../src/contract/openapi.js';
-import { mqtt311Connect } from '../../src/daemon/broker.js';
 import { type GatewayConfigInput, parseConfig } from '../../src/daemon/config.js';
 import { Gateway } from '../../src/daemon/gateway.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { isFaultlineError } from '../../src/errors.js';
 import { loadModelArtifact, saveModelArtifact } from '../../src/model/artifact.js';
 import { trainSimModel } from '../../src/sim/sim-model.js';
-import { streamFleet, until } from '../support/gateway-fixture.js';
+import {
+  type ObservedMessage,
+  observeSite,
+  streamFleet,
+  until,
+} from '../support/gateway-fixture.js';
 
 let dir: string;
 let modelDir: string;
 let gw: Gateway;
 let sub: MqttClient;
-const received: { topic: string; payload: unknown; retain: boolean }[] = [];
+const received: ObservedMessage[] = [];
 const quiet = silentLogger();
 
 function input(stateDir: string): GatewayConfigInput {
@@ -97,16 +101,7 @@ before(async () => {
     log: quiet,
   });
   // subscribe before the sensors start, so no alert can be missed
-  sub = mqtt311Connect(gw.brokerUrl, { clientId: 'observer', reconnectPeriod: 0 });
-  await new Promise<void>((resolve, reject) => {
-    sub.once('connect', () => resolve());
-    sub.once('error', reject);
-  });
-  sub.on('message', (topic, payload, packet) => {
-    if (topic.endsWith('/raw')) return; // sensor frames are binary
-    received.push({ topic, payload: JSON.parse(payload.toString()), retain: packet.retain });
-  });
-  await sub.subscribeAsync('faultline/t/#', { qos: 1 });
+  sub = await observeSite(gw, 't', received);
   await streamFleet(gw, 't', 16);
 });
 

@@ -14,6 +14,7 @@ import { access, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MqttClient } from 'mqtt';
 import { mqtt311Connect } from '../../src/daemon/broker.js';
 import type { GatewayConfig, GatewayConfigInput } from '../../src/daemon/config.js';
 import { silentLogger } from '../../src/daemon/log.js';
@@ -378,4 +379,35 @@ export async function streamFleet(
     log: () => {},
   });
   await fleet.done();
+}
+
+/** One message an {@link observeSite} client received. */
+export interface ObservedMessage {
+  topic: string;
+  payload: unknown;
+  retain: boolean;
+}
+
+/**
+ * An MQTT 3.1.1 client subscribed (QoS 1) to every topic of `site` on the
+ * gateway's broker, pushing each JSON message into `received` as it comes.
+ * Sensor frames (`…/raw`) are binary and left out. Resolves once subscribed,
+ * so nothing published afterwards is missed.
+ */
+export async function observeSite(
+  gw: { brokerUrl: string },
+  site: string,
+  received: ObservedMessage[],
+): Promise<MqttClient> {
+  const sub = mqtt311Connect(gw.brokerUrl, { clientId: 'observer', reconnectPeriod: 0 });
+  await new Promise<void>((resolve, reject) => {
+    sub.once('connect', () => resolve());
+    sub.once('error', reject);
+  });
+  sub.on('message', (topic, payload, packet) => {
+    if (topic.endsWith('/raw')) return;
+    received.push({ topic, payload: JSON.parse(payload.toString()), retain: packet.retain });
+  });
+  await sub.subscribeAsync(`faultline/${site}/#`, { qos: 1 });
+  return sub;
 }
