@@ -78,6 +78,24 @@ const live = () =>
     seed: 9,
   }).next(5 * 12_000);
 
+/** Learns the two false alarms (one alert held out) with the live stream, and prints what it measured. */
+async function learnOnFalseAlarms(strategy: 'finetune' | 'features', outDir: string) {
+  const r = await learnFromVerdicts({
+    sourceDir: model,
+    outDir,
+    strategy,
+    source,
+    windows: falseAlarms(),
+    live: { samples: live(), rpm: 1730 },
+    command: 'test',
+    datasetLabel: 'sim',
+  });
+  console.log(
+    `# ${strategy} on false alarms: held-out ${r.heldOut.before} → ${r.heldOut.after} on ${r.heldOut.windows}; ${r.guards.map((g) => `${g.name} ${g.passed}: ${g.detail}`).join(' | ')}`,
+  );
+  return r;
+}
+
 test('usable windows: the model’s classes with at least minPerClass windows', () => {
   const w = (label: string) => ({ samples: new Float32Array(1), label, alert: 'a', t: 0 });
   const u = usableVerdictWindows(
@@ -140,19 +158,7 @@ test('finetune learns a false alarm: held-out accuracy up, guards reported and s
   timeout: 600_000,
 }, async () => {
   const outDir = path.join(dir, 'finetune');
-  const r = await learnFromVerdicts({
-    sourceDir: model,
-    outDir,
-    strategy: 'finetune',
-    source,
-    windows: falseAlarms(),
-    live: { samples: live(), rpm: 1730 },
-    command: 'test',
-    datasetLabel: 'sim',
-  });
-  console.log(
-    `# finetune on false alarms: held-out ${r.heldOut.before} → ${r.heldOut.after} on ${r.heldOut.windows}; ${r.guards.map((g) => `${g.name} ${g.passed}: ${g.detail}`).join(' | ')}`,
-  );
+  const r = await learnOnFalseAlarms('finetune', outDir);
   // one alert held out whole, the other trained on
   assert.equal(r.heldOut.windows, 20);
   assert.deepEqual({ ...r.trained }, { normal: 20 });
@@ -179,19 +185,7 @@ test('finetune learns a false alarm: held-out accuracy up, guards reported and s
 });
 
 test('features learns it too, and the forgetting guard decides', { timeout: 600_000 }, async () => {
-  const r = await learnFromVerdicts({
-    sourceDir: model,
-    outDir: path.join(dir, 'features'),
-    strategy: 'features',
-    source,
-    windows: falseAlarms(),
-    live: { samples: live(), rpm: 1730 },
-    command: 'test',
-    datasetLabel: 'sim',
-  });
-  console.log(
-    `# features on false alarms: held-out ${r.heldOut.before} → ${r.heldOut.after} on ${r.heldOut.windows}; ${r.guards.map((g) => `${g.name} ${g.passed}: ${g.detail}`).join(' | ')}`,
-  );
+  const r = await learnOnFalseAlarms('features', path.join(dir, 'features'));
   assert.ok(r.heldOut.after > r.heldOut.before);
   const forgetting = r.guards.find((g) => g.name === 'source-forgetting');
   assert.ok(forgetting);
